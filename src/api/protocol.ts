@@ -1,0 +1,121 @@
+// The engine API: JSON over HTTP, one endpoint `POST /v1/rpc` on the local
+// socket ($MCCS_HOME/run/mccs.sock, root only) and, for remote access, over TLS.
+//
+// Request:  { "method": "grp.online", "params": {...}, "user"?: "admin", "password"?: "..." }
+// Response: the envelope of SPEC §6, which `--json` prints as is:
+//   { "ok": true, "changed": boolean, "result": ... }
+//   { "ok": false, "error": { "code": ErrorCode, "message": "...", "actions": [...] } }
+import type { ErrorCode } from '../model/errors.js';
+import type { GroupState, NodeState, ResourceState } from '../model/types.js';
+import type { Plan } from '../engine/policy/types.js';
+
+export const API_PATH = '/v1/rpc';
+export const PROTOCOL_VERSION = 1;
+
+export type Envelope<T = unknown> =
+  | { ok: true; changed: boolean; result: T }
+  | { ok: false; error: { code: ErrorCode; message: string; actions: string[]; details?: unknown } };
+
+/** Flags every state-changing method accepts. */
+export interface ChangeOptions {
+  /** Print the plan the policy would run; change nothing. Result: { plan }. */
+  dryRun?: boolean;
+  /** Return only when the wanted state holds (or TIMEOUT after `timeout` seconds; default 300). */
+  wait?: boolean;
+  timeout?: number;
+  /** Target node for node-scoped commands; the engine forwards to it when it is not the local node. */
+  node?: string;
+  force?: boolean;
+}
+
+/** Result of every state-changing method. */
+export interface ChangeResult {
+  /** The plan that was (or, with dryRun, would be) run. */
+  plan: Plan;
+  /** With wait: the state reached. */
+  state?: unknown;
+}
+
+export interface ResourceView {
+  ResName: string;
+  Type: string;
+  GroupName: string;
+  /** Every attribute, resolved (resource, else Types, else default), plus read-only ones. */
+  attributes: Record<string, unknown>;
+  /** state[node] */
+  states: Record<string, { state: ResourceState; reason?: string; restartCount?: number }>;
+}
+
+export interface GroupView {
+  GroupName: string;
+  attributes: Record<string, unknown>;
+  /** state[node] */
+  states: Record<string, GroupState>;
+  resources: string[];
+  dependencies: { Parent: string; Child: string; OnlineDependency: string; OfflineDependency: string }[];
+}
+
+export interface NodeView {
+  NodeName: string;
+  attributes: Record<string, unknown>;
+  state: NodeState;
+}
+
+export interface ClusterStatus {
+  ClusterName: string;
+  localNode: string;
+  ConfigVersion: number;
+  nodes: NodeView[];
+  groups: GroupView[];
+  resources: ResourceView[];
+  /** Plain sentences: jeopardy, no fencing, waiting for the peer, ... */
+  warnings: string[];
+}
+
+/** One line of log/events.jsonl (ARCHITECTURE "The event log"). */
+export interface EventRecord {
+  time: string;
+  node: string;
+  /** "group:web", "resource:web-ip", "node:node2", "cluster" */
+  subject: string;
+  group?: string;
+  resource?: string;
+  oldState?: string;
+  newState?: string;
+  /** What happened that led here (the policy event, a monitor result, an operator command). */
+  cause: string;
+  /** Stable reason code of the rule that decided. */
+  rule: string;
+  message: string;
+  facts?: Record<string, unknown>;
+}
+
+/**
+ * Methods and their params → result types.
+ * Read-only: cluster.status, cluster.events, grp.list, grp.state, res.list, res.state, node.list.
+ * The rest change state and take ChangeOptions.
+ */
+export interface Methods {
+  'cluster.status': { params: Record<string, never>; result: ClusterStatus };
+  'cluster.events': { params: { group?: string; resource?: string; node?: string; since?: string; until?: string; limit?: number }; result: EventRecord[] };
+  'cluster.modify': { params: { attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
+  'node.list': { params: { node?: string }; result: NodeView[] };
+  'node.modify': { params: { node: string; attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
+  'grp.list': { params: { group?: string }; result: GroupView[] };
+  'grp.state': { params: { group?: string; node?: string }; result: { GroupName: string; node: string; state: GroupState; Frozen: boolean; Locked: boolean }[] };
+  'grp.online': { params: { group: string } & ChangeOptions; result: ChangeResult };
+  'grp.offline': { params: { group: string } & ChangeOptions; result: ChangeResult };
+  'grp.switch': { params: { group: string } & ChangeOptions; result: ChangeResult };
+  'grp.freeze': { params: { group: string } & ChangeOptions; result: { Frozen: boolean } };
+  'grp.unfreeze': { params: { group: string } & ChangeOptions; result: { Frozen: boolean } };
+  'grp.clear': { params: { group: string } & ChangeOptions; result: ChangeResult };
+  'res.list': { params: { resource?: string; group?: string }; result: ResourceView[] };
+  'res.state': { params: { resource?: string; group?: string; node?: string }; result: { ResName: string; GroupName: string; node: string; state: ResourceState; reason?: string }[] };
+  'res.online': { params: { resource: string } & ChangeOptions; result: ChangeResult };
+  'res.offline': { params: { resource: string } & ChangeOptions; result: ChangeResult };
+  'res.clear': { params: { resource: string } & ChangeOptions; result: ChangeResult };
+  /** Run one monitor now; result is the fresh observation. */
+  'res.probe': { params: { resource: string; node?: string }; result: { ResName: string; node: string; state: ResourceState; reason: string } };
+}
+
+export type MethodName = keyof Methods;

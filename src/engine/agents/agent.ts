@@ -1,0 +1,52 @@
+// The agent contract: every resource type is one observe() and small
+// online/offline/clean built on it (STYLE.md, resource-agents).
+import type { Runner } from '../runner.js';
+import type { AttributeDeclaration } from '../../model/attributes.js';
+
+/** Three outcomes, not two: running, cleanly stopped, failed. */
+export type Observation =
+  | { state: 'running'; reason: string }
+  | { state: 'stopped'; reason: string }
+  | { state: 'failed'; reason: string };
+
+export interface AgentContext {
+  /** Resource attributes, already resolved: resource value, else Types[type], else declared default. */
+  attrs: Record<string, unknown>;
+  resName: string;
+  groupName: string;
+  nodeName: string;
+  /** $MCCS_HOME, for agent state files under run/. */
+  home: string;
+  runner: Runner;
+  /** Aborted when the operation's timeout expires. */
+  signal: AbortSignal;
+  /** Milliseconds left in this operation's budget (for escalation inside it). */
+  deadline: number;
+  /** Called by agents that can see their resource end between monitor ticks (a child they started exiting). */
+  onUnexpectedExit?: (reason: string) => void;
+  /** One-line log for the engine log. */
+  log: (message: string) => void;
+}
+
+export interface Agent {
+  type: string;
+  /** true: monitor-only (NIC): never started or stopped. */
+  monitorOnly?: boolean;
+  /** Type-specific attributes (common ones are declared in model/attributes). */
+  attributes: AttributeDeclaration[];
+  observe(ctx: AgentContext): Promise<Observation>;
+  /** Must succeed when already running; ends with the resource running or throws with a one-line reason. */
+  online(ctx: AgentContext): Promise<void>;
+  /** Must succeed when already stopped; escalates inside its budget (graceful, forced, reported). */
+  offline(ctx: AgentContext): Promise<void>;
+  /** Forced stop when offline failed or timed out. */
+  clean(ctx: AgentContext): Promise<void>;
+}
+
+/** An agent error whose message is the one-line reason shown to the operator. */
+export class AgentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AgentError';
+  }
+}

@@ -1,0 +1,100 @@
+// The inputs and output of the pure policy: plan(config, observed, event) → Plan.
+import type { MainConfig, NodeState, ResourceState } from '../../model/types.js';
+
+/** What the engine knows of one resource on one node. */
+export interface ResourceStatus {
+  state: ResourceState;
+  /** One-line reason of the last observation (shown to the operator). */
+  reason?: string;
+  /** Restarts in place since the resource was last trusted (OnlineTrustTime). */
+  restartCount?: number;
+  /** Failed online attempts since the last success (OnlineRetryLimit). */
+  onlineRetryCount?: number;
+}
+
+export interface NodeStatus {
+  state: NodeState;
+}
+
+/** Runtime group facts that are not configuration. */
+export interface GroupRuntime {
+  /** Temporary lock: lost when all engines stop. */
+  tempLocked?: boolean;
+  /** Takeover generation: raised each time the group comes online after a move (SPEC §3 Heal). */
+  generation?: number;
+}
+
+export interface Observed {
+  /** The node this engine runs on. */
+  localNode: string;
+  nodes: Record<string, NodeStatus>;
+  /** resources[node][resName] */
+  resources: Record<string, Record<string, ResourceStatus>>;
+  groups?: Record<string, GroupRuntime>;
+}
+
+export type PolicyEvent =
+  /** Operator: bring one resource online (and the children it STRONGly depends on). */
+  | { kind: 'ResourceOnline'; resource: string; node: string }
+  /** Operator: take one resource offline (and the parents STRONGly depending on it). */
+  | { kind: 'ResourceOffline'; resource: string; node: string }
+  | { kind: 'GroupOnline'; group: string; node: string; force?: boolean }
+  | { kind: 'GroupOffline'; group: string; node: string }
+  /** Planned move of a failover group to `node`. */
+  | { kind: 'GroupSwitch'; group: string; node: string }
+  /** A monitor found an ONLINE resource failed or gone (unplanned). */
+  | { kind: 'ResourceFailed'; resource: string; node: string; reason: string }
+  /** A node is judged dead (after fencing, if any): take over its failover groups. */
+  | { kind: 'NodeFaulted'; node: string }
+  /** Every resource of the local node has been probed after engine start: AutoStart. */
+  | { kind: 'ProbeComplete'; node: string }
+  /** Operator: clear FAULTED on a resource (or a whole group). */
+  | { kind: 'ResourceClear'; resource: string; node: string }
+  | { kind: 'GroupClear'; group: string; node: string };
+
+/** Why a step is in the plan: a stable code, a sentence, and the facts behind it. */
+export interface Decision {
+  code: string;
+  message: string;
+  facts: Record<string, unknown>;
+}
+
+export type StepOp =
+  /** Run the agent's online on (resource, node). */
+  | 'online'
+  /** Run the agent's offline on (resource, node). */
+  | 'offline'
+  /** Run the agent's forced clean on (resource, node). */
+  | 'clean'
+  /** Record the resource FAULTED on node (no agent call). */
+  | 'fault'
+  /** Record one more restart in place (restartCount + 1). */
+  | 'count-restart'
+  /** Forget FAULTED and restart counts on (resource, node) (no agent call). */
+  | 'clear';
+
+export interface PlanStep {
+  /** Index in Plan.steps. */
+  id: number;
+  op: StepOp;
+  group: string;
+  resource: string;
+  node: string;
+  /** Ids of the steps that must succeed before this one runs; steps with no path between them may run in parallel. */
+  after: number[];
+  decision: Decision;
+}
+
+export interface Plan {
+  event: PolicyEvent;
+  steps: PlanStep[];
+  /** The plan as a whole: what the policy decided and why (also when it decided to do nothing). */
+  decision: Decision;
+  /** Set when the request is refused (frozen, locked, online elsewhere…): no steps. */
+  refused?: { code: RefusalCode; message: string };
+  /** Set when the plan ends with a failover group that must come online on another node. */
+  failover?: { group: string; from: string; to: string | null };
+}
+
+/** Maps to CLI exit codes: NOT_FOUND 4, CONFLICT 5, INVALID 3. */
+export type RefusalCode = 'NOT_FOUND' | 'CONFLICT' | 'INVALID';

@@ -1,0 +1,158 @@
+// Every attribute is declared once, here (common ones) or in its agent (type
+// ones). The declaration drives the JSON Schema, `-list` output, the wizard and
+// the man page of main.json.
+
+export type AttributeKind = 'string' | 'integer' | 'boolean' | 'string[]' | 'enum' | 'number';
+
+export type AttributeScope =
+  /** main.json "Cluster" object. */
+  | 'cluster'
+  /** One entry of "Nodes". */
+  | 'node'
+  /** One entry of "Groups". */
+  | 'group'
+  /** Any resource, whatever its type. */
+  | 'resource'
+  /** Shared by all resources of a type ("Types": {"Process": {...}}), overridable per resource. */
+  | 'type';
+
+export interface AttributeDeclaration {
+  name: string;
+  kind: AttributeKind;
+  /** Allowed values for kind 'enum'. */
+  values?: string[];
+  default?: unknown;
+  /** false: read-only (computed or reported by the engine); not accepted in main.json unless `stored`. */
+  editable: boolean;
+  /** Required in main.json. */
+  required?: boolean;
+  minimum?: number;
+  maximum?: number;
+  /** Unit shown in docs ("ms", "s"). */
+  unit?: string;
+  /** JSON Schema `pattern` for strings. */
+  pattern?: string;
+  description: string;
+  /** Note for docs where our default differs from MCCS. */
+  ours?: string;
+}
+
+const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,62}$';
+
+export const clusterAttributes: AttributeDeclaration[] = [
+  { name: 'ClusterName', kind: 'string', editable: true, required: true, pattern: NAME_PATTERN, description: 'Name of the cluster.' },
+  { name: 'GroupLimit', kind: 'integer', default: 32, minimum: 1, maximum: 1024, editable: true, description: 'Maximum number of groups in the cluster.' },
+  { name: 'HBInterval', kind: 'integer', default: 1000, minimum: 50, maximum: 60000, unit: 'ms', editable: true, description: 'Time without a heartbeat after which a link is down; heartbeats are sent every tenth of it.', ours: 'MCCS: 2000 ms.' },
+  { name: 'HBPort', kind: 'integer', default: 14321, minimum: 1024, maximum: 65532, editable: true, description: 'First of four consecutive ports: primary heartbeat, secondary heartbeat, commands/config (TCP), remote API (TLS).' },
+  { name: 'HBTimeout', kind: 'integer', default: 1000, minimum: 50, maximum: 60000, unit: 'ms', editable: true, description: 'ICMP silence (since the last answer) that confirms a dead peer once every heartbeat link is down.', ours: 'MCCS: 3 s.' },
+  { name: 'IsolationTestTimeout', kind: 'integer', default: 3, minimum: 1, maximum: 600, unit: 's', editable: true, description: 'Time after which an unanswered isolation test address counts as unreachable.' },
+  { name: 'SplitThreshold', kind: 'integer', default: 500, minimum: 0, maximum: 60000, unit: 'ms', editable: true, description: 'Links that drop further apart in time than this are a network split, not a dead peer: no takeover.' },
+  { name: 'StartAloneTimeout', kind: 'integer', default: 0, minimum: 0, maximum: 86400, unit: 's', editable: true, description: 'A node that hears no peer at start starts its groups alone after this long, if the peer is silent on heartbeat and ICMP and this node is not isolated. 0 = wait forever.' },
+  { name: 'FenceProgram', kind: 'string', default: '', editable: true, description: 'Executable run with the peer node name as its argument before a takeover; takeover waits for exit 0.' },
+  { name: 'LogBackupCount', kind: 'integer', default: 3, minimum: 0, maximum: 100, editable: true, description: 'Rotated engine log files kept.' },
+  { name: 'LogFileSize', kind: 'integer', default: 10485760, minimum: 65536, editable: true, unit: 'bytes', description: 'Engine log size that triggers rotation.' },
+];
+
+export const nodeAttributes: AttributeDeclaration[] = [
+  { name: 'NodeName', kind: 'string', editable: false, required: true, pattern: NAME_PATTERN, description: 'Alias of the node, unique in the cluster.' },
+  { name: 'PrimaryHB', kind: 'string', editable: true, description: 'Address of the primary heartbeat link (IPv4 or IPv6).' },
+  { name: 'SecondaryHB', kind: 'string', editable: true, description: 'Address of the secondary heartbeat link (optional, but a single link is a warning).' },
+  { name: 'IsolationTestAddresses', kind: 'string', default: '', editable: true, description: 'Comma list of addresses this node pings to tell whether it is the one cut off (IPv6 link-local as addr%iface).' },
+  { name: 'StandAlone', kind: 'boolean', default: false, editable: true, description: 'Run as a single-node cluster.' },
+  { name: 'BootMode', kind: 'enum', values: ['AUTO', 'MANUAL'], default: 'AUTO', editable: true, description: 'AUTO: groups with AutoStart come online when the engine starts; MANUAL: wait for the operator.' },
+  { name: 'HostID', kind: 'string', editable: true, description: 'Host identifier (stored for compatibility).' },
+  { name: 'LicenseType', kind: 'string', editable: true, description: 'License type (stored for compatibility, never enforced).' },
+  { name: 'ExpirationDate', kind: 'string', editable: true, description: 'License expiration date (stored for compatibility, never enforced).' },
+  { name: 'License', kind: 'string', editable: true, description: 'License key (stored for compatibility, never enforced).' },
+  { name: 'NodeState', kind: 'enum', values: ['EXITED', 'INITING', 'LOCAL_BUILD', 'REMOTE_BUILD', 'RUNNING', 'FAULTED'], editable: false, description: 'State of the node (read-only).' },
+  { name: 'PrimaryHBStatus', kind: 'enum', values: ['UP', 'DOWN', 'NONE'], editable: false, description: 'State of the primary heartbeat link (read-only).' },
+  { name: 'SecondaryHBStatus', kind: 'enum', values: ['UP', 'DOWN', 'NONE'], editable: false, description: 'State of the secondary heartbeat link (read-only).' },
+];
+
+export const groupAttributes: AttributeDeclaration[] = [
+  { name: 'GroupName', kind: 'string', editable: false, required: true, pattern: NAME_PATTERN, description: 'Name of the group, unique in the cluster.' },
+  { name: 'GroupType', kind: 'enum', values: ['FAILOVER', 'PARALLEL', 'SINGLE'], default: 'FAILOVER', editable: false, description: 'FAILOVER: online on one node, moves on failure; PARALLEL: online on every node of NodeList; SINGLE: never moves.' },
+  { name: 'NodeList', kind: 'string[]', editable: true, required: true, description: 'Nodes the group may run on, in priority order.' },
+  { name: 'AutoStart', kind: 'boolean', default: true, editable: true, description: 'Bring the group online when the engine starts.' },
+  { name: 'AutoStartNode', kind: 'string', default: '', editable: true, description: 'Node on which AutoStart brings the group online (default: first of NodeList that is RUNNING).' },
+  { name: 'AutoFailover', kind: 'boolean', default: true, editable: true, description: 'Fail the group over when a critical resource fails for good or its node dies.' },
+  { name: 'AutoRestart', kind: 'boolean', default: false, editable: true, description: 'Bring the group back online on a node that returns from a fault, when it is online nowhere.' },
+  { name: 'AutoFaultClearTime', kind: 'integer', default: 0, minimum: 0, unit: 's', editable: true, description: 'Clear FAULTED resources after this long. 0 = never.' },
+  { name: 'Enabled', kind: 'boolean', default: true, editable: true, description: 'A disabled group is never brought online.' },
+  { name: 'Locked', kind: 'boolean', default: false, editable: true, description: 'A locked group refuses online, offline and switch requests.' },
+  { name: 'Frozen', kind: 'boolean', default: false, editable: true, description: 'Maintenance: the engine watches and reports but never acts.' },
+  { name: 'BatchAfterOnline', kind: 'string', default: '', editable: true, description: 'Program run after the group comes online (its result does not change group handling).' },
+  { name: 'BatchBeforeOffline', kind: 'string', default: '', editable: true, description: 'Program run before the group goes offline (its result does not change group handling).' },
+  { name: 'BatchTimeout', kind: 'integer', default: 300, minimum: 1, unit: 's', editable: true, description: 'Timeout of the group batch programs.' },
+  { name: 'ActionState', kind: 'enum', values: ['STARTING', 'STOPPING', 'WATCHING'], editable: false, description: 'What the engine is doing with the group (read-only).' },
+  { name: 'Failover', kind: 'boolean', editable: false, description: 'true while the group is failing over (read-only).' },
+  { name: 'MaxDependencyLevel', kind: 'integer', editable: false, description: 'Depth of the dependency tree (read-only, computed).' },
+];
+
+/** Attributes every resource has, whatever its type. */
+export const resourceAttributes: AttributeDeclaration[] = [
+  { name: 'ResName', kind: 'string', editable: false, required: true, pattern: NAME_PATTERN, description: 'Name of the resource, unique in the cluster.' },
+  { name: 'Type', kind: 'string', editable: false, required: true, description: 'Resource type (agent).' },
+  { name: 'Critical', kind: 'boolean', default: false, editable: true, description: 'The final failure of a critical resource fails the whole group over.' },
+  { name: 'Enabled', kind: 'boolean', default: true, editable: true, description: 'A disabled resource is neither started, stopped nor monitored.' },
+  { name: 'NoAction', kind: 'boolean', default: false, editable: true, description: 'Monitor only: the engine never starts or stops this resource.' },
+  { name: 'CleanProgram', kind: 'string', default: '', editable: true, description: 'Program run (with the resource name as argument) after the forced clean.' },
+  { name: 'BatchBeforeOnline', kind: 'string', default: '', editable: true, description: 'Program run before online.' },
+  { name: 'BatchAfterOnline', kind: 'string', default: '', editable: true, description: 'Program run after online.' },
+  { name: 'BatchBeforeOffline', kind: 'string', default: '', editable: true, description: 'Program run before offline.' },
+  { name: 'BatchAfterOffline', kind: 'string', default: '', editable: true, description: 'Program run after offline.' },
+  { name: 'LastOnline', kind: 'string', editable: false, description: 'Node where the resource was last online (read-only).' },
+];
+
+/** Attributes shared by all resources of a type ("Types"), overridable per resource. */
+export const typeAttributes: AttributeDeclaration[] = [
+  { name: 'MonitorInterval', kind: 'number', default: 10, minimum: 0.05, maximum: 86400, unit: 's', editable: true, description: 'Monitor period of an online resource.' },
+  { name: 'MonitorTimeout', kind: 'number', default: 10, minimum: 0.05, unit: 's', editable: true, description: 'Timeout of one monitor.' },
+  { name: 'OfflineMonitorInterval', kind: 'number', default: 60, minimum: 0, unit: 's', editable: true, description: 'Monitor period of an offline resource (a start/stop resource found running is reported). 0 = not watched.' },
+  { name: 'OnlineTimeout', kind: 'number', default: 300, minimum: 0.05, unit: 's', editable: true, description: 'Timeout of online.' },
+  { name: 'OfflineTimeout', kind: 'number', default: 300, minimum: 0.05, unit: 's', editable: true, description: 'Timeout of offline; a forced clean follows when it expires.' },
+  { name: 'CleanTimeout', kind: 'number', default: 60, minimum: 0.05, unit: 's', editable: true, description: 'Timeout of the forced clean.' },
+  { name: 'FaultOnMonitorTimeouts', kind: 'integer', default: 4, minimum: 0, editable: true, description: 'Consecutive monitor timeouts that count as a failure. 0 = never.' },
+  { name: 'OnlineRetryLimit', kind: 'integer', default: 0, minimum: 0, editable: true, description: 'Times a failed online is retried before the resource is FAULTED.' },
+  { name: 'OnlineTrustTime', kind: 'number', default: 600, minimum: 0, unit: 's', editable: true, description: 'The restart count resets after the resource has run this long.' },
+  { name: 'RestartLimit', kind: 'integer', default: 0, minimum: 0, editable: true, description: 'Times a failed resource is restarted in place before its failure is final.' },
+];
+
+export const dependencyAttributes: AttributeDeclaration[] = [
+  { name: 'Parent', kind: 'string', editable: false, required: true, description: 'The resource that depends.' },
+  { name: 'Child', kind: 'string', editable: false, required: true, description: 'The resource it depends on.' },
+  { name: 'OnlineDependency', kind: 'enum', values: ['STRONG', 'WEAK'], default: 'STRONG', editable: true, description: 'STRONG: bringing the parent online also brings the child online.' },
+  { name: 'OfflineDependency', kind: 'enum', values: ['STRONG', 'WEAK'], default: 'STRONG', editable: true, description: 'STRONG: taking the child offline also takes the parent offline.' },
+];
+
+export function findDeclaration(list: AttributeDeclaration[], name: string): AttributeDeclaration | undefined {
+  return list.find((d) => d.name === name);
+}
+
+/** Turns an operator-typed string (`-a Attr value`, `Attr=value`) into the declared type. */
+export function parseAttributeValue(decl: AttributeDeclaration, raw: string): unknown {
+  switch (decl.kind) {
+    case 'integer':
+    case 'number': {
+      const n = Number(raw);
+      return raw.trim() === '' || Number.isNaN(n) ? raw : n;
+    }
+    case 'boolean': {
+      const v = raw.toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(v)) return true;
+      if (['false', '0', 'no', 'off'].includes(v)) return false;
+      return raw;
+    }
+    case 'string[]':
+      if (raw.trim().startsWith('[')) {
+        try {
+          return JSON.parse(raw);
+        } catch {
+          return raw;
+        }
+      }
+      return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    default:
+      return raw;
+  }
+}

@@ -1,8 +1,12 @@
 // Every resource type the engine knows, by Type name. An agent is added here
-// with one import and one entry; its attribute declarations join the schema.
+// with one import line and one entry in `all`; its attribute declarations
+// join the schema of main.json.
 import type { Agent } from './agent.js';
 
-export const agents: Record<string, Agent> = {};
+const all: Agent[] = [
+];
+
+export const agents: Record<string, Agent> = Object.fromEntries(all.map((a) => [a.type, a]));
 
 /** Other names accepted for a Type (MCCS compatibility). */
 export const typeAliases: Record<string, string> = { PPAS: 'PostgreSQL' };

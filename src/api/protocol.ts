@@ -116,6 +116,42 @@ export interface Methods {
   'res.clear': { params: { resource: string } & ChangeOptions; result: ChangeResult };
   /** Run one monitor now; result is the fresh observation. */
   'res.probe': { params: { resource: string; node?: string }; result: { ResName: string; node: string; state: ResourceState; reason: string } };
+
+  // ---- Added by the CLI (issue 5 verbs). Config-changing ones answer { ConfigVersion } and
+  // changed:false when the configuration already holds what was asked.
+  'grp.enable': { params: { group: string } & ChangeOptions; result: { Enabled: boolean } };
+  'grp.disable': { params: { group: string } & ChangeOptions; result: { Enabled: boolean } };
+  /** temporary: the lock of SPEC §8, lost when all engines stop (not written to main.json). */
+  'grp.lock': { params: { group: string; temporary?: boolean } & ChangeOptions; result: { Locked: boolean; temporary: boolean } };
+  'grp.unlock': { params: { group: string; temporary?: boolean } & ChangeOptions; result: { Locked: boolean; temporary: boolean } };
+  /** attributes: operator-typed strings (`Attr=value`), parsed by the engine per declaration. */
+  'grp.add': { params: { group: string; attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
+  /** Refused (CONFLICT) while the group is online anywhere, unless force. */
+  'grp.delete': { params: { group: string } & ChangeOptions; result: { ConfigVersion: number } };
+  'grp.modify': { params: { group: string; attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
+  /** A dependency Parent → Child inside the group; attributes: OnlineDependency / OfflineDependency. */
+  'grp.link': { params: { group: string; parent: string; child: string; attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
+  'grp.unlink': { params: { group: string; parent: string; child: string } & ChangeOptions; result: { ConfigVersion: number } };
+  'res.enable': { params: { resource: string } & ChangeOptions; result: { Enabled: boolean } };
+  'res.disable': { params: { resource: string } & ChangeOptions; result: { Enabled: boolean } };
+  'res.add': { params: { resource: string; type: string; group: string; attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
+  /** Refused (CONFLICT) while the resource is online anywhere or has dependencies, unless force. */
+  'res.delete': { params: { resource: string } & ChangeOptions; result: { ConfigVersion: number } };
+  'res.modify': { params: { resource: string; attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
+  /** Stored as the node attribute License for compatibility, never enforced. all: every node. */
+  'node.license': { params: { node?: string; all?: boolean; license: string } & ChangeOptions; result: { ConfigVersion: number } };
+  /**
+   * A tar.gz of logs, event log, sanitized config (secrets removed), states and system facts of
+   * `node` (default: local; all: every node). The client writes it to its -p path.
+   */
+  'node.support': { params: { node?: string; all?: boolean }; result: { fileName: string; contentBase64: string } };
+  /** Switch every failover group online on `node` away (to the next node of its NodeList). */
+  'node.evacuate': { params: { node: string } & ChangeOptions; result: ChangeResult };
+  'users.list': { params: Record<string, never>; result: { name: string; role: 'Administrator' | 'Monitor' }[] };
+  /** changed:false when the user exists with this role and password. */
+  'users.add': { params: { name: string; role: 'Administrator' | 'Monitor'; password: string }; result: { name: string; role: 'Administrator' | 'Monitor' } };
+  'users.delete': { params: { name: string }; result: { name: string } };
+  'users.password': { params: { name: string; password: string }; result: { name: string } };
 }
 
 export type MethodName = keyof Methods;

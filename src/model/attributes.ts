@@ -24,6 +24,8 @@ export interface AttributeDeclaration {
   default?: unknown;
   /** false: read-only (computed or reported by the engine); not accepted in main.json unless `stored`. */
   editable: boolean;
+  /** Set once when the object is created (names, types), then read-only. */
+  stored?: boolean;
   /** Required in main.json. */
   required?: boolean;
   minimum?: number;
@@ -54,7 +56,7 @@ export const clusterAttributes: AttributeDeclaration[] = [
 ];
 
 export const nodeAttributes: AttributeDeclaration[] = [
-  { name: 'NodeName', kind: 'string', editable: false, required: true, pattern: NAME_PATTERN, description: 'Alias of the node, unique in the cluster.' },
+  { name: 'NodeName', kind: 'string', editable: false, stored: true, required: true, pattern: NAME_PATTERN, description: 'Alias of the node, unique in the cluster.' },
   { name: 'PrimaryHB', kind: 'string', editable: true, description: 'Address of the primary heartbeat link (IPv4 or IPv6).' },
   { name: 'SecondaryHB', kind: 'string', editable: true, description: 'Address of the secondary heartbeat link (optional, but a single link is a warning).' },
   { name: 'IsolationTestAddresses', kind: 'string', default: '', editable: true, description: 'Comma list of addresses this node pings to tell whether it is the one cut off (IPv6 link-local as addr%iface).' },
@@ -70,8 +72,8 @@ export const nodeAttributes: AttributeDeclaration[] = [
 ];
 
 export const groupAttributes: AttributeDeclaration[] = [
-  { name: 'GroupName', kind: 'string', editable: false, required: true, pattern: NAME_PATTERN, description: 'Name of the group, unique in the cluster.' },
-  { name: 'GroupType', kind: 'enum', values: ['FAILOVER', 'PARALLEL', 'SINGLE'], default: 'FAILOVER', editable: false, description: 'FAILOVER: online on one node, moves on failure; PARALLEL: online on every node of NodeList; SINGLE: never moves.' },
+  { name: 'GroupName', kind: 'string', editable: false, stored: true, required: true, pattern: NAME_PATTERN, description: 'Name of the group, unique in the cluster.' },
+  { name: 'GroupType', kind: 'enum', values: ['FAILOVER', 'PARALLEL', 'SINGLE'], default: 'FAILOVER', editable: false, stored: true, description: 'FAILOVER: online on one node, moves on failure; PARALLEL: online on every node of NodeList; SINGLE: never moves.' },
   { name: 'NodeList', kind: 'string[]', editable: true, required: true, description: 'Nodes the group may run on, in priority order.' },
   { name: 'AutoStart', kind: 'boolean', default: true, editable: true, description: 'Bring the group online when the engine starts.' },
   { name: 'AutoStartNode', kind: 'string', default: '', editable: true, description: 'Node on which AutoStart brings the group online (default: first of NodeList that is RUNNING).' },
@@ -91,8 +93,8 @@ export const groupAttributes: AttributeDeclaration[] = [
 
 /** Attributes every resource has, whatever its type. */
 export const resourceAttributes: AttributeDeclaration[] = [
-  { name: 'ResName', kind: 'string', editable: false, required: true, pattern: NAME_PATTERN, description: 'Name of the resource, unique in the cluster.' },
-  { name: 'Type', kind: 'string', editable: false, required: true, description: 'Resource type (agent).' },
+  { name: 'ResName', kind: 'string', editable: false, stored: true, required: true, pattern: NAME_PATTERN, description: 'Name of the resource, unique in the cluster.' },
+  { name: 'Type', kind: 'string', editable: false, stored: true, required: true, description: 'Resource type (agent).' },
   { name: 'Critical', kind: 'boolean', default: false, editable: true, description: 'The final failure of a critical resource fails the whole group over.' },
   { name: 'Enabled', kind: 'boolean', default: true, editable: true, description: 'A disabled resource is neither started, stopped nor monitored.' },
   { name: 'NoAction', kind: 'boolean', default: false, editable: true, description: 'Monitor only: the engine never starts or stops this resource.' },
@@ -119,8 +121,8 @@ export const typeAttributes: AttributeDeclaration[] = [
 ];
 
 export const dependencyAttributes: AttributeDeclaration[] = [
-  { name: 'Parent', kind: 'string', editable: false, required: true, description: 'The resource that depends.' },
-  { name: 'Child', kind: 'string', editable: false, required: true, description: 'The resource it depends on.' },
+  { name: 'Parent', kind: 'string', editable: false, stored: true, required: true, description: 'The resource that depends.' },
+  { name: 'Child', kind: 'string', editable: false, stored: true, required: true, description: 'The resource it depends on.' },
   { name: 'OnlineDependency', kind: 'enum', values: ['STRONG', 'WEAK'], default: 'STRONG', editable: true, description: 'STRONG: bringing the parent online also brings the child online.' },
   { name: 'OfflineDependency', kind: 'enum', values: ['STRONG', 'WEAK'], default: 'STRONG', editable: true, description: 'STRONG: taking the child offline also takes the parent offline.' },
 ];

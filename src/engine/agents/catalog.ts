@@ -2,8 +2,30 @@
 // with one import line and one entry in `all`; its attribute declarations
 // join the schema of main.json.
 import type { Agent } from './agent.js';
+import { processAgent } from './process.js';
+import { applicationAgent } from './application.js';
+import { nicAgent } from './nic.js';
+import { ipAgent } from './ip.js';
+import { sharedDiskAgent } from './shared-disk.js';
+import { mirrorDiskAgent } from './mirror-disk.js';
+import { serviceAgent } from './service.js';
+import { oracleAgent, oracleListenerAgent } from './oracle.js';
+import { postgresqlAgent } from './postgresql.js';
+import { sharedDiskDrAgent, mirrorDiskDrAgent } from './dr.js';
 
 const all: Agent[] = [
+  processAgent,
+  applicationAgent,
+  nicAgent,
+  ipAgent,
+  sharedDiskAgent,
+  mirrorDiskAgent,
+  serviceAgent,
+  oracleAgent,
+  oracleListenerAgent,
+  postgresqlAgent,
+  sharedDiskDrAgent,
+  mirrorDiskDrAgent,
 ];
 
 export const agents: Record<string, Agent> = Object.fromEntries(all.map((a) => [a.type, a]));

@@ -94,6 +94,12 @@ export interface Plan {
   refused?: { code: RefusalCode; message: string };
   /** Set when the plan ends with a failover group that must come online on another node. */
   failover?: { group: string; from: string; to: string | null };
+  /**
+   * Every group this plan moves off a node (or, with `to` null, leaves
+   * offline there): one for a resource failure, possibly several for a
+   * NodeFaulted. `failover` is the first of them.
+   */
+  failovers?: { group: string; from: string; to: string | null }[];
 }
 
 /** Maps to CLI exit codes: NOT_FOUND 4, CONFLICT 5, INVALID 3. */

@@ -1,0 +1,293 @@
+// The API methods: each validates its params (ajv), calls the engine, and
+// returns { changed, result }. Thin: the engine and the policy decide.
+import { Ajv, type ValidateFunction } from 'ajv';
+import { clusterAttributes, groupAttributes, nodeAttributes, parseAttributeValue, type AttributeDeclaration } from '../model/attributes.js';
+import { MccsError } from '../model/errors.js';
+import type { GroupState } from '../model/types.js';
+import type { Principal } from '../auth/users.js';
+import type { Engine, HandleResult } from '../engine/engine.js';
+import { groupState } from '../engine/policy/group-state.js';
+import type { PolicyEvent } from '../engine/policy/types.js';
+import { clusterAttributeView, clusterStatus, groupView, nodeView, resourceView } from '../engine/views.js';
+import type { MethodName } from './protocol.js';
+
+export interface MethodContext {
+  engine: Engine;
+  principal: Principal;
+}
+
+export interface MethodOutcome {
+  changed: boolean;
+  result: unknown;
+}
+
+type Handler = (ctx: MethodContext, params: Record<string, unknown>) => Promise<MethodOutcome>;
+
+interface MethodSpec {
+  readOnly: boolean;
+  params: Record<string, unknown>;
+  required?: string[];
+  handler: Handler;
+}
+
+const name = { type: 'string', minLength: 1, maxLength: 128 };
+const change = {
+  dryRun: { type: 'boolean' },
+  wait: { type: 'boolean' },
+  timeout: { type: 'number', minimum: 0, maximum: 86400 },
+  node: name,
+  force: { type: 'boolean' },
+};
+const attributesParam = { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'array'] } };
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+
+function str(p: Record<string, unknown>, key: string): string {
+  return p[key] as string;
+}
+
+/** Operator event → plan → run; `--wait` also checks that the wanted state holds. */
+async function changeState(ctx: MethodContext, event: PolicyEvent, p: Record<string, unknown>, wanted?: { group: string; node: string; state: GroupState }): Promise<MethodOutcome> {
+  const { engine, principal } = ctx;
+  const opts = { dryRun: p.dryRun === true, wait: p.wait === true, timeout: p.timeout as number | undefined, cause: `operator ${principal.name}` };
+  const out: HandleResult = await engine.handle(event, opts);
+  if (opts.dryRun) return { changed: false, result: { plan: out.plan, dryRun: true } };
+  if (out.execution && !out.execution.ok) {
+    const failed = out.execution.steps.filter((s) => s.status === 'failed').map((s) => `${out.plan.steps[s.id]?.op} ${out.plan.steps[s.id]?.resource}: ${s.error}`);
+    throw new MccsError('FAILED', `the operation failed: ${failed.join('; ')}`, ['see why: mccluster events', 'after fixing: mcres -clear RES'], { plan: out.plan, execution: out.execution });
+  }
+  let state: GroupState | undefined;
+  if (opts.wait && wanted) {
+    state = groupState(engine.config, engine.findGroup(wanted.group), engine.observed, wanted.node);
+    if (state !== wanted.state && out.changed) throw new MccsError('FAILED', `group ${wanted.group} is ${state} on ${wanted.node}, not ${wanted.state}`, ['mccluster events --group ' + wanted.group]);
+  }
+  return { changed: out.changed, result: { plan: out.plan, ...(state ? { state } : {}) } };
+}
+
+function targetNode(ctx: MethodContext, p: Record<string, unknown>): string {
+  return typeof p.node === 'string' ? ctx.engine.checkNode(p.node) : ctx.engine.localNode;
+}
+
+/** `-modify`: typed values from operator strings, checked against the declarations; the whole config is validated before it is applied. */
+function typedAttributes(decls: AttributeDeclaration[], raw: Record<string, unknown>, what: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const decl = decls.find((d) => d.name === key);
+    if (!decl) throw new MccsError('NOT_FOUND', `${what} has no attribute '${key}'`, [`list attributes: the -list command of ${what}`]);
+    if (!decl.editable) throw new MccsError('INVALID', `attribute '${key}' of ${what} is read-only`);
+    out[key] = typeof value === 'string' ? parseAttributeValue(decl, value) : value;
+  }
+  return out;
+}
+
+const methods: Record<string, MethodSpec> = {
+  'cluster.status': { readOnly: true, params: {}, handler: async ({ engine }) => ({ changed: false, result: { ...clusterStatus(engine), attributes: clusterAttributeView(engine) } }) },
+  'cluster.events': {
+    readOnly: true,
+    params: { group: name, resource: name, node: name, since: name, until: name, limit: { type: 'integer', minimum: 1 } },
+    handler: async ({ engine }, p) => ({ changed: false, result: engine.events.read(p as never) }),
+  },
+  'cluster.modify': {
+    readOnly: false,
+    params: { attributes: attributesParam, ...change },
+    required: ['attributes'],
+    handler: async ({ engine, principal }, p) => {
+      const values = typedAttributes(clusterAttributes, p.attributes as Record<string, unknown>, 'the cluster');
+      if (p.dryRun) return { changed: false, result: { dryRun: true, attributes: values } };
+      const r = await engine.modifyConfig((c) => Object.assign(c.Cluster, values), `operator ${principal.name}: cluster modify`);
+      return { changed: r.changed, result: { ConfigVersion: r.ConfigVersion } };
+    },
+  },
+  'node.list': {
+    readOnly: true,
+    params: { node: name },
+    handler: async ({ engine }, p) => {
+      const names = typeof p.node === 'string' ? [engine.checkNode(p.node)] : engine.config.Nodes.map((n) => n.NodeName);
+      return { changed: false, result: names.map((n) => nodeView(engine, n)) };
+    },
+  },
+  'node.modify': {
+    readOnly: false,
+    params: { attributes: attributesParam, ...change },
+    required: ['node', 'attributes'],
+    handler: async ({ engine, principal }, p) => {
+      const node = engine.checkNode(str(p, 'node'));
+      const values = typedAttributes(nodeAttributes, p.attributes as Record<string, unknown>, `node ${node}`);
+      if (p.dryRun) return { changed: false, result: { dryRun: true, attributes: values } };
+      const r = await engine.modifyConfig((c) => Object.assign(c.Nodes.find((n) => n.NodeName === node)!, values), `operator ${principal.name}: node modify ${node}`);
+      return { changed: r.changed, result: { ConfigVersion: r.ConfigVersion } };
+    },
+  },
+  'grp.list': {
+    readOnly: true,
+    params: { group: name },
+    handler: async ({ engine }, p) => {
+      const groups = typeof p.group === 'string' ? [engine.findGroup(p.group)] : engine.config.Groups;
+      return { changed: false, result: groups.map((g) => groupView(engine, g)) };
+    },
+  },
+  'grp.state': {
+    readOnly: true,
+    params: { group: name, node: name },
+    handler: async ({ engine }, p) => {
+      const groups = typeof p.group === 'string' ? [engine.findGroup(p.group)] : engine.config.Groups;
+      const nodeFilter = typeof p.node === 'string' ? engine.checkNode(p.node) : undefined;
+      const rows = groups.flatMap((g) =>
+        g.NodeList.filter((n) => !nodeFilter || n === nodeFilter).map((n) => ({
+          GroupName: g.GroupName,
+          node: n,
+          state: groupState(engine.config, g, engine.observed, n),
+          Frozen: g.Frozen === true,
+          Locked: g.Locked === true || engine.observed.groups?.[g.GroupName]?.tempLocked === true,
+        })),
+      );
+      return { changed: false, result: rows };
+    },
+  },
+  'grp.online': {
+    readOnly: false,
+    params: { group: name, ...change },
+    required: ['group'],
+    handler: async (ctx, p) => {
+      const node = targetNode(ctx, p);
+      return changeState(ctx, { kind: 'GroupOnline', group: str(p, 'group'), node, ...(p.force ? { force: true } : {}) }, p, { group: str(p, 'group'), node, state: 'ONLINE' });
+    },
+  },
+  'grp.offline': {
+    readOnly: false,
+    params: { group: name, ...change },
+    required: ['group'],
+    handler: async (ctx, p) => {
+      const node = targetNode(ctx, p);
+      return changeState(ctx, { kind: 'GroupOffline', group: str(p, 'group'), node }, p, { group: str(p, 'group'), node, state: 'OFFLINE' });
+    },
+  },
+  'grp.switch': {
+    readOnly: false,
+    params: { group: name, ...change },
+    required: ['group', 'node'],
+    handler: async (ctx, p) => {
+      const node = targetNode(ctx, p);
+      return changeState(ctx, { kind: 'GroupSwitch', group: str(p, 'group'), node }, p, { group: str(p, 'group'), node, state: 'ONLINE' });
+    },
+  },
+  'grp.freeze': { readOnly: false, params: { group: name, ...change }, required: ['group'], handler: (ctx, p) => setGroupFlag(ctx, p, 'Frozen', true) },
+  'grp.unfreeze': { readOnly: false, params: { group: name, ...change }, required: ['group'], handler: (ctx, p) => setGroupFlag(ctx, p, 'Frozen', false) },
+  'grp.clear': {
+    readOnly: false,
+    params: { group: name, ...change },
+    required: ['group'],
+    handler: async (ctx, p) => changeState(ctx, { kind: 'GroupClear', group: str(p, 'group'), node: targetNode(ctx, p) }, p),
+  },
+  'grp.modify': {
+    readOnly: false,
+    params: { group: name, attributes: attributesParam, ...change },
+    required: ['group', 'attributes'],
+    handler: async ({ engine, principal }, p) => {
+      const g = engine.findGroup(str(p, 'group'));
+      const values = typedAttributes(groupAttributes, p.attributes as Record<string, unknown>, `group ${g.GroupName}`);
+      if (p.dryRun) return { changed: false, result: { dryRun: true, attributes: values } };
+      const r = await engine.modifyConfig((c) => Object.assign(c.Groups.find((x) => x.GroupName === g.GroupName)!, values), `operator ${principal.name}: grp modify ${g.GroupName}`);
+      return { changed: r.changed, result: { ConfigVersion: r.ConfigVersion } };
+    },
+  },
+  'res.list': {
+    readOnly: true,
+    params: { resource: name, group: name },
+    handler: async ({ engine }, p) => {
+      const rows = [...engine.allResources()].filter(({ group, res }) => (!p.resource || res.ResName === p.resource) && (!p.group || group.GroupName === p.group));
+      if (p.resource && rows.length === 0) engine.findResource(str(p, 'resource'));
+      if (p.group) engine.findGroup(str(p, 'group'));
+      return { changed: false, result: rows.map(({ group, res }) => resourceView(engine, group, res)) };
+    },
+  },
+  'res.state': {
+    readOnly: true,
+    params: { resource: name, group: name, node: name },
+    handler: async ({ engine }, p) => {
+      if (p.resource) engine.findResource(str(p, 'resource'));
+      if (p.group) engine.findGroup(str(p, 'group'));
+      const nodeFilter = typeof p.node === 'string' ? engine.checkNode(p.node) : undefined;
+      const rows = [...engine.allResources()]
+        .filter(({ group, res }) => (!p.resource || res.ResName === p.resource) && (!p.group || group.GroupName === p.group))
+        .flatMap(({ group, res }) =>
+          group.NodeList.filter((n) => !nodeFilter || n === nodeFilter).map((n) => {
+            const st = engine.status(n, res.ResName);
+            return { ResName: res.ResName, GroupName: group.GroupName, node: n, state: st.state, ...(st.reason ? { reason: st.reason } : {}) };
+          }),
+        );
+      return { changed: false, result: rows };
+    },
+  },
+  'res.online': {
+    readOnly: false,
+    params: { resource: name, ...change },
+    required: ['resource'],
+    handler: async (ctx, p) => changeState(ctx, { kind: 'ResourceOnline', resource: str(p, 'resource'), node: targetNode(ctx, p) }, p),
+  },
+  'res.offline': {
+    readOnly: false,
+    params: { resource: name, ...change },
+    required: ['resource'],
+    handler: async (ctx, p) => changeState(ctx, { kind: 'ResourceOffline', resource: str(p, 'resource'), node: targetNode(ctx, p) }, p),
+  },
+  'res.clear': {
+    readOnly: false,
+    params: { resource: name, ...change },
+    required: ['resource'],
+    handler: async (ctx, p) => changeState(ctx, { kind: 'ResourceClear', resource: str(p, 'resource'), node: targetNode(ctx, p) }, p),
+  },
+  'res.probe': {
+    readOnly: true,
+    params: { resource: name, node: name },
+    required: ['resource'],
+    handler: async ({ engine }, p) => {
+      const { group, res } = engine.findResource(str(p, 'resource'));
+      const obs = await engine.observeOnce(group, res);
+      return { changed: false, result: { ResName: res.ResName, node: engine.localNode, observation: obs.state, reason: obs.reason, state: engine.status(engine.localNode, res.ResName).state } };
+    },
+  },
+};
+
+async function setGroupFlag(ctx: MethodContext, p: Record<string, unknown>, flag: 'Frozen', value: boolean): Promise<MethodOutcome> {
+  const g = ctx.engine.findGroup(str(p, 'group'));
+  if (p.dryRun) return { changed: false, result: { dryRun: true, [flag]: value, wouldChange: (g[flag] === true) !== value } };
+  const r = await ctx.engine.modifyConfig((c) => {
+    const draft = c.Groups.find((x) => x.GroupName === g.GroupName)!;
+    if (value) draft[flag] = true;
+    else delete draft[flag];
+  }, `operator ${ctx.principal.name}: ${value ? 'freeze' : 'unfreeze'} ${g.GroupName}`);
+  return { changed: r.changed, result: { [flag]: value, ConfigVersion: r.ConfigVersion } };
+}
+
+const compiled = new Map<string, ValidateFunction>();
+
+export function isReadOnly(method: string): boolean {
+  return methods[method]?.readOnly === true;
+}
+
+export function registerMethod(method: string, spec: MethodSpec): void {
+  methods[method] = spec;
+  compiled.delete(method);
+}
+
+export async function dispatch(ctx: MethodContext, method: string, params: unknown): Promise<MethodOutcome> {
+  const spec = methods[method];
+  if (!spec) throw new MccsError('USAGE', `unknown method '${method}'`, ['upgrade the CLI and the engine together']);
+  if (!spec.readOnly && ctx.principal.role !== 'Administrator') throw new MccsError('AUTH', `user ${ctx.principal.name} (role ${ctx.principal.role}) may not run ${method}`, ['use an Administrator account']);
+  let check = compiled.get(method);
+  if (!check) {
+    check = ajv.compile({ type: 'object', properties: spec.params, required: spec.required ?? [], additionalProperties: false });
+    compiled.set(method, check);
+  }
+  const p = (params ?? {}) as Record<string, unknown>;
+  if (!check(p)) {
+    const why = (check.errors ?? []).map((e) => `${e.instancePath || 'params'} ${e.keyword === 'additionalProperties' ? `has unknown field '${String(e.params.additionalProperty)}'` : e.message}`).join('; ');
+    throw new MccsError('USAGE', `bad request for ${method}: ${why}`);
+  }
+  return spec.handler(ctx, p);
+}
+
+export function methodNames(): MethodName[] {
+  return Object.keys(methods) as MethodName[];
+}

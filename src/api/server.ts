@@ -1,0 +1,103 @@
+// The engine API on $MCCS_HOME/run/mccs.sock: HTTP/JSON, one endpoint.
+// The socket is mode 0600 and owned by root, so only root can open it; the
+// local root user needs no password; -u/-pw are checked when given.
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { authenticate, LOCAL_ROOT, type Principal } from '../auth/users.js';
+import type { Engine } from '../engine/engine.js';
+import { MccsError } from '../model/errors.js';
+import { dispatch } from './methods.js';
+import { API_PATH, type Envelope } from './protocol.js';
+
+const MAX_BODY = 1024 * 1024;
+
+interface RpcRequest {
+  method?: unknown;
+  params?: unknown;
+  user?: unknown;
+  password?: unknown;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new MccsError('USAGE', 'request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export function errorEnvelope(e: unknown): Envelope {
+  if (e instanceof MccsError) return { ok: false, error: e.toJSON() };
+  return { ok: false, error: { code: 'FAILED', message: (e as Error)?.message ?? String(e), actions: [] } };
+}
+
+/**
+ * Handles one RPC. `remote` requests (TLS) must carry credentials; local
+ * socket requests are root's unless credentials are given.
+ */
+export async function handleRpc(engine: Engine, body: string, remote: boolean): Promise<Envelope> {
+  let request: RpcRequest;
+  try {
+    request = JSON.parse(body) as RpcRequest;
+  } catch {
+    return errorEnvelope(new MccsError('USAGE', 'request is not JSON'));
+  }
+  try {
+    if (typeof request.method !== 'string') throw new MccsError('USAGE', 'request has no method');
+    let principal: Principal = LOCAL_ROOT;
+    if (typeof request.user === 'string' && request.user !== '') {
+      principal = await authenticate(engine.paths.usersJson, request.user, typeof request.password === 'string' ? request.password : '');
+    } else if (remote) {
+      throw new MccsError('AUTH', 'remote access needs a user and password', ['pass -u USER -pw PASSWORD, or set MCCS_USER/MCCS_PASSWORD']);
+    }
+    const out = await dispatch({ engine, principal }, request.method, request.params);
+    return { ok: true, changed: out.changed, result: out.result };
+  } catch (e) {
+    return errorEnvelope(e);
+  }
+}
+
+export function requestListener(engine: Engine, remote: boolean) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const send = (status: number, env: Envelope) => {
+      const text = JSON.stringify(env);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    if (req.method !== 'POST' || req.url !== API_PATH) {
+      send(404, errorEnvelope(new MccsError('USAGE', `use POST ${API_PATH}`)));
+      return;
+    }
+    try {
+      send(200, await handleRpc(engine, await readBody(req), remote));
+    } catch (e) {
+      send(400, errorEnvelope(e));
+    }
+  };
+}
+
+export async function listenLocal(engine: Engine, socketPath: string): Promise<Server> {
+  if (existsSync(socketPath)) unlinkSync(socketPath); // left by a killed engine; the daemon lock guarantees we are the only engine
+  const server = createServer(requestListener(engine, false));
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    const old = process.umask(0o177);
+    server.listen(socketPath, () => {
+      process.umask(old);
+      resolve();
+    });
+  });
+  chmodSync(socketPath, 0o600);
+  return server;
+}

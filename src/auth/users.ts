@@ -1,0 +1,60 @@
+// Users of config/users.json: roles Administrator and Monitor (read-only).
+import { readFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
+import { MccsError } from '../model/errors.js';
+import { hashPassword, verifyPassword } from './password.js';
+
+export type Role = 'Administrator' | 'Monitor';
+
+export interface UserEntry {
+  name: string;
+  role: Role;
+  hash: string;
+}
+
+export interface Principal {
+  name: string;
+  role: Role;
+  /** true for the local root user on the socket (no password needed). */
+  local: boolean;
+}
+
+export const LOCAL_ROOT: Principal = { name: 'root', role: 'Administrator', local: true };
+
+export async function readUsers(path: string): Promise<UserEntry[]> {
+  try {
+    const data = JSON.parse(await readFile(path, 'utf8')) as { users?: UserEntry[] };
+    return Array.isArray(data.users) ? data.users : [];
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new MccsError('INVALID', `cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+export async function writeUsers(path: string, users: UserEntry[]): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify({ users }, null, 2)}\n`, { fsync: true, mode: 0o600 });
+}
+
+/** Checks a user and password; the same error whether the user or the password is wrong. */
+export async function authenticate(path: string, name: string, password: string): Promise<Principal> {
+  const users = await readUsers(path);
+  const user = users.find((u) => u.name === name);
+  // Verify against a dummy hash for unknown users too, so timing does not tell which users exist.
+  const ok = await verifyPassword(password, user?.hash ?? DUMMY_HASH);
+  if (!user || !ok) throw new MccsError('AUTH', 'authentication failed: wrong user or password', ['check -u/-pw, MCCS_USER/MCCS_PASSWORD or the credentials file']);
+  return { name: user.name, role: user.role, local: false };
+}
+
+export async function setPassword(path: string, name: string, password: string, role?: Role): Promise<{ created: boolean }> {
+  const users = await readUsers(path);
+  const hash = await hashPassword(password);
+  const existing = users.find((u) => u.name === name);
+  if (existing) {
+    existing.hash = hash;
+    if (role) existing.role = role;
+  } else users.push({ name, role: role ?? 'Monitor', hash });
+  await writeUsers(path, users);
+  return { created: !existing };
+}
+
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';

@@ -1,0 +1,231 @@
+// Human output: tables in colour on a terminal, plain when piped or when
+// NO_COLOR is set. Loaded only when a human reads the answer (--json never
+// loads it). Every renderer takes a result of protocol.ts and returns text.
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { ClusterStatus, EventRecord, GroupView, NodeView, ResourceView, ChangeResult } from '../api/protocol.js';
+import type { Plan } from '../engine/policy/types.js';
+import type { Io, RenderContext } from './spec.js';
+
+export function useColour(io: Pick<Io, 'isTTY' | 'env'>): boolean {
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
+  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
+  return io.isTTY && io.env.TERM !== 'dumb';
+}
+
+export function colours(io: Pick<Io, 'isTTY' | 'env'>): ChalkInstance {
+  return new Chalk({ level: useColour(io) ? 1 : 0 });
+}
+
+const STATE_STYLE: Record<string, (c: ChalkInstance) => ChalkInstance> = {
+  ONLINE: (c) => c.green,
+  RUNNING: (c) => c.green,
+  UP: (c) => c.green,
+  FAULTED: (c) => c.red.bold,
+  DOWN: (c) => c.red,
+  EXITED: (c) => c.red,
+  PARTIAL: (c) => c.yellow,
+  STARTING: (c) => c.yellow,
+  STOPPING: (c) => c.yellow,
+  INITING: (c) => c.yellow,
+  LOCAL_BUILD: (c) => c.yellow,
+  REMOTE_BUILD: (c) => c.yellow,
+  UNKNOWN: (c) => c.gray,
+  OFFLINE: (c) => c.reset,
+};
+
+export function paintState(c: ChalkInstance, text: string): string {
+  const word = text.trim().split(/[\s:]/).pop() ?? '';
+  const style = STATE_STYLE[word];
+  return style ? style(c)(text) : text;
+}
+
+/** Columns padded on the plain text, then painted, so colour never breaks alignment. */
+export function table(c: ChalkInstance, headers: string[], rows: string[][], paint: (col: number, text: string) => string = (_, t) => t): string {
+  if (rows.length === 0) return c.dim('(none)');
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[], head: boolean): string =>
+    cells
+      .map((cell, i) => {
+        const text = i === cells.length - 1 ? cell : cell.padEnd(widths[i]);
+        return head ? c.bold(text) : paint(i, text);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(headers, true), ...rows.map((r) => line(r, false))].join('\n');
+}
+
+export function show(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (Array.isArray(v)) return v.map(show).join(',');
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+function attributeTable(c: ChalkInstance, attributes: Record<string, unknown>): string {
+  return table(c, ['ATTRIBUTE', 'VALUE'], Object.entries(attributes).map(([k, v]) => [k, show(v)]));
+}
+
+function statesOf(states: Record<string, string | { state: string }>): string {
+  return Object.entries(states)
+    .map(([node, s]) => `${node}:${typeof s === 'string' ? s : s.state}`)
+    .join(' ');
+}
+
+function paintStates(c: ChalkInstance, text: string): string {
+  return text.replace(/([^\s:]+):([A-Z_]+)/g, (_, n: string, s: string) => `${n}:${paintState(c, s)}`);
+}
+
+type Renderer = (result: never, ctx: RenderContext, c: ChalkInstance) => string;
+
+export const renderers: Record<string, Renderer> = {
+  groups: (groups: GroupView[], ctx, c) => {
+    if (ctx.input.args.group && groups.length === 1) {
+      const g = groups[0];
+      const deps = g.dependencies.map((d) => [d.Parent, d.Child, d.OnlineDependency, d.OfflineDependency]);
+      return [
+        attributeTable(c, { GroupName: g.GroupName, ...g.attributes }),
+        '',
+        `${c.bold('States')}  ${paintStates(c, statesOf(g.states))}`,
+        `${c.bold('Resources')}  ${g.resources.join(', ') || '(none)'}`,
+        '',
+        table(c, ['PARENT', 'CHILD', 'ONLINE', 'OFFLINE'], deps),
+      ].join('\n');
+    }
+    return table(
+      c,
+      ['GROUP', 'TYPE', 'NODELIST', 'STATE', 'FROZEN', 'LOCKED', 'ENABLED'],
+      groups.map((g) => [g.GroupName, show(g.attributes.GroupType), show(g.attributes.NodeList), statesOf(g.states), show(g.attributes.Frozen), show(g.attributes.Locked), show(g.attributes.Enabled)]),
+      (col, t) => (col === 3 ? paintStates(c, t) : t),
+    );
+  },
+  groupStates: (rows: { GroupName: string; node: string; state: string; Frozen: boolean; Locked: boolean }[], _ctx, c) =>
+    table(c, ['GROUP', 'NODE', 'STATE', 'FROZEN', 'LOCKED'], rows.map((r) => [r.GroupName, r.node, r.state, show(r.Frozen), show(r.Locked)]), (col, t) =>
+      col === 2 ? paintState(c, t) : t,
+    ),
+  resources: (resources: ResourceView[], ctx, c) => {
+    if (ctx.input.args.resource && resources.length === 1) {
+      const r = resources[0];
+      const states = Object.entries(r.states).map(([node, s]) => [node, s.state, s.reason ?? '', show(s.restartCount)]);
+      return [
+        attributeTable(c, { ResName: r.ResName, Type: r.Type, GroupName: r.GroupName, ...r.attributes }),
+        '',
+        table(c, ['NODE', 'STATE', 'REASON', 'RESTARTS'], states, (col, t) => (col === 1 ? paintState(c, t) : t)),
+      ].join('\n');
+    }
+    return table(
+      c,
+      ['RESOURCE', 'TYPE', 'GROUP', 'CRITICAL', 'ENABLED', 'STATE'],
+      resources.map((r) => [r.ResName, r.Type, r.GroupName, show(r.attributes.Critical), show(r.attributes.Enabled), statesOf(r.states)]),
+      (col, t) => (col === 5 ? paintStates(c, t) : t),
+    );
+  },
+  resourceStates: (rows: { ResName: string; GroupName: string; node: string; state: string; reason?: string }[], _ctx, c) =>
+    table(c, ['RESOURCE', 'GROUP', 'NODE', 'STATE', 'REASON'], rows.map((r) => [r.ResName, r.GroupName, r.node, r.state, r.reason ?? '']), (col, t) =>
+      col === 3 ? paintState(c, t) : t,
+    ),
+  probe: (r: { ResName: string; node: string; state: string; reason: string }, _ctx, c) => `${r.ResName} on ${r.node}: ${paintState(c, r.state)}${r.reason ? ` (${r.reason})` : ''}`,
+  nodes: (nodes: NodeView[], ctx, c) => {
+    if (ctx.input.args.node && nodes.length === 1) {
+      return attributeTable(c, { NodeName: nodes[0].NodeName, NodeState: nodes[0].state, ...nodes[0].attributes });
+    }
+    return table(
+      c,
+      ['NODE', 'STATE', 'PRIMARYHB', 'SECONDARYHB'],
+      nodes.map((n) => [
+        n.NodeName,
+        n.state,
+        `${show(n.attributes.PrimaryHB)} ${show(n.attributes.PrimaryHBStatus)}`.trim(),
+        `${show(n.attributes.SecondaryHB)} ${show(n.attributes.SecondaryHBStatus)}`.trim(),
+      ]),
+      (col, t) => (col === 1 ? paintState(c, t) : col >= 2 ? t.replace(/\b(UP|DOWN)\b/, (s) => paintState(c, s)) : t),
+    );
+  },
+  status: (s: ClusterStatus, _ctx, c) => {
+    const nodeNames = s.nodes.map((n) => n.NodeName);
+    const out = [
+      `${c.bold('Cluster')} ${s.ClusterName}  ConfigVersion ${s.ConfigVersion}  local node ${s.localNode}`,
+      '',
+      renderers.nodes(s.nodes as never, { input: { args: {}, flags: {}, attributes: {} }, changed: false, io: _ctx.io }, c),
+      '',
+      table(
+        c,
+        ['GROUP', 'TYPE', ...nodeNames.map((n) => n.toUpperCase()), 'FLAGS'],
+        s.groups.map((g) => [
+          g.GroupName,
+          show(g.attributes.GroupType),
+          ...nodeNames.map((n) => show(g.states[n] ?? '-')),
+          [g.attributes.Frozen ? 'frozen' : '', g.attributes.Locked ? 'locked' : '', g.attributes.Enabled === false ? 'disabled' : ''].filter(Boolean).join(','),
+        ]),
+        (col, t) => (col >= 2 && col < 2 + nodeNames.length ? paintState(c, t) : t),
+      ),
+      '',
+      table(
+        c,
+        ['RESOURCE', 'GROUP', 'TYPE', ...nodeNames.map((n) => n.toUpperCase())],
+        s.resources.map((r) => [r.ResName, r.GroupName, r.Type, ...nodeNames.map((n) => r.states[n]?.state ?? '-')]),
+        (col, t) => (col >= 3 ? paintState(c, t) : t),
+      ),
+    ];
+    if (s.warnings.length > 0) out.push('', ...s.warnings.map((w) => c.yellow(`warning: ${w}`)));
+    return out.join('\n');
+  },
+  events: (events: EventRecord[], _ctx, c) =>
+    table(
+      c,
+      ['TIME', 'NODE', 'SUBJECT', 'CHANGE', 'RULE', 'MESSAGE'],
+      events.map((e) => [e.time, e.node, e.subject, e.oldState || e.newState ? `${e.oldState ?? '-'} -> ${e.newState ?? '-'}` : '', e.rule, e.message]),
+      (col, t) => (col === 3 ? t.replace(/[A-Z_]{4,}/g, (s) => paintState(c, s)) : t),
+    ),
+  attributes: (rows: { scope: string; name: string; kind: string; default?: unknown; editable: boolean; unit?: string; description: string }[], _ctx, c) =>
+    table(
+      c,
+      ['SCOPE', 'ATTRIBUTE', 'TYPE', 'DEFAULT', 'EDITABLE', 'DESCRIPTION'],
+      rows.map((r) => [r.scope, r.name, r.kind, `${show(r.default)}${r.default !== undefined && r.unit ? ' ' + r.unit : ''}`, r.editable ? 'yes' : 'no', r.description]),
+    ),
+  users: (rows: { name: string; role: string }[], _ctx, c) => table(c, ['USER', 'ROLE'], rows.map((r) => [r.name, r.role])),
+  support: (r: { path: string; bytes: number }) => `wrote ${r.path} (${r.bytes} bytes)`,
+  change: (result: unknown, ctx, c) => renderChange(result, ctx, c),
+};
+
+function renderPlan(plan: Plan, ctx: RenderContext, c: ChalkInstance): string {
+  const head = ctx.input.flags['dry-run']
+    ? `${c.cyan('Plan (dry run, nothing was run)')}: ${plan.decision.message}`
+    : ctx.changed
+      ? `${c.green('Done')}: ${plan.decision.message}`
+      : `${c.dim('Nothing to do')}: ${plan.decision.message}`;
+  const steps = plan.steps.map((s) => {
+    const after = s.after.length > 0 ? c.dim(` (after ${s.after.map((a) => a + 1).join(',')})`) : '';
+    return `  ${String(s.id + 1).padStart(2)}. ${s.op.padEnd(13)} ${s.resource} on ${s.node}${after}  ${c.dim('— ' + s.decision.message)}`;
+  });
+  const tail = plan.failover ? [`  then fail ${plan.failover.group} over from ${plan.failover.from} to ${plan.failover.to ?? '(no node left)'}`] : [];
+  return [head, ...steps, ...tail].join('\n');
+}
+
+function renderChange(result: unknown, ctx: RenderContext, c: ChalkInstance): string {
+  const r = (result ?? {}) as Partial<ChangeResult> & Record<string, unknown>;
+  if (r.plan && typeof r.plan === 'object') {
+    const text = renderPlan(r.plan, ctx, c);
+    return r.state !== undefined ? `${text}\nstate: ${paintStates(c, show(r.state))}` : text;
+  }
+  if (ctx.input.flags['dry-run']) return `${c.cyan('Dry run, nothing was changed')}: ${show(result)}`;
+  if (typeof r.ConfigVersion === 'number') {
+    return ctx.changed ? `${c.green('Configuration changed')} (ConfigVersion ${r.ConfigVersion}).` : `${c.dim('Already so')}: configuration not changed (ConfigVersion ${r.ConfigVersion}).`;
+  }
+  const facts = Object.entries(r)
+    .map(([k, v]) => `${k}=${show(v)}`)
+    .join(' ');
+  return ctx.changed ? `${c.green('Done')}${facts ? ': ' + facts : ''}` : `${c.dim('Already so')}${facts ? ': ' + facts : ''}`;
+}
+
+export function renderResult(name: string, result: unknown, ctx: RenderContext): string {
+  const c = colours(ctx.io);
+  const r = renderers[name] ?? renderers.change;
+  return r(result as never, ctx, c);
+}
+
+export function renderError(error: { code: string; message: string; actions?: string[] }, io: Pick<Io, 'isTTY' | 'env'>): string {
+  const c = colours(io);
+  const lines = [`${c.red('Error')} ${c.dim(`[${error.code}]`)}: ${error.message}`];
+  for (const a of error.actions ?? []) lines.push(`  ${c.dim('→')} ${a}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,92 @@
+// mcnode / mccs node: nodes.
+import type { Envelope } from '../../api/protocol.js';
+import { MccsError } from '../../model/errors.js';
+import { arg, changeOptions, defineSpec, type AnySpec, type Input, type RunContext } from '../spec.js';
+
+export const nodeSpecs: AnySpec[] = [
+  defineSpec({
+    id: 'node:list',
+    summary: 'List nodes, or every attribute of one node.',
+    examples: ['mcnode list', 'mcnode list node1 --json', 'mcnode -list -n node1'],
+    args: [{ name: 'node', summary: 'Node name (MCCS -n); default: every node.', required: false }],
+    method: 'node.list',
+    params: (i) => (i.args.node ? { node: i.args.node } : {}),
+    render: 'nodes',
+  }),
+  defineSpec({
+    id: 'node:modify',
+    summary: 'Change node attributes.',
+    examples: ['mccs node modify node1 IsolationTestAddresses=10.0.0.254', 'mcnode -modify -n node1 -a IsolationTestAddresses 10.0.0.254'],
+    args: [{ name: 'node', summary: 'Node name (MCCS -n).', required: true }],
+    attributes: { required: true, summary: 'Attr=value: the attributes to set.' },
+    change: true,
+    method: 'node.modify',
+    params: (i) => ({ ...changeOptions(i), node: arg(i, 'node'), attributes: i.attributes }),
+  }),
+  defineSpec({
+    id: 'node:license',
+    summary: 'Store a license key (attribute License). Kept for MCCS compatibility only: mccs never checks or enforces it.',
+    examples: ['mcnode license node1 KEY', 'mcnode license --all KEY', 'mcnode -license -n node1 KEY'],
+    args: [
+      { name: 'node', summary: 'Node name (MCCS -n); omit with --all.', required: false },
+      { name: 'license', summary: 'The license key.', required: false },
+    ],
+    flags: { all: { kind: 'boolean', summary: 'Every node (MCCS -all).' } },
+    change: true,
+    method: 'node.license',
+    params: (i) => {
+      // With --all the single word is the key: `mcnode license --all KEY`.
+      const words = [i.args.node, i.args.license].filter((w): w is string => w !== undefined);
+      const all = i.flags.all === true;
+      if (words.length !== (all ? 1 : 2)) {
+        throw new MccsError('USAGE', all ? 'expected: mcnode license --all KEY' : 'expected: mcnode license NODE KEY');
+      }
+      return { ...changeOptions(i), ...(all ? { all: true } : { node: words[0] }), license: words[words.length - 1] };
+    },
+  }),
+  defineSpec({
+    id: 'node:support',
+    summary: 'Download a support archive (tar.gz: logs, event log, config with secrets removed, states, system facts).',
+    examples: ['mcnode support --path /tmp', 'mcnode support node2 --path /tmp/node2.tar.gz', 'mcnode -support -n node1 -p /tmp'],
+    args: [{ name: 'node', summary: 'Node name (MCCS -n); default: the local node.', required: false }],
+    flags: {
+      path: { kind: 'string', char: 'p', summary: 'Where to write it: a directory or a file name (MCCS -p; default: the current directory).' },
+      all: { kind: 'boolean', summary: 'Every node (MCCS -all).' },
+    },
+    method: 'node.support',
+    params: (i) => ({ ...(i.args.node ? { node: i.args.node } : {}), ...(i.flags.all ? { all: true } : {}) }),
+    render: 'support',
+    run: support,
+  }),
+  defineSpec({
+    id: 'node:evacuate',
+    summary: "Switch every failover group online on a node to another node (before maintenance or a planned stop).",
+    examples: ['mcnode evacuate node1 --wait', 'mcnode -evacuate -n node1'],
+    args: [{ name: 'node', summary: 'Node name (MCCS -n).', required: true }],
+    change: true,
+    method: 'node.evacuate',
+    params: (i) => ({ ...changeOptions(i), node: arg(i, 'node') }),
+  }),
+];
+
+async function support(input: Input, ctx: RunContext): Promise<Envelope> {
+  const env = await ctx.call('node.support', { ...(input.args.node ? { node: input.args.node } : {}), ...(input.flags.all ? { all: true } : {}) });
+  if (!env.ok) return env;
+  const { statSync, writeFileSync } = await import('node:fs');
+  const { join, basename, resolve } = await import('node:path');
+  let path = resolve(typeof input.flags.path === 'string' ? input.flags.path : '.');
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    // A file name to create.
+  }
+  if (isDir) path = join(path, basename(env.result.fileName));
+  const data = Buffer.from(env.result.contentBase64, 'base64');
+  try {
+    writeFileSync(path, data, { mode: 0o600 });
+  } catch (e) {
+    throw new MccsError('FAILED', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return { ok: true, changed: false, result: { path, bytes: data.length } };
+}

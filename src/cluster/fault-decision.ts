@@ -1,0 +1,264 @@
+// What to conclude when a peer falls silent (SPEC §3), as pure functions of
+// monotonic timestamps: no I/O, no clock of their own. Each returns a verdict,
+// a reason code, one plain sentence and the facts behind it, for the event log.
+//
+// Time rules (all "exactly at the threshold" cases included):
+// - a link is silent from its last authentic heartbeat; every link is down at
+//   allDownAt = (latest last-heard) + HBInterval;
+// - an address is silent for `now - lastAnswerAt` (never answered: since
+//   pinging started); silent >= timeout counts as silent;
+// - links dropped "further apart than SplitThreshold" means a spread of
+//   last-heard times strictly greater than it (0 turns split detection off);
+// - "the peer's host answers" and "this node still reaches a test address"
+//   need an answer strictly after allDownAt: an answer from before the
+//   silence proves nothing about the moment after it (no race with the ping
+//   phase).
+
+export type Verdict = 'ISOLATED' | 'SPLIT' | 'PEER_EXITED' | 'NODE_FAULT' | 'WAIT';
+
+export type DecisionCode =
+  | 'LINK_ALIVE'
+  | 'ISOLATED'
+  | 'SPLIT'
+  | 'PEER_EXITED'
+  | 'NODE_FAULT'
+  | 'ISOLATION_UNKNOWN'
+  | 'ICMP_PENDING';
+
+export interface LinkFact {
+  link: string;
+  /** Monotonic ms of the last authentic heartbeat; undefined = never heard since start. */
+  lastHeardAt: number | undefined;
+}
+
+export interface AddressFact {
+  address: string;
+  /** Monotonic ms of the last ICMP answer; undefined = none since pinging started. */
+  lastAnswerAt: number | undefined;
+}
+
+export interface FaultFacts {
+  now: number;
+  /** When links and pinging started (the "last heard/answered" of what never was). */
+  startedAt: number;
+  /** Every configured heartbeat link to the peer. */
+  links: LinkFact[];
+  hbIntervalMs: number;
+  splitThresholdMs: number;
+  hbTimeoutMs: number;
+  isolationTestTimeoutMs: number;
+  /** The peer's heartbeat addresses. */
+  peerAddresses: AddressFact[];
+  /** This node's IsolationTestAddresses (may be empty: isolation cannot be told). */
+  testAddresses: AddressFact[];
+  fenceConfigured: boolean;
+}
+
+export interface Decision<V extends string = Verdict, C extends string = DecisionCode> {
+  verdict: V;
+  code: C;
+  message: string;
+  facts: Record<string, unknown>;
+  /** For WAIT: the monotonic time at which the answer may change (decide again then, or sooner). */
+  recheckAt?: number;
+}
+
+const since = (a: AddressFact, startedAt: number): number => a.lastAnswerAt ?? startedAt;
+const ms = (n: number): string => `${Math.round(n)} ms`;
+
+/** Decides about a peer whose heartbeat links may all be silent. */
+export function decide(f: FaultFacts): Decision {
+  const heard = f.links.map((l) => l.lastHeardAt ?? f.startedAt);
+  const silentSince = Math.max(...heard);
+  const allDownAt = silentSince + f.hbIntervalMs;
+  const spreadMs = heard.length > 1 ? silentSince - Math.min(...heard) : 0;
+  const peerSilence = f.peerAddresses.map((a) => ({ address: a.address, silenceMs: f.now - since(a, f.startedAt), answeredAfterSilence: (a.lastAnswerAt ?? -Infinity) > allDownAt }));
+  const testSilence = f.testAddresses.map((a) => ({ address: a.address, silenceMs: f.now - since(a, f.startedAt), answeredAfterSilence: (a.lastAnswerAt ?? -Infinity) > allDownAt }));
+  const facts: Record<string, unknown> = {
+    links: f.links.map((l) => ({ link: l.link, silentMs: l.lastHeardAt === undefined ? null : Math.round(f.now - l.lastHeardAt) })),
+    heartbeatSilenceMs: Math.round(f.now - silentSince),
+    linkSpreadMs: Math.round(spreadMs),
+    HBInterval: f.hbIntervalMs,
+    HBTimeout: f.hbTimeoutMs,
+    SplitThreshold: f.splitThresholdMs,
+    IsolationTestTimeout: f.isolationTestTimeoutMs,
+    peerIcmp: peerSilence.map((p) => ({ ...p, silenceMs: Math.round(p.silenceMs) })),
+    isolationTests: testSilence.map((p) => ({ ...p, silenceMs: Math.round(p.silenceMs) })),
+    fenceConfigured: f.fenceConfigured,
+  };
+
+  if (f.now < allDownAt) {
+    return { verdict: 'WAIT', code: 'LINK_ALIVE', message: `a heartbeat link was heard ${ms(f.now - silentSince)} ago (HBInterval ${ms(f.hbIntervalMs)}): no decision`, facts, recheckAt: allDownAt };
+  }
+
+  if (testSilence.length > 0 && testSilence.every((t) => t.silenceMs >= f.isolationTestTimeoutMs)) {
+    return {
+      verdict: 'ISOLATED',
+      code: 'ISOLATED',
+      message: `every heartbeat link is down and none of the isolation test addresses (${f.testAddresses.map((a) => a.address).join(', ')}) answered for IsolationTestTimeout ${ms(f.isolationTestTimeoutMs)}: this node is cut off; take its failover groups offline`,
+      facts,
+    };
+  }
+
+  if (heard.length > 1 && f.splitThresholdMs > 0 && spreadMs > f.splitThresholdMs) {
+    return {
+      verdict: 'SPLIT',
+      code: 'SPLIT',
+      message: `the heartbeat links dropped ${ms(spreadMs)} apart (SplitThreshold ${ms(f.splitThresholdMs)}): the network is suspect, not the peer; no takeover`,
+      facts,
+    };
+  }
+
+  const peerSilent = peerSilence.every((p) => p.silenceMs >= f.hbTimeoutMs);
+  if (peerSilent) {
+    const reachable = testSilence.filter((t) => t.answeredAfterSilence);
+    if (testSilence.length === 0 || reachable.length > 0) {
+      facts.isolationCheck = testSilence.length === 0 ? 'NOT_CONFIGURED' : 'REACHED';
+      return {
+        verdict: 'NODE_FAULT',
+        code: 'NODE_FAULT',
+        message:
+          `the peer is silent on every heartbeat link and on ICMP for at least HBTimeout ${ms(f.hbTimeoutMs)}` +
+          (testSilence.length === 0 ? ' (no IsolationTestAddresses: isolation not checked)' : ` while this node still reaches ${reachable.map((r) => r.address).join(', ')}`) +
+          (f.fenceConfigured ? ': fence it, then take over' : ': take over (no FenceProgram: a partition between two healthy nodes could run a group twice)'),
+        facts,
+      };
+    }
+    const isolatedAt = Math.max(...f.testAddresses.map((a) => since(a, f.startedAt))) + f.isolationTestTimeoutMs;
+    return {
+      verdict: 'WAIT',
+      code: 'ISOLATION_UNKNOWN',
+      message: `the peer is silent on heartbeat and ICMP, but no isolation test address answered since the links went down: waiting to tell a dead peer from an isolated node`,
+      facts,
+      recheckAt: isolatedAt,
+    };
+  }
+
+  const answering = peerSilence.filter((p) => p.answeredAfterSilence && p.silenceMs < f.hbTimeoutMs);
+  if (answering.length > 0) {
+    return {
+      verdict: 'PEER_EXITED',
+      code: 'PEER_EXITED',
+      message: `the peer is silent on every heartbeat link but its host answers ICMP (${answering.map((a) => a.address).join(', ')}): its engine exited; no takeover, its services may still run`,
+      facts,
+    };
+  }
+
+  const confirmAt = Math.max(...f.peerAddresses.map((a) => since(a, f.startedAt))) + f.hbTimeoutMs;
+  return {
+    verdict: 'WAIT',
+    code: 'ICMP_PENDING',
+    message: `every heartbeat link is down; the peer's last ICMP answer is ${ms(Math.min(...peerSilence.map((p) => p.silenceMs)))} old: waiting for HBTimeout ${ms(f.hbTimeoutMs)} of ICMP silence or a fresh answer`,
+    facts,
+    recheckAt: confirmAt,
+  };
+}
+
+// ---------------------------------------------------------------- starting alone
+
+export type StartAloneVerdict = 'START_ALONE' | 'WAIT' | 'JOIN';
+export type StartAloneCode = 'PEER_HEARD' | 'FORCED' | 'WAIT_FOREVER' | 'TIMEOUT_PENDING' | 'PEER_HOST_UP' | 'ISOLATED' | 'PEER_DOWN';
+
+export interface StartAloneFacts {
+  now: number;
+  /** When the engine (links and pinging) started. */
+  startedAt: number;
+  /** StartAloneTimeout in ms; 0 = wait forever. */
+  startAloneTimeoutMs: number;
+  /** A peer has been heard on a heartbeat link since start. */
+  peerHeard: boolean;
+  /** An operator forced the start (logged by the caller). */
+  force: boolean;
+  hbTimeoutMs: number;
+  isolationTestTimeoutMs: number;
+  /** Heartbeat addresses of the peers not heard. */
+  peerAddresses: AddressFact[];
+  testAddresses: AddressFact[];
+}
+
+/** SPEC §3 "Starting alone": may a node that hears no peer start its failover groups? */
+export function decideStartAlone(f: StartAloneFacts): Decision<StartAloneVerdict, StartAloneCode> {
+  const waitedMs = f.now - f.startedAt;
+  const peerIcmp = f.peerAddresses.map((a) => ({ address: a.address, silenceMs: Math.round(f.now - since(a, f.startedAt)) }));
+  const tests = f.testAddresses.map((a) => ({ address: a.address, silenceMs: Math.round(f.now - since(a, f.startedAt)) }));
+  const facts: Record<string, unknown> = {
+    waitedMs: Math.round(waitedMs),
+    StartAloneTimeout: f.startAloneTimeoutMs,
+    HBTimeout: f.hbTimeoutMs,
+    IsolationTestTimeout: f.isolationTestTimeoutMs,
+    peerHeard: f.peerHeard,
+    force: f.force,
+    peerIcmp,
+    isolationTests: tests,
+  };
+  if (f.peerHeard) return { verdict: 'JOIN', code: 'PEER_HEARD', message: 'a peer is heard: join the cluster', facts };
+  if (f.force) return { verdict: 'START_ALONE', code: 'FORCED', message: 'an operator forced this node to start alone', facts };
+  if (f.startAloneTimeoutMs === 0) {
+    return { verdict: 'WAIT', code: 'WAIT_FOREVER', message: 'waiting for a peer (StartAloneTimeout 0: wait until a peer joins or an operator forces the start)', facts };
+  }
+  if (waitedMs < f.startAloneTimeoutMs) {
+    return {
+      verdict: 'WAIT',
+      code: 'TIMEOUT_PENDING',
+      message: `waiting for a peer: ${ms(waitedMs)} of StartAloneTimeout ${ms(f.startAloneTimeoutMs)}`,
+      facts,
+      recheckAt: f.startedAt + f.startAloneTimeoutMs,
+    };
+  }
+  const answering = f.peerAddresses.filter((a) => f.now - since(a, f.startedAt) < f.hbTimeoutMs);
+  if (answering.length > 0) {
+    return {
+      verdict: 'WAIT',
+      code: 'PEER_HOST_UP',
+      message: `no peer engine is heard but its host answers ICMP (${answering.map((a) => a.address).join(', ')}): it may still run groups; waiting`,
+      facts,
+      recheckAt: Math.max(...answering.map((a) => since(a, f.startedAt))) + f.hbTimeoutMs,
+    };
+  }
+  if (f.testAddresses.length > 0 && f.testAddresses.every((a) => f.now - since(a, f.startedAt) >= f.isolationTestTimeoutMs)) {
+    return { verdict: 'WAIT', code: 'ISOLATED', message: 'no isolation test address answers: this node may be the one cut off; waiting', facts };
+  }
+  return {
+    verdict: 'START_ALONE',
+    code: 'PEER_DOWN',
+    message: `no peer heard for StartAloneTimeout ${ms(f.startAloneTimeoutMs)}, its host is silent on ICMP and this node is not isolated: start alone`,
+    facts,
+  };
+}
+
+// ---------------------------------------------------------------- heal
+
+export interface HealCandidate {
+  node: string;
+  /** Takeover generation of the group as this node holds it (raised at every takeover). */
+  generation: number;
+  /** Position in Nodes: 0 = highest priority. */
+  rank: number;
+}
+
+export type HealCode = 'HIGHER_GENERATION' | 'HIGHER_PRIORITY' | 'NAME_ORDER';
+
+/**
+ * SPEC §3 Heal: a failover group found online on two nodes stays on exactly
+ * one, chosen identically on both sides from data both have (no wall clock):
+ * the higher takeover generation, then the higher node priority (lower rank),
+ * then (configurations disagreeing on ranks) the smaller node name.
+ */
+export function healWinner(a: HealCandidate, b: HealCandidate): { winner: string; loser: string; code: HealCode; message: string } {
+  const pick = (first: HealCandidate, second: HealCandidate, code: HealCode, why: string) => ({
+    winner: first.node,
+    loser: second.node,
+    code,
+    message: `${first.node} keeps the group: ${why}`,
+  });
+  if (a.generation !== b.generation) {
+    const [w, l] = a.generation > b.generation ? [a, b] : [b, a];
+    return pick(w, l, 'HIGHER_GENERATION', `takeover generation ${w.generation} > ${l.generation}`);
+  }
+  if (a.rank !== b.rank) {
+    const [w, l] = a.rank < b.rank ? [a, b] : [b, a];
+    return pick(w, l, 'HIGHER_PRIORITY', `same generation ${w.generation}, higher node priority (rank ${w.rank} < ${l.rank})`);
+  }
+  const [w, l] = a.node < b.node ? [a, b] : [b, a];
+  return pick(w, l, 'NAME_ORDER', `same generation and rank, smaller node name`);
+}

@@ -1,0 +1,562 @@
+// Membership ties the heartbeat links, the pinger, the node state machine and
+// the fault decisions together for the engine. It reports what it concludes
+// (typed events) and makes no resource decision: the engine decides what to
+// bring online or take offline from `decision`, `peerState` and `localState`.
+import { EventEmitter } from 'node:events';
+import { clusterAttributes, findDeclaration } from '../model/attributes.js';
+import { MccsError } from '../model/errors.js';
+import type { MainConfig, NodeConfig, NodeState } from '../model/types.js';
+import type { Runner } from '../engine/runner.js';
+import { ExecRunner } from '../engine/exec-runner.js';
+import { monotonic, type Clock } from './clock.js';
+import { newIncarnation } from './crypto.js';
+import { decide, decideStartAlone, type AddressFact, type Decision, type StartAloneCode, type StartAloneVerdict, type Verdict } from './fault-decision.js';
+import { HeartbeatLinks, LINKS, type GroupDigest, type HeartbeatMessage, type LinkName, type LinkStatus, type RejectInfo, type HeartbeatRejectCode } from './heartbeat.js';
+import { peerTransition, transition, type NodeEvent, type PeerView, type SelfView, type Transition } from './node-state.js';
+import { Pinger, type IcmpSource } from './pinger.js';
+
+/** Cluster timing attributes, defaults from their declarations (SPEC §8). */
+export interface ClusterTiming {
+  hbPort: number;
+  hbIntervalMs: number;
+  hbTimeoutMs: number;
+  splitThresholdMs: number;
+  startAloneTimeoutMs: number;
+  isolationTestTimeoutMs: number;
+  fenceProgram: string;
+}
+
+function attr<T>(config: MainConfig, name: string): T {
+  const value = config.Cluster[name];
+  return (value ?? findDeclaration(clusterAttributes, name)?.default) as T;
+}
+
+export function clusterTiming(config: MainConfig): ClusterTiming {
+  return {
+    hbPort: attr<number>(config, 'HBPort'),
+    hbIntervalMs: attr<number>(config, 'HBInterval'),
+    hbTimeoutMs: attr<number>(config, 'HBTimeout'),
+    splitThresholdMs: attr<number>(config, 'SplitThreshold'),
+    startAloneTimeoutMs: attr<number>(config, 'StartAloneTimeout') * 1000,
+    isolationTestTimeoutMs: attr<number>(config, 'IsolationTestTimeout') * 1000,
+    fenceProgram: attr<string>(config, 'FenceProgram') ?? '',
+  };
+}
+
+export function splitAddresses(list: unknown): string[] {
+  return typeof list === 'string' ? list.split(',').map((s) => s.trim()).filter(Boolean) : [];
+}
+
+/** A pinger as membership needs it (the real Pinger, or a fake in tests). */
+export interface IcmpProbe extends IcmpSource {
+  start(): void;
+  close(): Promise<void>;
+}
+
+export interface MembershipOptions {
+  config: MainConfig;
+  localNode: string;
+  secret: Buffer;
+  clock?: Clock;
+  /** Runs FenceProgram (default: ExecRunner). */
+  runner?: Runner;
+  incarnation?: Buffer;
+  /** Default: a Pinger on the peers' heartbeat addresses and the IsolationTestAddresses. */
+  icmp?: IcmpProbe;
+  pingIntervalMs?: number;
+  /** Prefix of the ping command (see PingerOptions.command). */
+  pingCommand?: string[];
+  fenceTimeoutMs?: number;
+  fenceRetryMs?: number;
+}
+
+export interface MembershipDecision extends Decision {
+  node: string;
+  /** NODE_FAULT only: true = FenceProgram succeeded; null = no FenceProgram configured. */
+  fenced?: boolean | null;
+}
+
+export interface FenceReport {
+  node: string;
+  phase: 'STARTED' | 'SUCCEEDED' | 'FAILED';
+  attempt: number;
+  program: string;
+  exitCode?: number;
+  timedOut?: boolean;
+  output?: string;
+  message: string;
+}
+
+export interface MembershipEvents {
+  /** This node's state changed (reason code and facts in the transition). */
+  localState: [transition: Transition];
+  /** What this node believes of a peer changed. */
+  peerState: [node: string, state: NodeState, reason: Transition];
+  linkUp: [node: string, link: LinkName];
+  linkDown: [node: string, link: LinkName, at: number];
+  /** Exactly one heartbeat link to the peer is left (on) or not any more (off). */
+  jeopardy: [node: string, on: boolean];
+  /** A fault verdict about a peer whose links are all down (NODE_FAULT after fencing). Emitted when it changes. */
+  decision: [decision: MembershipDecision];
+  fence: [report: FenceReport];
+  /** What the start-alone rule waits for, each time that changes. */
+  startAlone: [decision: Decision<StartAloneVerdict, StartAloneCode>];
+  /** A refused datagram (forged, replayed, other cluster...), at most one per code and source per second. */
+  rejected: [info: RejectInfo & { suppressed: number }];
+  /** The group digest a peer sends changed. */
+  peerGroups: [node: string, groups: GroupDigest];
+}
+
+interface PeerTrack {
+  config: NodeConfig;
+  rank: number;
+  state: NodeState;
+  stateCode: string;
+  last?: HeartbeatMessage;
+  plannedStop: boolean;
+  /** Lost by a decision, a planned stop or a split: its return is a rejoin. */
+  lost: boolean;
+  jeopardy: boolean;
+  decision?: MembershipDecision;
+  /** Last non-WAIT verdict acted upon since the links went down. */
+  acted?: Verdict;
+  decideTimer?: NodeJS.Timeout;
+  /** Bumped whenever links return: stale decision loops and fence results are dropped. */
+  epoch: number;
+  fence?: { running: boolean; attempts: number; last?: FenceReport; retryTimer?: NodeJS.Timeout };
+  groupsJson: string;
+}
+
+export interface MembershipStatus {
+  node: string;
+  state: NodeState;
+  incarnation: string;
+  configVersion: number;
+  hbPort: number;
+  jeopardy: boolean;
+  warnings: string[];
+  peers: Array<{
+    node: string;
+    state: NodeState;
+    stateCode: string;
+    PrimaryHBStatus: LinkStatus;
+    SecondaryHBStatus: LinkStatus;
+    lastHeardMs: Record<LinkName, number | null>;
+    jeopardy: boolean;
+    configVersion: number | null;
+    incarnation: string | null;
+    decision: { verdict: Verdict; code: string; message: string } | null;
+    fence: FenceReport | null;
+    icmp: Array<{ address: string; lastAnswerAgeMs: number | null }>;
+  }>;
+  isolationTests: Array<{ address: string; lastAnswerAgeMs: number | null }>;
+  startAlone: { verdict: StartAloneVerdict; code: string; message: string } | null;
+  rejected: Partial<Record<HeartbeatRejectCode, number>>;
+}
+
+export class Membership extends EventEmitter<MembershipEvents> {
+  readonly timing: ClusterTiming;
+  private readonly clock: Clock;
+  private readonly runner: Runner;
+  private readonly incarnation: Buffer;
+  private readonly self: SelfView;
+  private readonly localConfig: NodeConfig;
+  private readonly peers = new Map<string, PeerTrack>();
+  private readonly links: HeartbeatLinks;
+  private readonly icmp: IcmpProbe;
+  private readonly testAddresses: string[];
+  private readonly pingIntervalMs: number;
+  private state: NodeState = 'EXITED';
+  private groups: GroupDigest = {};
+  private startedAt = 0;
+  private startAloneTimer?: NodeJS.Timeout;
+  private startAloneDecision?: Decision<StartAloneVerdict, StartAloneCode>;
+  private forceAlone = false;
+  private readonly rejectLimiter = new Map<string, { at: number; suppressed: number }>();
+  private closed = false;
+
+  constructor(private readonly options: MembershipOptions) {
+    super();
+    const { config, localNode } = options;
+    this.timing = clusterTiming(config);
+    this.clock = options.clock ?? monotonic;
+    this.runner = options.runner ?? new ExecRunner();
+    this.incarnation = options.incarnation ?? newIncarnation();
+    this.pingIntervalMs = options.pingIntervalMs ?? 200;
+    const rank = config.Nodes.findIndex((n) => n.NodeName === localNode);
+    if (rank < 0) throw new MccsError('NOT_FOUND', `node '${localNode}' is not in Nodes of main.json`, ['pass --node with one of: ' + config.Nodes.map((n) => n.NodeName).join(', ')]);
+    this.localConfig = config.Nodes[rank]!;
+    this.self = { node: localNode, configVersion: config.ConfigVersion, rank };
+    config.Nodes.forEach((n, i) => {
+      if (n.NodeName === localNode) return;
+      this.peers.set(n.NodeName, { config: n, rank: i, state: 'EXITED', stateCode: 'NOT_HEARD', plannedStop: false, lost: false, jeopardy: false, epoch: 0, groupsJson: '{}' });
+    });
+    this.testAddresses = splitAddresses(this.localConfig.IsolationTestAddresses);
+    const peerAddresses = [...this.peers.values()].flatMap((p) => [p.config.PrimaryHB, p.config.SecondaryHB]).filter((a): a is string => Boolean(a));
+    this.icmp =
+      options.icmp ??
+      new Pinger({ addresses: [...peerAddresses, ...this.testAddresses], intervalMs: this.pingIntervalMs, command: options.pingCommand, clock: this.clock });
+    this.links = new HeartbeatLinks({
+      clusterName: config.Cluster.ClusterName,
+      localNode,
+      secret: options.secret,
+      incarnation: this.incarnation,
+      local: { PRIMARY: this.localConfig.PrimaryHB, SECONDARY: this.localConfig.SecondaryHB },
+      peers: [...this.peers.values()].map((p) => ({ node: p.config.NodeName, PRIMARY: p.config.PrimaryHB, SECONDARY: p.config.SecondaryHB })),
+      hbPort: this.timing.hbPort,
+      hbIntervalMs: this.timing.hbIntervalMs,
+      clock: this.clock,
+      info: () => ({ state: this.state, configVersion: this.self.configVersion, rank: this.self.rank, groups: this.groups }),
+    });
+    this.links.on('peerMessage', (m) => this.onMessage(m));
+    this.links.on('linkUp', (node, link) => this.onLinkUp(node, link));
+    this.links.on('linkDown', (node, link, at) => this.onLinkDown(node, link, at));
+    this.links.on('rejected', (info) => this.onRejected(info));
+  }
+
+  get localState(): NodeState {
+    return this.state;
+  }
+
+  get incarnationId(): string {
+    return this.incarnation.toString('hex');
+  }
+
+  /** Binds the links, starts pinging, and enters INITING (or LOCAL_BUILD for a single-node cluster). */
+  async start(): Promise<void> {
+    this.startedAt = this.clock();
+    await this.links.start();
+    this.icmp.start();
+    this.dispatch({ type: 'start', peerCount: this.peers.size });
+    this.evaluateStartAlone();
+  }
+
+  /** Feeds an engine event (buildDone, remoteBuildDone, buildFailed) to the node state machine. */
+  dispatch(event: NodeEvent): Transition {
+    const t = transition(this.state, event);
+    if (t.changed) {
+      this.state = t.next;
+      this.emit('localState', t);
+      if (t.next === 'INITING') this.evaluateStartAlone();
+    }
+    return t;
+  }
+
+  /** Sets this node's state directly (the engine knows better, e.g. after a failed build). */
+  setLocalState(state: NodeState, code = 'ENGINE', message = `engine set the state to ${state}`): void {
+    if (state === this.state) return;
+    const t: Transition = { from: this.state, next: state, changed: true, code, message, facts: {} };
+    this.state = state;
+    this.emit('localState', t);
+    if (state === 'INITING') this.evaluateStartAlone();
+  }
+
+  /** The group digest carried in every heartbeat from now on. */
+  setGroupDigest(groups: GroupDigest): void {
+    this.groups = groups;
+  }
+
+  /** An operator forces this node to start without its peer (logged by the caller). */
+  forceStartAlone(): void {
+    this.forceAlone = true;
+    this.evaluateStartAlone();
+  }
+
+  peerState(node: string): NodeState | undefined {
+    return this.peers.get(node)?.state;
+  }
+
+  peerGroups(node: string): GroupDigest | undefined {
+    return this.peers.get(node)?.last?.groups;
+  }
+
+  /** SIGTERM path: tell every peer on every link that this is a planned stop, then state EXITED. */
+  async plannedStop(): Promise<void> {
+    this.dispatch({ type: 'stop' });
+    if (this.state !== 'EXITED') this.setLocalState('EXITED', 'PLANNED_STOP');
+    await this.links.sendPlannedStop();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.startAloneTimer);
+    for (const p of this.peers.values()) {
+      clearTimeout(p.decideTimer);
+      clearTimeout(p.fence?.retryTimer);
+      p.epoch += 1;
+    }
+    await Promise.all([this.links.close(), this.icmp.close()]);
+  }
+
+  status(): MembershipStatus {
+    const hb = this.links.status();
+    const now = this.clock();
+    const age = (a: string): number | null => {
+      const at = this.icmp.lastAnswerAt(a);
+      return at === undefined ? null : Math.round(now - at);
+    };
+    const warnings: string[] = [];
+    if (!this.localConfig.SecondaryHB) warnings.push('NO_SECONDARY_HB: this node has a single heartbeat link; losing it cannot be told from a peer fault');
+    if (!this.timing.fenceProgram) warnings.push('NO_FENCING: no FenceProgram; a partition between two healthy nodes can run a failover group on both');
+    if (this.testAddresses.length === 0) warnings.push('NO_ISOLATION_TEST: no IsolationTestAddresses; an isolated node cannot tell it is the one cut off');
+    const peers = [...this.peers.values()].map((p) => {
+      const links = hb.peers.find((x) => x.node === p.config.NodeName)!;
+      const addresses = [p.config.PrimaryHB, p.config.SecondaryHB].filter((a): a is string => Boolean(a));
+      if (p.last && now - this.startedAt > 5000 && addresses.every((a) => age(a) === null)) {
+        warnings.push(`PEER_NO_ICMP: ${p.config.NodeName} is heard but never answered ICMP; an engine crash there would look like a node fault`);
+      }
+      return {
+        node: p.config.NodeName,
+        state: p.state,
+        stateCode: p.stateCode,
+        PrimaryHBStatus: links.PrimaryHBStatus,
+        SecondaryHBStatus: links.SecondaryHBStatus,
+        lastHeardMs: links.lastHeardMs,
+        jeopardy: links.jeopardy,
+        configVersion: p.last?.configVersion ?? null,
+        incarnation: links.incarnation,
+        decision: p.decision ? { verdict: p.decision.verdict, code: p.decision.code, message: p.decision.message } : null,
+        fence: p.fence?.last ?? null,
+        icmp: addresses.map((address) => ({ address, lastAnswerAgeMs: age(address) })),
+      };
+    });
+    return {
+      node: this.self.node,
+      state: this.state,
+      incarnation: this.incarnationId,
+      configVersion: this.self.configVersion,
+      hbPort: this.timing.hbPort,
+      jeopardy: peers.some((p) => p.jeopardy),
+      warnings,
+      peers,
+      isolationTests: this.testAddresses.map((address) => ({ address, lastAnswerAgeMs: age(address) })),
+      startAlone: this.startAloneDecision ? { verdict: this.startAloneDecision.verdict, code: this.startAloneDecision.code, message: this.startAloneDecision.message } : null,
+      rejected: hb.rejected,
+    };
+  }
+
+  // ------------------------------------------------------------ heartbeat input
+
+  private heardPeers(): PeerView[] {
+    return [...this.peers.values()]
+      .filter((p) => p.last && !p.plannedStop && LINKS.some((l) => this.links.linkStatus(p.config.NodeName, l) === 'UP'))
+      .map((p) => ({ node: p.config.NodeName, state: p.last!.state, configVersion: p.last!.configVersion, rank: p.last!.rank }));
+  }
+
+  private setPeer(p: PeerTrack, t: Transition): void {
+    p.stateCode = t.code;
+    if (!t.changed) return;
+    p.state = t.next;
+    this.emit('peerState', p.config.NodeName, t.next, t);
+  }
+
+  private onMessage(m: HeartbeatMessage): void {
+    const p = this.peers.get(m.node);
+    if (!p || this.closed) return;
+    if (m.plannedStop) {
+      if (p.plannedStop && !m.newIncarnation) return;
+      p.last = m;
+      p.plannedStop = true;
+      p.lost = true;
+      this.setPeer(p, peerTransition(p.state, { type: 'plannedStop' }));
+      this.dispatch({ type: 'peerLost', peer: m.node, verdict: 'PLANNED_STOP' });
+      return;
+    }
+    if (p.plannedStop && !m.newIncarnation && p.last?.incarnation === m.incarnation) return; // late copy
+    const returning = p.lost || (p.last === undefined && this.state === 'RUNNING');
+    p.plannedStop = false;
+    p.last = m;
+    if (p.acted || p.decideTimer || p.fence?.running) this.linksBack(p);
+    this.setPeer(p, peerTransition(p.state, { type: 'heard', state: m.state, newIncarnation: m.newIncarnation }));
+    const groupsJson = JSON.stringify(m.groups);
+    if (groupsJson !== p.groupsJson) {
+      p.groupsJson = groupsJson;
+      this.emit('peerGroups', m.node, m.groups);
+    }
+    if (returning) {
+      p.lost = false;
+      this.dispatch({ type: 'peerReturned', self: this.self, peer: { node: m.node, state: m.state, configVersion: m.configVersion, rank: m.rank } });
+    }
+    if (this.state === 'INITING') {
+      this.dispatch({ type: 'peers', self: this.self, heard: this.heardPeers(), peerCount: this.peers.size });
+    }
+  }
+
+  private onLinkUp(node: string, link: LinkName): void {
+    this.emit('linkUp', node, link);
+    this.updateJeopardy(node);
+  }
+
+  private onLinkDown(node: string, link: LinkName, at: number): void {
+    this.emit('linkDown', node, link, at);
+    this.updateJeopardy(node);
+    const p = this.peers.get(node);
+    if (p && this.links.allDown(node)) this.runDecision(p, p.epoch);
+    if (this.state === 'INITING') this.evaluateStartAlone();
+  }
+
+  private updateJeopardy(node: string): void {
+    const p = this.peers.get(node);
+    if (!p) return;
+    const up = LINKS.filter((l) => this.links.linkStatus(node, l) === 'UP').length;
+    const on = up === 1;
+    if (on !== p.jeopardy) {
+      p.jeopardy = on;
+      this.emit('jeopardy', node, on);
+    }
+  }
+
+  private onRejected(info: RejectInfo): void {
+    const key = `${info.code}/${info.from}`;
+    const now = this.clock();
+    const entry = this.rejectLimiter.get(key);
+    if (entry && now - entry.at < 1000) {
+      entry.suppressed += 1;
+      return;
+    }
+    this.rejectLimiter.set(key, { at: now, suppressed: 0 });
+    if (this.rejectLimiter.size > 1024) this.rejectLimiter.clear();
+    this.emit('rejected', { ...info, suppressed: entry?.suppressed ?? 0 });
+  }
+
+  // ------------------------------------------------------------ fault decisions
+
+  private addressFacts(addresses: string[]): AddressFact[] {
+    return addresses.map((address) => ({ address, lastAnswerAt: this.icmp.lastAnswerAt(address) }));
+  }
+
+  private linksBack(p: PeerTrack): void {
+    clearTimeout(p.decideTimer);
+    clearTimeout(p.fence?.retryTimer);
+    p.decideTimer = undefined;
+    p.acted = undefined;
+    p.decision = undefined;
+    if (p.fence) p.fence.running = false;
+    p.epoch += 1;
+  }
+
+  private runDecision(p: PeerTrack, epoch: number): void {
+    clearTimeout(p.decideTimer);
+    p.decideTimer = undefined;
+    if (this.closed || epoch !== p.epoch || !this.links.allDown(p.config.NodeName)) return;
+    if (p.last === undefined) return; // never heard: the start-alone rule applies, not a fault decision
+    if (p.state === 'FAULTED' || p.fence?.running) return;
+    const node = p.config.NodeName;
+    const now = this.clock();
+    const d = decide({
+      now,
+      startedAt: this.icmp.startedAt ?? this.startedAt,
+      links: this.links.configuredLinks(node).map((link) => ({ link, lastHeardAt: this.links.lastHeardAt(node, link) })),
+      hbIntervalMs: this.timing.hbIntervalMs,
+      splitThresholdMs: this.timing.splitThresholdMs,
+      hbTimeoutMs: this.timing.hbTimeoutMs,
+      isolationTestTimeoutMs: this.timing.isolationTestTimeoutMs,
+      peerAddresses: this.addressFacts([p.config.PrimaryHB, p.config.SecondaryHB].filter((a): a is string => Boolean(a))),
+      testAddresses: this.addressFacts(this.testAddresses),
+      fenceConfigured: Boolean(this.timing.fenceProgram),
+    });
+    const decision: MembershipDecision = { ...d, node };
+    p.decision = decision;
+    if (d.verdict === 'WAIT' || d.verdict === p.acted) {
+      // nothing new to report
+    } else if (d.verdict === 'NODE_FAULT') {
+      if (this.timing.fenceProgram) {
+        void this.fence(p, decision, epoch);
+        return;
+      }
+      this.nodeFault(p, { ...decision, fenced: null });
+      return;
+    } else {
+      p.acted = d.verdict;
+      if (d.verdict === 'PEER_EXITED') {
+        p.lost = true;
+        this.setPeer(p, peerTransition(p.state, { type: 'decision', verdict: d.verdict, code: d.code }));
+        this.dispatch({ type: 'peerLost', peer: node, verdict: d.verdict });
+      } else {
+        p.lost = true; // SPLIT or ISOLATED: the peer's return is a rejoin
+      }
+      this.emit('decision', decision);
+    }
+    // Keep watching while every link is down: an exited peer's host may die, a split node may become isolated.
+    const next = Math.min(d.recheckAt ?? Infinity, now + this.pingIntervalMs);
+    p.decideTimer = setTimeout(() => this.runDecision(p, epoch), Math.max(1, Math.ceil(next - now)));
+  }
+
+  private nodeFault(p: PeerTrack, decision: MembershipDecision): void {
+    p.acted = 'NODE_FAULT';
+    p.lost = true;
+    p.decision = decision;
+    this.setPeer(p, peerTransition(p.state, { type: 'decision', verdict: 'NODE_FAULT', code: decision.code }));
+    this.dispatch({ type: 'peerLost', peer: p.config.NodeName, verdict: 'NODE_FAULT' });
+    this.emit('decision', decision);
+  }
+
+  private async fence(p: PeerTrack, decision: MembershipDecision, epoch: number): Promise<void> {
+    const node = p.config.NodeName;
+    const program = this.timing.fenceProgram;
+    p.fence ??= { running: false, attempts: 0 };
+    const fence = p.fence;
+    fence.running = true;
+    fence.attempts += 1;
+    const attempt = fence.attempts;
+    const report = (r: Omit<FenceReport, 'node' | 'program' | 'attempt'>): void => {
+      fence.last = { node, program, attempt, ...r };
+      this.emit('fence', fence.last);
+    };
+    report({ phase: 'STARTED', message: `fencing ${node}: ${program} ${node} (attempt ${attempt})` });
+    let ok = false;
+    try {
+      const r = await this.runner.run(program, [node], { timeoutMs: this.options.fenceTimeoutMs ?? 60_000 });
+      ok = r.exitCode === 0 && !r.timedOut;
+      const output = `${r.stdout}\n${r.stderr}`.trim().slice(-500);
+      if (epoch !== p.epoch || this.closed) return; // links came back meanwhile: the result no longer decides anything
+      if (ok) report({ phase: 'SUCCEEDED', exitCode: 0, output, message: `${program} fenced ${node}` });
+      else report({ phase: 'FAILED', exitCode: r.exitCode, timedOut: r.timedOut, output, message: `${program} ${node} ${r.timedOut ? 'timed out' : `exited ${r.exitCode}`}: takeover blocked, retrying` });
+    } catch (err) {
+      if (epoch !== p.epoch || this.closed) return;
+      report({ phase: 'FAILED', message: `cannot run FenceProgram ${program}: ${(err as Error).message}; takeover blocked, retrying` });
+    } finally {
+      if (epoch === p.epoch) fence.running = false;
+    }
+    if (epoch !== p.epoch || this.closed) return;
+    if (ok) {
+      this.nodeFault(p, { ...decision, fenced: true });
+      return;
+    }
+    // Decide again before the next attempt: the peer may have come back or answer ICMP again.
+    fence.retryTimer = setTimeout(() => this.runDecision(p, epoch), this.options.fenceRetryMs ?? 5000);
+  }
+
+  // ------------------------------------------------------------ starting alone
+
+  private evaluateStartAlone(): void {
+    clearTimeout(this.startAloneTimer);
+    this.startAloneTimer = undefined;
+    if (this.closed || this.state !== 'INITING' || this.peers.size === 0) return;
+    const heard = this.heardPeers();
+    const silentPeers = [...this.peers.values()].filter((p) => !heard.some((h) => h.node === p.config.NodeName));
+    const now = this.clock();
+    const d = decideStartAlone({
+      now,
+      startedAt: this.startedAt,
+      startAloneTimeoutMs: this.timing.startAloneTimeoutMs,
+      peerHeard: heard.length > 0,
+      force: this.forceAlone,
+      hbTimeoutMs: this.timing.hbTimeoutMs,
+      isolationTestTimeoutMs: this.timing.isolationTestTimeoutMs,
+      peerAddresses: this.addressFacts(silentPeers.flatMap((p) => [p.config.PrimaryHB, p.config.SecondaryHB]).filter((a): a is string => Boolean(a))),
+      testAddresses: this.addressFacts(this.testAddresses),
+    });
+    if (d.code !== this.startAloneDecision?.code) this.emit('startAlone', d);
+    this.startAloneDecision = d;
+    if (d.verdict === 'START_ALONE') {
+      this.forceAlone = false;
+      this.dispatch({ type: 'startAlone', self: this.self, heard, forced: d.code === 'FORCED' });
+      if (this.state === 'INITING') this.startAloneTimer = setTimeout(() => this.evaluateStartAlone(), 1000);
+      return;
+    }
+    if (d.verdict === 'JOIN') return; // heartbeats drive the state from here; a silent peer re-triggers this on linkDown
+    const next = Math.min(d.recheckAt ?? Infinity, now + Math.max(this.pingIntervalMs, 500));
+    this.startAloneTimer = setTimeout(() => this.evaluateStartAlone(), Math.max(1, Math.ceil(next - now)));
+  }
+}

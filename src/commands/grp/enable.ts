@@ -1,0 +1,5 @@
+// mccs grp enable: Enable a group (it may be brought online). Declared in src/cli/specs/grp.ts.
+import { commandFrom } from '../../cli/base-command.js';
+import { spec } from '../../cli/specs/index.js';
+
+export default commandFrom(spec('grp:enable'));

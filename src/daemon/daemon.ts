@@ -1,0 +1,69 @@
+// `mccs daemon`: the engine of this node in the foreground. SIGTERM stops
+// the engine only; the services it manages keep running and are adopted by
+// the next start.
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { listenLocal } from '../api/server.js';
+import { Engine } from '../engine/engine.js';
+import { FileLogger } from '../engine/logger.js';
+import { readProcStat } from '../engine/proc.js';
+import { MccsError } from '../model/errors.js';
+import { homePaths } from '../model/home.js';
+
+export interface DaemonOptions {
+  home: string;
+  node?: string;
+  /** Log to stdout too (foreground, journald). */
+  stdout?: boolean;
+}
+
+export interface RunningDaemon {
+  engine: Engine;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+/** One engine per MCCS_HOME: a pid file naming a live process refuses a second one. */
+function takePidFile(path: string): void {
+  if (existsSync(path)) {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+      const stat = readProcStat(pid);
+      if (stat && stat.state !== 'Z' && stat.state !== 'X') {
+        throw new MccsError('CONFLICT', `an engine already runs for this MCCS_HOME (pid ${pid})`, ['stop it first: systemctl stop mccs']);
+      }
+    }
+  }
+  writeFileSync(path, `${process.pid}\n`);
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const paths = homePaths(options.home);
+  for (const dir of [paths.logDir, paths.runDir]) mkdirSync(dir, { recursive: true });
+  const pidFile = `${paths.runDir}/mccs.pid`;
+  takePidFile(pidFile);
+  const logger = new FileLogger(paths.engineLog, options.stdout ?? true);
+  const engine = new Engine({ home: options.home, nodeName: options.node, logger });
+  let server: Server | undefined;
+  try {
+    // The socket is up before the probe so that `mccluster status` can show INITING.
+    await engine.load();
+    server = await listenLocal(engine, paths.socket);
+    await engine.start();
+  } catch (e) {
+    server?.close();
+    if (existsSync(pidFile)) unlinkSync(pidFile);
+    throw e;
+  }
+  const s = server;
+  return {
+    engine,
+    server: s,
+    stop: async () => {
+      await engine.stop();
+      await new Promise<void>((r) => s.close(() => r()));
+      s.closeAllConnections?.();
+      for (const f of [paths.socket, pidFile]) if (existsSync(f)) unlinkSync(f);
+    },
+  };
+}

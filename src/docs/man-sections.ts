@@ -1,0 +1,170 @@
+// The hand-written parts of the man pages: what no declaration says.
+import { EXIT_CODES, type ErrorCode } from '../model/errors.js';
+import { esc, literal, paragraphs, tagged } from './roff.js';
+
+export interface EntryPoint {
+  /** Page name and binary: mccs, mcnode, mcgrp, mcres, mccluster. */
+  bin: string;
+  /** oclif topic it fronts (undefined for mccs itself). */
+  topic?: string;
+  /** NAME line. */
+  what: string;
+  description: string;
+  /** MCCS single-dash forms, one per line. */
+  mccsSyntax?: string[];
+}
+
+const CREDENTIALS = 'MCCS syntax: [-u USER -pw PASSWORD] [-ip ADDRESS]';
+
+export const entryPoints: EntryPoint[] = [
+  {
+    bin: 'mccs',
+    what: 'open high-availability cluster manager',
+    description: `mccs keeps business services running on a cluster of Linux servers: it watches every resource a service needs (a virtual IP, a file system, a database, an application), restarts what fails and moves the whole service, a group, to the standby node when the active node or a critical resource dies. Its concepts, attribute names and commands are those of MCCS.
+
+Each node runs the engine, mccs daemon (normally as the systemd unit mccs.service). The configuration is $MCCS_HOME/config/main.json, described in mccs-main.json(5); mccs init writes it from a template. The topics node, grp, res and cluster are also installed as the commands mcnode(8), mcgrp(8), mcres(8) and mccluster(8), which accept the MCCS single-dash syntax as well (mcgrp -online -g pg -n node1).
+
+Every command prints one JSON object with --json, never prompts when stdin is not a terminal, succeeds without acting when the wanted state already holds ("changed": false), and uses the exit codes below.`,
+  },
+  {
+    bin: 'mcnode',
+    topic: 'node',
+    what: 'list and modify mccs nodes, collect support data, evacuate a node',
+    description: `mcnode shows the nodes of the cluster (NodeState, heartbeat links) and changes their attributes. mcnode evacuate switches every group away from a node before maintenance. mcnode support collects logs, the event log, the configuration without secrets, states and system facts into one tar.gz for a bug report. License attributes are stored for compatibility with MCCS and never enforced.
+
+mcnode TOPIC-COMMAND is the same as mccs node TOPIC-COMMAND.`,
+    mccsSyntax: [
+      `mcnode ${CREDENTIALS} -list [-n NODE]`,
+      'mcnode -modify -n NODE -a ATTRIBUTE VALUE',
+      'mcnode -license -n NODE [-all] VALUE',
+      'mcnode -support [-n NODE] [-all] -p PATH',
+      'mcnode -evacuate -n NODE',
+    ],
+  },
+  {
+    bin: 'mcgrp',
+    topic: 'grp',
+    what: 'control mccs groups: online, offline, switch, freeze, lock, clear, modify',
+    description: `A group is a set of resources tied by dependencies and the unit of failover: a FAILOVER group is online on one node at a time, a PARALLEL group on every node of its NodeList, a SINGLE group never moves. mcgrp brings groups online and offline (children before parents, parents before children), switches them to another node, freezes them for maintenance (the engine watches but never acts), locks them against operator requests, clears FAULTED states, and adds, deletes, modifies and links them.
+
+State changes accept --wait (return when the state holds; exit 124 after --timeout seconds) and --dry-run (print the plan the engine would run). mcgrp TOPIC-COMMAND is the same as mccs grp TOPIC-COMMAND.`,
+    mccsSyntax: [
+      `mcgrp ${CREDENTIALS} -list [-g GROUP]`,
+      'mcgrp -state [-g GROUP] [-n NODE]',
+      'mcgrp -online -g GROUP -n NODE',
+      'mcgrp -offline -g GROUP [-n NODE]',
+      'mcgrp -switch -g GROUP -n NODE',
+      'mcgrp -enable -g GROUP | -disable -g GROUP',
+      'mcgrp -freeze -g GROUP | -unfreeze -g GROUP',
+      'mcgrp -lock -g GROUP | -unlock -g GROUP',
+      'mcgrp -clear -g GROUP [-n NODE]',
+      'mcgrp -add -g GROUP | -delete -g GROUP',
+      'mcgrp -modify -g GROUP -a ATTRIBUTE VALUE',
+    ],
+  },
+  {
+    bin: 'mcres',
+    topic: 'res',
+    what: 'control mccs resources: online, offline, probe, monitor, add, modify',
+    description: `A resource is one thing the engine controls or watches, of a type (agent) described in mccs-main.json(5). mcres lists resources and their state per node, brings one online (with the children it STRONGly depends on) or offline (with the parents that STRONGly depend on it), enables and disables it, clears a FAULTED state, probes it at once, adds, deletes and modifies it, and watches the states live (mcres monitor, every 3 seconds by default).
+
+mcres TOPIC-COMMAND is the same as mccs res TOPIC-COMMAND.`,
+    mccsSyntax: [
+      `mcres ${CREDENTIALS} -add RES -t TYPE -g GROUP`,
+      'mcres -delete RES',
+      'mcres -enable RES | -disable RES',
+      'mcres -online RES -n NODE',
+      'mcres -offline RES [-n NODE]',
+      'mcres -clear RES [-n NODE]',
+      'mcres -modify RES -a ATTRIBUTE VALUE',
+      'mcres -list [RES] | -state [RES]',
+      'mcres -monitor [GROUP] [-t SECONDS]',
+    ],
+  },
+  {
+    bin: 'mccluster',
+    topic: 'cluster',
+    what: 'status of an mccs cluster, its attributes and its event log',
+    description: `mccluster status shows the nodes, heartbeat links, groups and resources at a glance (in colour on a terminal, plain when piped or with NO_COLOR), with the warnings that matter: jeopardy (one heartbeat link left), no fencing, a node waiting for its peer. mccluster events reads the event log, which says for every decision what changed and why; mccluster modify changes cluster attributes (applied on every node; ConfigVersion is raised).
+
+mccluster TOPIC-COMMAND is the same as mccs cluster TOPIC-COMMAND.`,
+    mccsSyntax: [`mccluster ${CREDENTIALS} -status`, 'mccluster -modify -a ATTRIBUTE VALUE', 'mccluster -events'],
+  },
+];
+
+const EXIT_MEANING: Record<ErrorCode, string> = {
+  FAILED: 'The operation ran and failed (agent error, resource FAULTED).',
+  USAGE: 'Usage error: unknown command, flag or argument, or a required one missing.',
+  INVALID: 'Invalid configuration or attribute value.',
+  NOT_FOUND: 'No such node, group, resource or attribute.',
+  CONFLICT: 'Refused: conflicts with the current state (online elsewhere, locked, frozen, exists with another definition, unsafe without --force).',
+  AUTH: 'Authentication or permission denied.',
+  UNREACHABLE: 'Engine unreachable (not running, or wrong -ip/--host).',
+  TIMEOUT: '--wait timed out: the request was accepted but the state does not hold yet.',
+};
+
+export function exitStatus(): string {
+  const rows = [['0', '', 'Done, or already so.'], ...Object.entries(EXIT_CODES).sort((a, b) => a[1] - b[1]).map(([code, n]) => [String(n), code, EXIT_MEANING[code as ErrorCode] ?? ''])];
+  return ['.SH "EXIT STATUS"', 'The same for every command. With --json the error code is also in the output.', '.PP', ...rows.map(([n, code, meaning]) => tagged(`.B ${n}`, `${code ? `\\fB${esc(code)}\\fR: ` : ''}${esc(meaning!)}`))].join('\n');
+}
+
+export function jsonOutput(): string {
+  return [
+    '.SH "JSON OUTPUT"',
+    paragraphs('With --json every command prints exactly one JSON object on stdout, and nothing else. Success:'),
+    literal('{"ok": true, "changed": true, "result": { ... }}'),
+    paragraphs('"changed" is false when the wanted state already held (the command did nothing). Failure:'),
+    literal('{"ok": false, "error": {"code": "NOT_FOUND", "message": "...", "actions": ["..."]}}'),
+    paragraphs('"code" is one of the names of EXIT STATUS; "actions" are what to do about it. Field names are stable.'),
+  ].join('\n');
+}
+
+export function environment(): string {
+  const vars: [string, string][] = [
+    ['MCCS_HOME', 'Directory of the configuration, logs and socket (default /opt/mccs). Several engines can run on one host with different homes.'],
+    ['MCCS_USER, MCCS_PASSWORD', 'Credentials for remote access (instead of -u/-pw or --user/--password, which other users can read in ps). The local root user needs none.'],
+    ['MCCS_NODE', 'The name of this node, for mccs daemon and mccs init (default: found from the host addresses).'],
+    ['MCCS_ADMIN_PASSWORD', 'Password of the admin user for mccs init.'],
+    ['NO_COLOR', 'When set (to anything), output has no colour even on a terminal.'],
+  ];
+  return ['.SH ENVIRONMENT', ...vars.map(([name, what]) => tagged(`.B ${esc(name)}`, esc(what)))].join('\n');
+}
+
+export function files(): string {
+  const list: [string, string][] = [
+    ['$MCCS_HOME/config/main.json', 'Cluster, nodes, groups, resources and dependencies; see mccs-main.json(5).'],
+    ['$MCCS_HOME/config/cluster.key', 'Cluster secret (mccs secret generate); the same on every node; mode 0600.'],
+    ['$MCCS_HOME/config/users.json', 'Users, roles (Administrator, Monitor) and scrypt password hashes; mode 0600.'],
+    ['$MCCS_HOME/config/tls/node.crt, node.key', 'The node\'s certificate and key for remote access.'],
+    ['$MCCS_HOME/log/', 'The engine log and events.jsonl, the event log (mccluster events).'],
+    ['$MCCS_HOME/run/mccs.sock', 'Local API socket, root only.'],
+    ['/etc/systemd/system/mccs.service', 'The systemd unit (mccs service install).'],
+  ];
+  return ['.SH FILES', ...list.map(([f, what]) => tagged(`.I ${esc(f)}`, esc(what)))].join('\n');
+}
+
+/** What to do at 3 a.m.: the same section in every page, since an operator opens whichever is at hand. */
+export function recovery(): string {
+  const cases: [string, string][] = [
+    ['A group is FAULTED', 'Find out why: mccluster events (the event log names the resource, the node and the one-line reason), mcres state. Fix the cause (disk, network, application log). Then clear the fault, which is kept until cleared: mcgrp clear GROUP --node NODE (or mcres clear RES --node NODE), and bring it back: mcgrp online GROUP --node NODE --wait. A group that failed on every node stays offline until an operator clears it.'],
+    ['A resource keeps restarting', 'Its RestartLimit is spent in place before a failover; look at the reason in mccluster events. Freeze the group (mcgrp freeze GROUP) to stop the engine acting while you repair by hand, then mcgrp unfreeze GROUP.'],
+    ['A node will not join', 'On that node: journalctl -u mccs -e. Check that config/cluster.key is byte-identical on both nodes (sha256sum), that the heartbeat addresses in main.json are the node\'s own, that ports HBPort to HBPort+3 (14321-14324) are open between the nodes (UDP and TCP), and that the clocks are sane. A node with an older ConfigVersion takes the newer configuration when it joins.'],
+    ['A node waits for its peer at start', 'With StartAloneTimeout 0 (the default) a node that hears no peer never starts failover groups alone. If the peer is really down, start the groups by hand: mcgrp online GROUP --node NODE --force (logged).'],
+    ['Both nodes think they are active (split)', 'Status shows a group online on two nodes after a network split. When the links come back one node keeps the group and the other stops it. Do not restart engines while the links are down. Configure a FenceProgram and a second heartbeat link to avoid it.'],
+    ['Jeopardy', 'Only one heartbeat link is left: the next link failure is a split. Repair the other link (mcnode list shows PrimaryHBStatus and SecondaryHBStatus).'],
+    ['Maintenance of a node', 'mcnode evacuate NODE (switches its groups away), then systemctl stop mccs on it. Stopping the engine never stops the services it manages, and the peer knows it is a planned stop.'],
+    ['The engine crashed or was killed', 'systemd restarts it; it first probes every resource and adopts what still runs, so nothing is started twice. journalctl -u mccs shows why it stopped.'],
+    ['main.json was refused', 'The error names the JSON path and the reason of every problem; the running configuration was kept. Fix the file and restart, or use the -modify commands, which validate before applying.'],
+  ];
+  return ['.SH RECOVERY', ...cases.map(([title, what]) => tagged(`.B ${esc(title)}`, esc(what)))].join('\n');
+}
+
+export function seeAlso(self: string): string {
+  const pages = ['mccs(8)', 'mcnode(8)', 'mcgrp(8)', 'mcres(8)', 'mccluster(8)', 'mccs-main.json(5)', 'systemctl(1)', 'journalctl(1)'].filter((p) => !p.startsWith(`${self}(`));
+  const lines = pages.map((p, i) => {
+    const [, name, section] = /^([^(]+)\((\d)\)$/.exec(p)!;
+    return `.BR ${esc(name!)} (${section})${i < pages.length - 1 ? ' ,' : ''}`;
+  });
+  return ['.SH "SEE ALSO"', ...lines].join('\n');
+}
+

@@ -1,0 +1,299 @@
+// PostgreSQL (alias PPAS): a PostgreSQL / EDB Postgres Advanced Server
+// cluster, started and stopped with pg_ctl as its OS user (postgres refuses
+// to run as root), watched through its postmaster.pid (no fork) and a real
+// query with psql.
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, unlinkSync, realpathSync } from 'node:fs';
+import { AgentError, type Agent, type AgentContext, type Observation } from './agent.js';
+import type { RunResult } from '../runner.js';
+import type { AttributeDeclaration } from '../../model/attributes.js';
+import { lookupUser } from '../exec-runner.js';
+import { absolutePath, attrInt, attrString, budget, commOf, endProcesses, isAlive } from './shared-disk.js';
+
+const attributes: AttributeDeclaration[] = [
+  { name: 'PgBinDir', kind: 'string', default: '/usr/lib/postgresql/15/bin', editable: true, description: 'Directory of pg_ctl and psql.' },
+  { name: 'DataDir', kind: 'string', editable: true, required: true, description: 'Data directory of the cluster (owned by OsUser).' },
+  { name: 'OsUser', kind: 'string', default: 'postgres', editable: true, description: 'OS user the server runs as.' },
+  { name: 'Port', kind: 'integer', default: 5432, minimum: 1, maximum: 65535, editable: true, description: 'Port the server listens on (passed as -p).' },
+  { name: 'SocketDir', kind: 'string', default: '', pattern: '^(/[A-Za-z0-9._/-]*)?$', editable: true, description: 'Unix socket directory (passed as -k, used by the monitor); empty: the server\'s compiled-in default.' },
+  { name: 'Database', kind: 'string', default: 'postgres', editable: true, description: 'Database the monitor query connects to.' },
+];
+
+interface PgConfig {
+  bin: string;
+  dataDir: string;
+  user: string;
+  uid: number;
+  gid: number;
+  port: number;
+  socketDir: string;
+  database: string;
+}
+
+/** The Debian package that ships a PgBinDir like /usr/lib/postgresql/15/bin. */
+function packageOf(bin: string): string {
+  const m = /\/usr\/lib\/postgresql\/(\d+)\/bin/.exec(bin);
+  return m ? `postgresql-${m[1]}` : 'postgresql (or set PgBinDir)';
+}
+
+function config(ctx: AgentContext): PgConfig {
+  const bin = attrString(ctx, 'PgBinDir') ? absolutePath(ctx, 'PgBinDir') : '/usr/lib/postgresql/15/bin';
+  const user = attrString(ctx, 'OsUser') || 'postgres';
+  let uid: number;
+  let gid: number;
+  try {
+    ({ uid, gid } = lookupUser(user));
+  } catch {
+    throw new AgentError(`OsUser ${user} does not exist on this node`);
+  }
+  // Port and SocketDir end up inside pg_ctl's -o string (one argument that
+  // postgres splits on spaces): only digits and a plain path are let through.
+  const port = attrInt(ctx, 'Port', 5432, 1, 65535);
+  const socketDir = attrString(ctx, 'SocketDir');
+  if (socketDir && !/^\/[A-Za-z0-9._/-]*$/.test(socketDir)) {
+    throw new AgentError(`SocketDir '${socketDir}' must be an absolute path of letters, digits, '.', '_', '-' and '/'`);
+  }
+  const database = attrString(ctx, 'Database') || 'postgres';
+  if (!/^[A-Za-z0-9_.-]+$/.test(database)) throw new AgentError(`Database '${database}' is not a plain database name`);
+  return { bin, dataDir: absolutePath(ctx, 'DataDir'), user, uid, gid, port, socketDir, database };
+}
+
+async function pgTool(ctx: AgentContext, c: PgConfig, tool: string, args: string[], timeoutMs?: number): Promise<RunResult> {
+  const path = `${c.bin}/${tool}`;
+  if (!existsSync(path)) throw new AgentError(`${path} not found: install the Debian package ${packageOf(c.bin)} or set PgBinDir`);
+  try {
+    return await ctx.runner.run(path, args, {
+      user: c.user,
+      cwd: '/',
+      signal: ctx.signal,
+      timeoutMs: timeoutMs ?? Math.max(1000, ctx.deadline),
+      env: { PGCONNECT_TIMEOUT: '5', LC_ALL: 'C' },
+    });
+  } catch (e) {
+    throw new AgentError(`cannot run ${path} as ${c.user}: ${(e as Error).message}`);
+  }
+}
+
+/** Refuses a data directory that is missing, not a cluster, or not owned by OsUser. */
+function checkDataDir(c: PgConfig): void {
+  let st;
+  try {
+    st = statSync(c.dataDir);
+  } catch {
+    throw new AgentError(`DataDir ${c.dataDir} does not exist (not mounted yet? run initdb?)`);
+  }
+  if (!st.isDirectory()) throw new AgentError(`DataDir ${c.dataDir} is not a directory`);
+  if (st.uid !== c.uid) {
+    throw new AgentError(`DataDir ${c.dataDir} is owned by uid ${st.uid}, not by OsUser ${c.user} (uid ${c.uid}): chown -R ${c.user}: ${c.dataDir}`);
+  }
+  if (!existsSync(`${c.dataDir}/PG_VERSION`)) throw new AgentError(`DataDir ${c.dataDir} holds no PostgreSQL cluster (no PG_VERSION): run initdb`);
+}
+
+/** Processes listening on a TCP port in this network namespace, from /proc/net/tcp{,6} (no fork). */
+export function tcpListeners(port: number): { pid: number; comm: string }[] {
+  const inodes = new Set<string>();
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1];
+      if (!local || cols[3] !== '0A') continue; // 0A = LISTEN
+      if (parseInt(local.split(':')[1] ?? '', 16) === port) inodes.add(cols[9] ?? '');
+    }
+  }
+  if (inodes.size === 0) return [];
+  const out: { pid: number; comm: string }[] = [];
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${n}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      let target = '';
+      try {
+        target = readlinkSync(`/proc/${n}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      if (m && inodes.has(m[1]!)) {
+        out.push({ pid: Number(n), comm: commOf(Number(n)) });
+        break;
+      }
+    }
+  }
+  // A listener whose owner we cannot see (another PID namespace) still counts.
+  return out.length > 0 ? out : [{ pid: 0, comm: 'unknown process' }];
+}
+
+function postmasterPid(c: PgConfig): number | undefined {
+  try {
+    const pid = Number(readFileSync(`${c.dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Processes of this cluster: postgres processes whose cwd is the data directory. */
+function clusterProcesses(c: PgConfig): number[] {
+  let dir: string;
+  try {
+    dir = realpathSync(c.dataDir);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      if (readlinkSync(`/proc/${n}/cwd`) === dir && statSync(`/proc/${n}`).uid === c.uid && isAlive(Number(n))) out.push(Number(n));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+async function observe(ctx: AgentContext): Promise<Observation> {
+  const c = config(ctx);
+  const pid = postmasterPid(c);
+  if (pid === undefined) {
+    const left = clusterProcesses(c);
+    if (left.length > 0) return { state: 'failed', reason: `no postmaster.pid, but processes of ${c.dataDir} still run: ${left.join(', ')}` };
+    return { state: 'stopped', reason: `not running (no postmaster.pid in ${c.dataDir})` };
+  }
+  if (!isAlive(pid)) {
+    return { state: 'failed', reason: `postmaster (pid ${pid}) is gone but left ${c.dataDir}/postmaster.pid behind (crashed or killed)` };
+  }
+  const args = ['-X', '-A', '-t', '-q', '-w', '-c', 'select 1', '-p', String(c.port), '-d', c.database];
+  if (c.socketDir) args.push('-h', c.socketDir);
+  const r = await pgTool(ctx, c, 'psql', args, Math.max(1000, Math.min(ctx.deadline, 10_000)));
+  if (r.exitCode === 0 && r.stdout.trim() === '1') return { state: 'running', reason: `postmaster pid ${pid} on port ${c.port}, select 1 ok` };
+  const why = (r.stderr.trim() || r.stdout.trim()).split('\n')[0] ?? `exit ${r.exitCode}`;
+  return { state: 'failed', reason: `postmaster pid ${pid} runs but the query on port ${c.port} fails: ${why}` };
+}
+
+function logFile(c: PgConfig): string {
+  return `${c.dataDir}/mccs-pg_ctl.log`;
+}
+
+function logTail(c: PgConfig): string {
+  try {
+    const lines = readFileSync(logFile(c), 'utf8').trim().split('\n');
+    const bad = lines.filter((l) => /\b(FATAL|PANIC|ERROR):/.test(l) || /could not bind|Address already in use/.test(l)).slice(-2);
+    return (bad.length > 0 ? bad : lines.slice(-1)).map((l) => l.replace(/^\S+ \S+ \S+ \[\d+\] /, '')).join(' / ');
+  } catch {
+    return '';
+  }
+}
+
+async function online(ctx: AgentContext): Promise<void> {
+  const c = config(ctx);
+  const left = budget(ctx);
+  const before = await observe(ctx);
+  if (before.state === 'running') return;
+  checkDataDir(c);
+  if (before.state === 'failed') {
+    // Left-overs of a crash keep the shared memory and the port: end them first.
+    await stopAll(ctx, c, left);
+  }
+  const taken = tcpListeners(c.port);
+  if (taken.length > 0) {
+    throw new AgentError(`Port ${c.port} is already in use by ${taken.map((t) => (t.pid ? `pid ${t.pid} (${t.comm})` : t.comm)).join(', ')}`);
+  }
+  const opts = `-p ${c.port}${c.socketDir ? ` -k ${c.socketDir}` : ''}`;
+  const waitS = Math.max(5, Math.floor(left() / 1000) - 2);
+  const r = await pgTool(ctx, c, 'pg_ctl', ['start', '-w', '-t', String(waitS), '-D', c.dataDir, '-l', logFile(c), '-o', opts], left());
+  if (r.exitCode !== 0) {
+    const why = logTail(c) || (r.stderr.trim() || r.stdout.trim()).split('\n').pop();
+    throw new AgentError(`pg_ctl start failed: ${why}`);
+  }
+  const after = await observe(ctx);
+  if (after.state !== 'running') throw new AgentError(`started, but the monitor says: ${after.reason}`);
+}
+
+/** pg_ctl stop in `mode`, bounded by ms; true when the server is gone. */
+async function pgStop(ctx: AgentContext, c: PgConfig, mode: 'fast' | 'immediate', ms: number): Promise<boolean> {
+  const r = await pgTool(ctx, c, 'pg_ctl', ['stop', '-w', '-t', String(Math.max(1, Math.floor(ms / 1000))), '-m', mode, '-D', c.dataDir], ms + 2000);
+  if (r.exitCode !== 0) ctx.log(`pg_ctl stop -m ${mode}: ${(r.stderr.trim() || r.stdout.trim()).split('\n').pop()}`);
+  const pid = postmasterPid(c);
+  return pid === undefined || !isAlive(pid);
+}
+
+/** Escalation: fast, immediate, then SIGKILL to every process of the cluster. */
+async function stopAll(ctx: AgentContext, c: PgConfig, left: () => number, graceful = false): Promise<void> {
+  const pid = postmasterPid(c);
+  let gone = pid === undefined || !isAlive(pid);
+  if (!gone && graceful) gone = await pgStop(ctx, c, 'fast', Math.max(1000, left() * 0.6));
+  if (!gone) gone = await pgStop(ctx, c, 'immediate', Math.max(1000, Math.min(10_000, left() / 2)));
+  const procs = clusterProcesses(c);
+  if (procs.length > 0) {
+    ctx.log(`ending processes of ${c.dataDir} left behind: ${procs.map((p) => `${p} (${commOf(p)})`).join(', ')}`);
+    const survivors = await endProcesses(procs, 500, ctx.log);
+    if (survivors.length > 0) throw new AgentError(`processes of ${c.dataDir} survive SIGKILL: ${survivors.join(', ')}`);
+  }
+  const stale = postmasterPid(c);
+  if (stale !== undefined && !isAlive(stale) && clusterProcesses(c).length === 0) {
+    // Nothing uses the directory any more: the stale lock file only confuses the next monitor.
+    unlinkSync(`${c.dataDir}/postmaster.pid`);
+    ctx.log(`removed stale ${c.dataDir}/postmaster.pid of pid ${stale}`);
+  }
+  removeStaleSocketLock(ctx, c);
+}
+
+/**
+ * A killed postmaster leaves .s.PGSQL.PORT.lock behind; postgres checks it
+ * with kill(pid, 0), which succeeds on a zombie that PID 1 has not reaped
+ * yet, and then refuses to start. Removed when its pid is not running.
+ */
+function removeStaleSocketLock(ctx: AgentContext, c: PgConfig): void {
+  const dir = c.socketDir || '/var/run/postgresql';
+  const lock = `${dir}/.s.PGSQL.${c.port}.lock`;
+  let pid: number;
+  try {
+    pid = Number(readFileSync(lock, 'utf8').split('\n')[0]);
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) return;
+  for (const f of [lock, `${dir}/.s.PGSQL.${c.port}`]) {
+    try {
+      unlinkSync(f);
+    } catch {
+      /* already gone */
+    }
+  }
+  ctx.log(`removed stale ${lock} of pid ${pid}`);
+}
+
+async function offline(ctx: AgentContext): Promise<void> {
+  const c = config(ctx);
+  const left = budget(ctx);
+  const before = await observe(ctx);
+  if (before.state === 'stopped') return;
+  await stopAll(ctx, c, left, true);
+  const after = await observe(ctx);
+  if (after.state !== 'stopped') throw new AgentError(`still ${after.state} after stop: ${after.reason}`);
+}
+
+async function clean(ctx: AgentContext): Promise<void> {
+  const c = config(ctx);
+  await stopAll(ctx, c, budget(ctx), false);
+}
+
+export const postgresqlAgent: Agent = {
+  type: 'PostgreSQL',
+  attributes,
+  observe,
+  online,
+  offline,
+  clean,
+};

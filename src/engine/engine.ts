@@ -1,0 +1,688 @@
+// The engine of one node: it owns the configuration and the observed state,
+// turns every event (monitor result, operator command, node fault) into a
+// plan through the pure policy, runs plans through the executor, and watches
+// every resource. It makes no decision itself: the policy does.
+import { mkdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { EventRecord } from '../api/protocol.js';
+import { cloneConfig, loadConfigFile, validateConfig, writeConfigFile } from '../model/config.js';
+import { MccsError } from '../model/errors.js';
+import { homePaths, type HomePaths } from '../model/home.js';
+import type { GroupConfig, MainConfig, ResourceConfig, ResourceState } from '../model/types.js';
+import { AgentError, type Agent, type AgentContext, type Observation } from './agents/agent.js';
+import { agentFor } from './agents/catalog.js';
+import { EventLog } from './event-log.js';
+import { ExecRunner } from './exec-runner.js';
+import { execute, recordingEffects, type Effects, type ExecutionResult } from './executor.js';
+import type { Logger } from './logger.js';
+import { groupState } from './policy/group-state.js';
+import { plan as policyPlan } from './policy/plan.js';
+import type { Observed, Plan, PlanStep, PolicyEvent, ResourceStatus } from './policy/types.js';
+import { resolveResourceAttributes, timing } from './resolve-attributes.js';
+import type { Runner } from './runner.js';
+
+export interface EngineOptions {
+  home: string;
+  nodeName?: string;
+  logger: Logger;
+  runner?: Runner;
+}
+
+export interface HandleOptions {
+  dryRun?: boolean;
+  wait?: boolean;
+  /** Seconds. */
+  timeout?: number;
+  /** Who asked: "operator root", "operator admin", "monitor", ... (event log cause). */
+  cause: string;
+}
+
+export interface HandleResult {
+  plan: Plan;
+  changed: boolean;
+  execution?: ExecutionResult;
+}
+
+interface ResourceRuntime {
+  timer?: NodeJS.Timeout;
+  /** An agent action is in flight: monitor results are not failures meanwhile. */
+  busy: boolean;
+  onlineSince?: number;
+  monitorTimeouts: number;
+  /** Monotonic id so a stale monitor result after a state change is dropped. */
+  epoch: number;
+}
+
+export class Engine {
+  config!: MainConfig;
+  localNode!: string;
+  readonly paths: HomePaths;
+  readonly events: EventLog;
+  readonly log: Logger;
+  readonly runner: Runner;
+  observed!: Observed;
+  private readonly runtime = new Map<string, ResourceRuntime>();
+  private readonly groupQueues = new Map<string, Promise<unknown>>();
+  private stopped = false;
+  /** Set once every resource has been probed after start: nothing acts before. */
+  probed = false;
+  private markReady!: () => void;
+  /** Resolves once every resource has been probed: no plan runs before. */
+  readonly ready = new Promise<void>((r) => (this.markReady = r));
+  /** Groups in the middle of a failover (the read-only group attribute Failover). */
+  readonly failingOver = new Set<string>();
+  /** The read-only resource attribute LastOnline: runtime, never written to main.json. */
+  readonly lastOnline = new Map<string, string>();
+  /** Set by the cluster layer: read-only node attributes (link states) and status warnings. */
+  nodeExtras?: (node: string) => Record<string, unknown>;
+  clusterWarnings?: () => string[];
+
+  constructor(private readonly options: EngineOptions) {
+    this.paths = homePaths(options.home);
+    this.log = options.logger;
+    this.runner = options.runner ?? new ExecRunner((m) => this.log.debug(m));
+    this.events = new EventLog(this.paths.eventsLog, options.nodeName ?? '?');
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Reads main.json and works out which node this is; nothing runs yet. */
+  async load(): Promise<void> {
+    for (const dir of [this.paths.config, this.paths.logDir, this.paths.runDir, this.paths.agentStateDir]) mkdirSync(dir, { recursive: true });
+    this.config = await loadConfigFile(this.paths.mainJson);
+    this.localNode = identifyLocalNode(this.config, this.options.nodeName);
+    this.events.node = this.localNode;
+    this.observed = {
+      localNode: this.localNode,
+      nodes: Object.fromEntries(this.config.Nodes.map((n) => [n.NodeName, { state: n.NodeName === this.localNode ? ('INITING' as const) : ('EXITED' as const) }])),
+      resources: Object.fromEntries(this.config.Nodes.map((n) => [n.NodeName, {}])),
+      groups: {},
+    };
+    for (const { res } of this.allResources()) this.setState(this.localNode, res.ResName, { state: 'UNKNOWN', reason: 'not yet probed' }, undefined);
+  }
+
+  /** Probes every resource (adopting what runs), then AutoStart. */
+  async start(): Promise<void> {
+    if (!this.config) await this.load();
+    this.log.info(`engine starting on node ${this.localNode} (ConfigVersion ${this.config.ConfigVersion})`);
+    this.record({ subject: `node:${this.localNode}`, oldState: 'EXITED', newState: 'INITING', cause: 'engine start', rule: 'ENGINE_START', message: `engine started on ${this.localNode}` });
+    await this.probeAll();
+    this.observed.nodes[this.localNode] = { state: 'RUNNING' };
+    this.record({ subject: `node:${this.localNode}`, oldState: 'INITING', newState: 'RUNNING', cause: 'probe complete', rule: 'PROBE_COMPLETE', message: `every resource probed; ${this.localNode} is RUNNING` });
+    this.probed = true;
+    this.markReady();
+    for (const { res, group } of this.allResources()) this.scheduleMonitor(group, res);
+    if (this.localBootMode() === 'AUTO') await this.handleGlobal({ kind: 'ProbeComplete', node: this.localNode }, { cause: 'engine start (AutoStart)' });
+  }
+
+  /** Stops the engine only: services keep running and are adopted at the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const rt of this.runtime.values()) if (rt.timer) clearTimeout(rt.timer);
+    this.record({ subject: `node:${this.localNode}`, oldState: this.observed?.nodes[this.localNode]?.state, newState: 'EXITED', cause: 'engine stop (SIGTERM)', rule: 'ENGINE_STOP', message: 'engine stopped; services keep running' });
+  }
+
+  private localBootMode(): string {
+    const node = this.config.Nodes.find((n) => n.NodeName === this.localNode);
+    return typeof node?.BootMode === 'string' ? node.BootMode : 'AUTO';
+  }
+
+  // ---------------------------------------------------------------- lookup
+
+  *allResources(): Generator<{ group: GroupConfig; res: ResourceConfig }> {
+    for (const group of this.config.Groups) for (const res of group.Resources) yield { group, res };
+  }
+
+  findResource(name: string): { group: GroupConfig; res: ResourceConfig } {
+    for (const x of this.allResources()) if (x.res.ResName === name) return x;
+    throw new MccsError('NOT_FOUND', `no resource '${name}'`, ['list resources: mcres -list']);
+  }
+
+  findGroup(name: string): GroupConfig {
+    const g = this.config.Groups.find((x) => x.GroupName === name);
+    if (!g) throw new MccsError('NOT_FOUND', `no group '${name}'`, ['list groups: mcgrp -list']);
+    return g;
+  }
+
+  checkNode(name: string): string {
+    if (!this.config.Nodes.some((n) => n.NodeName === name)) throw new MccsError('NOT_FOUND', `no node '${name}'`, ['list nodes: mcnode -list']);
+    return name;
+  }
+
+  status(node: string, res: string): ResourceStatus {
+    return this.observed.resources[node]?.[res] ?? { state: 'UNKNOWN' };
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /**
+   * One event → one plan → executed. Group events are serialized per group
+   * (the plan is made when the group's previous work is done, on fresh state).
+   */
+  async handle(event: PolicyEvent, opts: HandleOptions): Promise<HandleResult> {
+    if (opts.dryRun) {
+      const plan = this.plan(event);
+      return { plan, changed: plan.steps.length > 0 };
+    }
+    await this.ready;
+    const group = this.groupOf(event);
+    if (!group) return this.handleGlobal(event, opts);
+    let planReady!: (p: Plan) => void;
+    const planned = new Promise<Plan>((r) => (planReady = r));
+    const work = this.enqueue(group, async () => {
+      const plan = this.plan(event);
+      planReady(plan);
+      if (plan.refused || plan.steps.length === 0) {
+        this.recordPlan(plan, opts.cause);
+        return undefined;
+      }
+      return this.run(plan, opts.cause);
+    });
+    const plan = await planned;
+    if (plan.refused) throw refusalError(plan);
+    if (!opts.wait) {
+      work.catch((e) => this.log.error(`plan for ${describeEvent(event)} failed: ${(e as Error).message}`));
+      return { plan, changed: plan.steps.length > 0 };
+    }
+    const execution = await withTimeout(work, opts.timeout, plan);
+    return { plan, changed: plan.steps.length > 0, execution };
+  }
+
+  /** Events that concern several groups (AutoStart, node fault): one plan, run per group. */
+  async handleGlobal(event: PolicyEvent, opts: HandleOptions): Promise<HandleResult> {
+    const plan = this.plan(event);
+    if (opts.dryRun) return { plan, changed: plan.steps.length > 0 };
+    if (plan.refused) {
+      this.recordPlan(plan, opts.cause);
+      throw refusalError(plan);
+    }
+    if (plan.steps.length === 0) {
+      this.recordPlan(plan, opts.cause);
+      return { plan, changed: false };
+    }
+    const parts = splitByGroup(plan);
+    const runs = [...parts].map(([group, sub]) => this.enqueue(group, () => this.run(sub, opts.cause)));
+    const all = Promise.all(runs).then((rs) => ({ ok: rs.every((r) => r.ok), steps: rs.flatMap((r) => r.steps) }));
+    if (!opts.wait) {
+      all.catch((e) => this.log.error(`plan for ${describeEvent(event)} failed: ${(e as Error).message}`));
+      return { plan, changed: true };
+    }
+    return { plan, changed: true, execution: await withTimeout(all, opts.timeout, plan) };
+  }
+
+  plan(event: PolicyEvent): Plan {
+    return policyPlan(this.config, this.observed, event);
+  }
+
+  private groupOf(event: PolicyEvent): string | undefined {
+    if ('group' in event) return event.group;
+    if ('resource' in event) {
+      for (const x of this.allResources()) if (x.res.ResName === event.resource) return x.group.GroupName;
+      return '\u0000unknown'; // the policy refuses it with NOT_FOUND
+    }
+    return undefined;
+  }
+
+  private enqueue<T>(group: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.groupQueues.get(group) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.groupQueues.set(group, next);
+    return next;
+  }
+
+  private async run(plan: Plan, cause: string): Promise<ExecutionResult> {
+    this.recordPlan(plan, cause);
+    const result = await execute(plan, this.effects(plan, cause));
+    const failedOnlines = plan.steps.filter((s, i) => s.op === 'online' && result.steps[i]?.status === 'failed' && s.node === this.localNode);
+    for (const step of failedOnlines) this.afterFailedOnline(step, result.steps[step.id]?.error ?? 'online failed');
+    if (plan.failover && plan.failover.to === null) {
+      this.record({ subject: `group:${plan.failover.group}`, group: plan.failover.group, newState: 'FAULTED', cause, rule: 'NO_FAILOVER_TARGET', message: `group ${plan.failover.group} stays offline: no other node can take it` });
+    }
+    return result;
+  }
+
+  /** An online that failed for good is a final failure of the resource: the policy decides what follows (failover if critical). */
+  private afterFailedOnline(step: PlanStep, reason: string): void {
+    const { res } = this.findResource(step.resource);
+    const limit = Number(resolveResourceAttributes(this.config, res).RestartLimit ?? 0);
+    const st = this.status(this.localNode, step.resource);
+    st.restartCount = Math.max(st.restartCount ?? 0, limit); // online failure is final: no restart in place
+    setImmediate(() => {
+      if (this.stopped) return;
+      this.handle({ kind: 'ResourceFailed', resource: step.resource, node: this.localNode, reason }, { cause: `online of ${step.resource} failed: ${reason}` }).catch((e) => this.log.error(`after failed online of ${step.resource}: ${(e as Error).message}`));
+    });
+  }
+
+  // ---------------------------------------------------------------- effects
+
+  private effects(plan: Plan, cause: string): Effects {
+    const local = (fn: (step: PlanStep) => Promise<void>) => async (step: PlanStep) => {
+      if (step.node !== this.localNode) return this.remoteStep(step);
+      return fn(step);
+    };
+    return {
+      online: local((s) => this.onlineResource(s, cause)),
+      offline: local((s) => this.offlineResource(s, cause)),
+      clean: local((s) => this.cleanResource(s, cause)),
+      fault: async (s) => {
+        const reason = this.status(s.node, s.resource).reason ?? s.decision.message;
+        this.setState(s.node, s.resource, { state: 'FAULTED', reason }, { cause, rule: s.decision.code, message: s.decision.message, facts: s.decision.facts });
+      },
+      'count-restart': async (s) => {
+        const st = this.status(s.node, s.resource);
+        st.restartCount = (st.restartCount ?? 0) + 1;
+        this.record({ subject: `resource:${s.resource}`, group: s.group, resource: s.resource, cause, rule: s.decision.code, message: `restart ${st.restartCount} of ${s.resource} in place`, facts: s.decision.facts });
+      },
+      clear: local(async (s) => {
+        const { group, res } = this.findResource(s.resource);
+        const obs = await this.observeOnce(group, res);
+        this.setState(s.node, s.resource, { state: obs.state === 'running' ? 'ONLINE' : 'OFFLINE', reason: `cleared by operator; ${obs.reason}`, restartCount: 0 }, { cause, rule: s.decision.code, message: s.decision.message });
+        this.scheduleMonitor(group, res);
+      }),
+    };
+  }
+
+  /** Steps for another node go to its engine; set by the cluster layer. */
+  remoteStep: (step: PlanStep) => Promise<void> = async (step) => {
+    throw new AgentError(`node ${step.node} is not reachable from ${this.localNode}`);
+  };
+
+  private context(group: GroupConfig, res: ResourceConfig, timeoutMs: number): AgentContext & { done: () => void } {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error('timeout')), timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    return {
+      attrs: resolveResourceAttributes(this.config, res, group),
+      resName: res.ResName,
+      groupName: group.GroupName,
+      nodeName: this.localNode,
+      home: this.paths.home,
+      runner: this.runner,
+      signal: controller.signal,
+      get deadline() {
+        return Math.max(0, deadline - Date.now());
+      },
+      onUnexpectedExit: (reason: string) => this.unexpectedExit(res.ResName, reason),
+      log: (m: string) => this.log.info(`${res.ResName}: ${m}`),
+      done: () => clearTimeout(timer),
+    };
+  }
+
+  private async withAgent<T>(group: GroupConfig, res: ResourceConfig, timeoutName: string, fallback: number, fn: (agent: Agent, ctx: AgentContext) => Promise<T>): Promise<T> {
+    const agent = agentFor(res.Type);
+    if (!agent) throw new AgentError(`no agent for type ${res.Type}`);
+    const attrs = resolveResourceAttributes(this.config, res, group);
+    const ms = timing(attrs, timeoutName, fallback);
+    const ctx = this.context(group, res, ms);
+    try {
+      return await Promise.race([
+        fn(agent, ctx),
+        new Promise<never>((_, reject) => ctx.signal.addEventListener('abort', () => reject(new AgentError(`${timeoutName.replace('Timeout', '').toLowerCase()} timed out after ${ms / 1000} s`)), { once: true })),
+      ]);
+    } finally {
+      ctx.done();
+    }
+  }
+
+  private async onlineResource(step: PlanStep, cause: string): Promise<void> {
+    const { group, res } = this.findResource(step.resource);
+    const rt = this.rt(res.ResName);
+    rt.busy = true;
+    const old = this.status(this.localNode, res.ResName);
+    const retries = Number(resolveResourceAttributes(this.config, res).OnlineRetryLimit ?? 0);
+    this.setState(this.localNode, res.ResName, { ...old, state: 'STARTING', reason: step.decision.message }, { cause, rule: step.decision.code, message: step.decision.message, facts: step.decision.facts });
+    try {
+      let lastError = '';
+      for (let attempt = 0; attempt <= retries; attempt++) {
+        try {
+          await this.runBatch(res, 'BatchBeforeOnline');
+          await this.withAgent(group, res, 'OnlineTimeout', 300, (a, ctx) => a.online(ctx));
+          const obs = await this.observeOnce(group, res);
+          if (obs.state !== 'running') throw new AgentError(`online ended but monitor says ${obs.state}: ${obs.reason}`);
+          rt.onlineSince = performance.now();
+          rt.monitorTimeouts = 0;
+          this.setState(this.localNode, res.ResName, { ...this.status(this.localNode, res.ResName), state: 'ONLINE', reason: obs.reason }, { cause, rule: 'ONLINE_DONE', message: `${res.ResName} is online on ${this.localNode}` });
+          this.lastOnline.set(res.ResName, this.localNode);
+          await this.runBatch(res, 'BatchAfterOnline');
+          return;
+        } catch (e) {
+          lastError = (e as Error).message;
+          this.log.warn(`online of ${res.ResName} failed (attempt ${attempt + 1}/${retries + 1}): ${lastError}`);
+          await this.withAgent(group, res, 'CleanTimeout', 60, (a, ctx) => a.clean(ctx)).catch(() => undefined);
+        }
+      }
+      this.setState(this.localNode, res.ResName, { ...this.status(this.localNode, res.ResName), state: 'FAULTED', reason: lastError }, { cause, rule: 'ONLINE_FAILED', message: `online of ${res.ResName} failed: ${lastError}` });
+      throw new AgentError(lastError);
+    } finally {
+      rt.busy = false;
+      this.scheduleMonitor(group, res);
+    }
+  }
+
+  private async offlineResource(step: PlanStep, cause: string): Promise<void> {
+    const { group, res } = this.findResource(step.resource);
+    const rt = this.rt(res.ResName);
+    rt.busy = true;
+    const old = this.status(this.localNode, res.ResName);
+    const endState: ResourceState = old.state === 'FAULTED' ? 'FAULTED' : 'OFFLINE';
+    this.setState(this.localNode, res.ResName, { ...old, state: 'STOPPING', reason: step.decision.message }, { cause, rule: step.decision.code, message: step.decision.message, facts: step.decision.facts });
+    try {
+      await this.runBatch(res, 'BatchBeforeOffline');
+      try {
+        await this.withAgent(group, res, 'OfflineTimeout', 300, (a, ctx) => a.offline(ctx));
+      } catch (e) {
+        const why = (e as Error).message;
+        this.record({ subject: `resource:${res.ResName}`, group: group.GroupName, resource: res.ResName, cause, rule: 'FORCED_CLEAN', message: `offline of ${res.ResName} failed (${why}); forced clean`, facts: { error: why } });
+        await this.forcedClean(group, res);
+      }
+      const obs = await this.observeOnce(group, res);
+      if (obs.state === 'running') throw new AgentError(`still running after offline: ${obs.reason}`);
+      rt.onlineSince = undefined;
+      this.setState(this.localNode, res.ResName, { ...this.status(this.localNode, res.ResName), state: endState, reason: endState === 'FAULTED' ? old.reason : obs.reason }, { cause, rule: 'OFFLINE_DONE', message: `${res.ResName} is offline on ${this.localNode}` });
+      await this.runBatch(res, 'BatchAfterOffline');
+    } catch (e) {
+      const why = (e as Error).message;
+      this.setState(this.localNode, res.ResName, { ...this.status(this.localNode, res.ResName), state: 'FAULTED', reason: `cannot take offline: ${why}` }, { cause, rule: 'OFFLINE_FAILED', message: `${res.ResName} could not be taken offline: ${why}` });
+      throw e;
+    } finally {
+      rt.busy = false;
+      this.scheduleMonitor(group, res);
+    }
+  }
+
+  private async cleanResource(step: PlanStep, cause: string): Promise<void> {
+    const { group, res } = this.findResource(step.resource);
+    const rt = this.rt(res.ResName);
+    rt.busy = true;
+    try {
+      this.record({ subject: `resource:${res.ResName}`, group: group.GroupName, resource: res.ResName, cause, rule: step.decision.code, message: step.decision.message, facts: step.decision.facts });
+      await this.forcedClean(group, res);
+      rt.onlineSince = undefined;
+    } finally {
+      rt.busy = false;
+    }
+  }
+
+  private async forcedClean(group: GroupConfig, res: ResourceConfig): Promise<void> {
+    await this.withAgent(group, res, 'CleanTimeout', 60, (a, ctx) => a.clean(ctx));
+    const program = resolveResourceAttributes(this.config, res).CleanProgram;
+    if (typeof program === 'string' && program !== '') {
+      const r = await this.runner.run(program, [res.ResName], { timeoutMs: 60_000 }).catch((e: Error) => ({ exitCode: -1, stderr: e.message }));
+      if (r.exitCode !== 0) this.log.warn(`CleanProgram ${program} for ${res.ResName} exited ${r.exitCode}: ${r.stderr}`);
+    }
+  }
+
+  private async runBatch(res: ResourceConfig, name: string): Promise<void> {
+    const program = res[name];
+    if (typeof program !== 'string' || program === '') return;
+    const r = await this.runner.run(program, [res.ResName, this.localNode], { timeoutMs: 300_000 }).catch((e: Error) => ({ exitCode: -1, stderr: e.message }));
+    if (r.exitCode !== 0) this.log.warn(`${name} ${program} for ${res.ResName} exited ${r.exitCode}`);
+  }
+
+  // ---------------------------------------------------------------- monitor
+
+  private rt(name: string): ResourceRuntime {
+    let rt = this.runtime.get(name);
+    if (!rt) {
+      rt = { busy: false, monitorTimeouts: 0, epoch: 0 };
+      this.runtime.set(name, rt);
+    }
+    return rt;
+  }
+
+  async observeOnce(group: GroupConfig, res: ResourceConfig): Promise<Observation> {
+    try {
+      return await this.withAgent(group, res, 'MonitorTimeout', 10, (a, ctx) => a.observe(ctx));
+    } catch (e) {
+      return { state: 'failed', reason: (e as Error).message };
+    }
+  }
+
+  private async probeAll(): Promise<void> {
+    await Promise.all(
+      [...this.allResources()].map(async ({ group, res }) => {
+        if (res.Enabled === false) {
+          this.setState(this.localNode, res.ResName, { state: 'OFFLINE', reason: 'disabled' }, undefined);
+          return;
+        }
+        const obs = await this.observeOnce(group, res);
+        const state: ResourceState = obs.state === 'running' ? 'ONLINE' : agentFor(res.Type)?.monitorOnly && obs.state === 'failed' ? 'FAULTED' : 'OFFLINE';
+        if (state === 'ONLINE') this.rt(res.ResName).onlineSince = performance.now();
+        this.setState(this.localNode, res.ResName, { state, reason: obs.reason, restartCount: 0 }, { cause: 'probe at engine start', rule: state === 'ONLINE' ? 'PROBE_ADOPTED' : 'PROBE_STATE', message: state === 'ONLINE' ? `${res.ResName} found running: adopted` : `${res.ResName} is ${state}: ${obs.reason}` });
+      }),
+    );
+  }
+
+  private scheduleMonitor(group: GroupConfig, res: ResourceConfig): void {
+    if (this.stopped || res.Enabled === false) return;
+    const rt = this.rt(res.ResName);
+    if (rt.timer) clearTimeout(rt.timer);
+    const attrs = resolveResourceAttributes(this.config, res, group);
+    const st = this.status(this.localNode, res.ResName).state;
+    const monitorOnly = agentFor(res.Type)?.monitorOnly === true;
+    const interval = st === 'ONLINE' || monitorOnly ? timing(attrs, 'MonitorInterval', 10) : timing(attrs, 'OfflineMonitorInterval', 60);
+    if (interval <= 0) return;
+    const epoch = ++rt.epoch;
+    rt.timer = setTimeout(() => {
+      void this.monitorTick(res.ResName, epoch);
+    }, interval);
+    rt.timer.unref?.();
+  }
+
+  private async monitorTick(name: string, epoch: number): Promise<void> {
+    if (this.stopped) return;
+    let found: { group: GroupConfig; res: ResourceConfig };
+    try {
+      found = this.findResource(name);
+    } catch {
+      return; // deleted meanwhile
+    }
+    const { group, res } = found;
+    const rt = this.rt(name);
+    if (rt.busy || rt.epoch !== epoch) return this.scheduleMonitor(group, res);
+    const before = this.status(this.localNode, name);
+    let obs: Observation;
+    try {
+      obs = await this.withAgent(group, res, 'MonitorTimeout', 10, (a, ctx) => a.observe(ctx));
+      rt.monitorTimeouts = 0;
+    } catch (e) {
+      rt.monitorTimeouts++;
+      const limit = Number(resolveResourceAttributes(this.config, res).FaultOnMonitorTimeouts ?? 4);
+      this.log.warn(`monitor of ${name} failed (${rt.monitorTimeouts}${limit ? `/${limit}` : ''}): ${(e as Error).message}`);
+      if (limit === 0 || rt.monitorTimeouts < limit) return this.scheduleMonitor(group, res);
+      obs = { state: 'failed', reason: `${rt.monitorTimeouts} monitor timeouts in a row` };
+    }
+    if (rt.busy || rt.epoch !== epoch) return this.scheduleMonitor(group, res);
+    this.applyMonitorResult(group, res, before.state, obs);
+    this.scheduleMonitor(group, res);
+  }
+
+  private applyMonitorResult(group: GroupConfig, res: ResourceConfig, before: ResourceState, obs: Observation): void {
+    const name = res.ResName;
+    const rt = this.rt(name);
+    const monitorOnly = agentFor(res.Type)?.monitorOnly === true;
+    if (before === 'ONLINE') {
+      if (obs.state === 'running') {
+        this.trustIfLongEnough(res);
+        return;
+      }
+      this.failure(name, obs.reason);
+      return;
+    }
+    if (monitorOnly) {
+      // Persistent resources (NIC) clear themselves when they recover.
+      if (obs.state === 'running') {
+        this.setState(this.localNode, name, { state: 'ONLINE', reason: obs.reason }, { cause: 'monitor', rule: 'MONITOR_RECOVERED', message: `${name} is up again: ${obs.reason}` });
+      } else if (before !== 'FAULTED') {
+        this.setState(this.localNode, name, { state: 'FAULTED', reason: obs.reason }, { cause: 'monitor', rule: 'MONITOR_FAILED', message: `${name} failed: ${obs.reason}` });
+      }
+      return;
+    }
+    if (before === 'OFFLINE' && obs.state === 'running') {
+      rt.onlineSince = performance.now();
+      this.setState(this.localNode, name, { state: 'ONLINE', reason: obs.reason }, { cause: 'offline monitor', rule: 'UNEXPECTED_ONLINE', message: `${name} found running on ${this.localNode} while it was offline: ${obs.reason}` });
+    }
+  }
+
+  /** OnlineTrustTime: a resource that ran well for long enough earns its restarts back. */
+  private trustIfLongEnough(res: ResourceConfig): void {
+    const rt = this.rt(res.ResName);
+    const st = this.status(this.localNode, res.ResName);
+    if (!st.restartCount || rt.onlineSince === undefined) return;
+    const trust = timing(resolveResourceAttributes(this.config, res), 'OnlineTrustTime', 600);
+    if (performance.now() - rt.onlineSince >= trust) {
+      st.restartCount = 0;
+      this.log.info(`${res.ResName} ran ${trust / 1000} s without failing: restart count reset`);
+    }
+  }
+
+  /** Called by agents that see their resource end between ticks (child exit, lost lease). */
+  private unexpectedExit(name: string, reason: string): void {
+    const rt = this.rt(name);
+    if (this.stopped || rt.busy || this.status(this.localNode, name).state !== 'ONLINE') return;
+    this.failure(name, reason);
+  }
+
+  private failure(name: string, reason: string): void {
+    const st = this.status(this.localNode, name);
+    if (st.state !== 'ONLINE') return;
+    this.rt(name).onlineSince = undefined;
+    const { group } = this.findResource(name);
+    this.setState(this.localNode, name, { ...st, state: 'OFFLINE', reason }, { cause: 'monitor', rule: 'RESOURCE_FAILED', message: `${name} failed on ${this.localNode}: ${reason}` });
+    this.handle({ kind: 'ResourceFailed', resource: name, node: this.localNode, reason }, { cause: `monitor: ${name} failed (${reason})` }).catch((e) => this.log.error(`handling failure of ${name} in ${group.GroupName}: ${(e as Error).message}`));
+  }
+
+  // ---------------------------------------------------------------- state
+
+  setState(node: string, res: string, next: ResourceStatus, why: { cause: string; rule: string; message: string; facts?: Record<string, unknown> } | undefined): void {
+    const byNode = (this.observed.resources[node] ??= {});
+    const old = byNode[res];
+    byNode[res] = { restartCount: old?.restartCount ?? 0, ...next };
+    if (!why) return;
+    let group: string | undefined;
+    for (const x of this.allResources()) if (x.res.ResName === res) group = x.group.GroupName;
+    const groupBefore = group ? this.groupStateSafe(group, node, old ? { ...byNode, [res]: old } : undefined) : undefined;
+    if (old?.state !== next.state || why.rule !== 'ONLINE_DONE') {
+      this.record({ subject: `resource:${res}`, group, resource: res, oldState: old?.state, newState: next.state, cause: why.cause, rule: why.rule, message: why.message, facts: { ...why.facts, node, ...(next.reason ? { reason: next.reason } : {}) } });
+    }
+    if (group) {
+      const groupAfter = this.groupStateSafe(group, node);
+      if (groupAfter !== groupBefore) this.record({ subject: `group:${group}`, group, oldState: groupBefore, newState: groupAfter, cause: why.cause, rule: 'GROUP_STATE', message: `group ${group} is ${groupAfter} on ${node}` });
+    }
+  }
+
+  private groupStateSafe(group: string, node: string, override?: Record<string, ResourceStatus>): string | undefined {
+    try {
+      const observed = override ? { ...this.observed, resources: { ...this.observed.resources, [node]: override } } : this.observed;
+      return groupState(this.config, this.findGroup(group), observed, node);
+    } catch {
+      return undefined;
+    }
+  }
+
+  record(e: Omit<EventRecord, 'time' | 'node'> & { node?: string }): void {
+    const full = this.events.write(e);
+    this.log.info(`event ${full.rule} ${full.subject}${full.newState ? ` → ${full.newState}` : ''}: ${full.message}`);
+  }
+
+  private recordPlan(plan: Plan, cause: string): void {
+    const subject = 'group' in plan.event ? `group:${plan.event.group}` : 'resource' in plan.event ? `resource:${plan.event.resource}` : `node:${'node' in plan.event ? plan.event.node : this.localNode}`;
+    this.record({
+      subject,
+      group: 'group' in plan.event ? plan.event.group : undefined,
+      resource: 'resource' in plan.event ? plan.event.resource : undefined,
+      cause,
+      rule: plan.refused ? `REFUSED_${plan.refused.code}` : plan.decision.code,
+      message: plan.refused ? plan.refused.message : plan.decision.message,
+      facts: { event: plan.event, steps: plan.steps.map((s) => `${s.op} ${s.resource}@${s.node}`), ...(plan.failover ? { failover: plan.failover } : {}) },
+    });
+  }
+
+  // ---------------------------------------------------------------- config
+
+  /**
+   * Applies a change to a copy of the configuration; the copy must validate
+   * before it replaces the running one (nothing half-applied). Returns false
+   * when the change changes nothing.
+   */
+  async modifyConfig(change: (draft: MainConfig) => void, cause: string): Promise<{ changed: boolean; ConfigVersion: number }> {
+    const draft = cloneConfig(this.config);
+    change(draft);
+    if (JSON.stringify(draft) === JSON.stringify(this.config)) return { changed: false, ConfigVersion: this.config.ConfigVersion };
+    draft.ConfigVersion = this.config.ConfigVersion + 1;
+    const result = validateConfig(draft);
+    if (!result.ok) {
+      throw new MccsError('INVALID', `the change would make the configuration invalid:\n  ${result.errors.map((e) => `${e.path}: ${e.message}`).join('\n  ')}`, ['nothing was changed'], result.errors);
+    }
+    await writeConfigFile(this.paths.mainJson, draft);
+    this.config = draft;
+    this.record({ subject: 'cluster', cause, rule: 'CONFIG_CHANGED', message: `configuration changed to version ${draft.ConfigVersion}` });
+    for (const { group, res } of this.allResources()) {
+      if (!this.observed.resources[this.localNode]?.[res.ResName]) this.setState(this.localNode, res.ResName, { state: 'OFFLINE', reason: 'new resource' }, undefined);
+      this.scheduleMonitor(group, res);
+    }
+    return { changed: true, ConfigVersion: draft.ConfigVersion };
+  }
+
+  /** With --dry-run: the plan the policy would run, with the recorder as effects. */
+  async dryRun(event: PolicyEvent): Promise<{ plan: Plan; steps: PlanStep[] }> {
+    const plan = this.plan(event);
+    const rec = recordingEffects();
+    await execute(plan, rec);
+    return { plan, steps: rec.log };
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+export function identifyLocalNode(config: MainConfig, requested?: string): string {
+  const wanted = requested ?? process.env.MCCS_NODE;
+  if (wanted) {
+    if (!config.Nodes.some((n) => n.NodeName === wanted)) throw new MccsError('NOT_FOUND', `node '${wanted}' is not in main.json (Nodes: ${config.Nodes.map((n) => n.NodeName).join(', ')})`);
+    return wanted;
+  }
+  const addresses = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address)));
+  const match = config.Nodes.filter((n) => [n.PrimaryHB, n.SecondaryHB].some((a) => typeof a === 'string' && addresses.has(a)));
+  if (match.length === 1) return match[0]!.NodeName;
+  if (config.Nodes.length === 1) return config.Nodes[0]!.NodeName;
+  throw new MccsError('INVALID', 'cannot tell which node this is: no single node has a heartbeat address of this host', ['start with `mccs daemon --node NAME` or set MCCS_NODE']);
+}
+
+function refusalError(plan: Plan): MccsError {
+  const r = plan.refused!;
+  return new MccsError(r.code, r.message, [], { plan });
+}
+
+function describeEvent(e: PolicyEvent): string {
+  return `${e.kind} ${'group' in e ? e.group : 'resource' in e ? e.resource : ''}`.trim();
+}
+
+export function splitByGroup(plan: Plan): Map<string, Plan> {
+  const parts = new Map<string, Plan>();
+  const renumber = new Map<number, number>();
+  for (const step of plan.steps) {
+    let part = parts.get(step.group);
+    if (!part) {
+      part = { ...plan, steps: [], failover: plan.failover?.group === step.group ? plan.failover : undefined };
+      parts.set(step.group, part);
+    }
+    renumber.set(step.id, part.steps.length);
+    part.steps.push({ ...step, id: part.steps.length, after: step.after.filter((a) => plan.steps[a]?.group === step.group).map((a) => renumber.get(a)!) });
+  }
+  return parts;
+}
+
+async function withTimeout<T>(work: Promise<T>, seconds: number | undefined, plan: Plan): Promise<T> {
+  const ms = (seconds ?? 300) * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new MccsError('TIMEOUT', `the request was accepted but did not finish within ${ms / 1000} s`, ['check progress: mcgrp -state', 'mccluster events'], { plan })), ms);
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,83 @@
+// The event log: one JSON line per decision in log/events.jsonl, so that
+// "why did my group move at 03:12?" can be answered from it alone.
+import { appendFileSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
+import type { EventRecord } from '../api/protocol.js';
+
+export interface EventFilter {
+  group?: string;
+  resource?: string;
+  node?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+}
+
+export class EventLog {
+  constructor(
+    private readonly path: string,
+    public node: string,
+    private readonly maxBytes = 10 * 1024 * 1024,
+    private readonly backups = 3,
+  ) {}
+
+  /** Appends synchronously: the record is on disk before the engine acts on the decision. */
+  write(record: Omit<EventRecord, 'time' | 'node'> & { node?: string }): EventRecord {
+    const full: EventRecord = { time: new Date().toISOString(), node: record.node ?? this.node, ...record };
+    this.rotateIfNeeded();
+    appendFileSync(this.path, `${JSON.stringify(full)}\n`);
+    return full;
+  }
+
+  read(filter: EventFilter = {}): EventRecord[] {
+    const files = [...Array.from({ length: this.backups }, (_, i) => `${this.path}.${this.backups - i}`), this.path];
+    const out: EventRecord[] = [];
+    for (const file of files) {
+      if (!existsSync(file)) continue;
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        let e: EventRecord;
+        try {
+          e = JSON.parse(line) as EventRecord;
+        } catch {
+          continue; // a torn last line after a crash is skipped, not fatal
+        }
+        if (matches(e, filter)) out.push(e);
+      }
+    }
+    return filter.limit ? out.slice(-filter.limit) : out;
+  }
+
+  private rotateIfNeeded(): void {
+    let size = 0;
+    try {
+      size = statSync(this.path).size;
+    } catch {
+      return;
+    }
+    if (size < this.maxBytes) return;
+    for (let i = this.backups - 1; i >= 1; i--) {
+      if (existsSync(`${this.path}.${i}`)) renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
+    }
+    if (this.backups > 0) renameSync(this.path, `${this.path}.1`);
+  }
+}
+
+export function matches(e: EventRecord, f: EventFilter): boolean {
+  if (f.group && e.group !== f.group) return false;
+  if (f.resource && e.resource !== f.resource) return false;
+  if (f.node && e.node !== f.node) return false;
+  if (f.since && e.time < normalizeTime(f.since)) return false;
+  if (f.until && e.time > normalizeTime(f.until)) return false;
+  return true;
+}
+
+/** Accepts ISO times and relative ones like "10m", "2h", "1d" (ago). */
+export function normalizeTime(value: string, now = Date.now()): string {
+  const rel = /^(\d+)([smhd])$/.exec(value.trim());
+  if (rel) {
+    const unit = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[rel[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now - Number(rel[1]) * unit).toISOString();
+  }
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? value : new Date(t).toISOString();
+}

@@ -1,0 +1,41 @@
+// AutoStart, once every resource of `node` has been probed after engine start.
+// For an enabled, non-frozen group with AutoStart=true and `node` in its
+// NodeList, with no resource of the group FAULTED on `node`:
+// - parallel: online on `node` (unless already online there);
+// - failover and single: online on `node` only if it is active on no other
+//   node and `node` is its AutoStartNode, or (without one) the
+//   highest-priority RUNNING node of its NodeList free of faults. A group
+//   found PARTIAL or STARTING on `node` itself (adopted half-running) is
+//   completed here.
+import { groupAttribute, groupFlag } from '../../model/resolve.js';
+import { decide } from './codes.js';
+import { faultedOn, isNodeRunning, list, type Ctx } from './context.js';
+import { ACTIVE_STATES, groupState, nodesWhere } from './group-state.js';
+import { addGroupOnline } from './online.js';
+import { planned, type Outcome } from './outcome.js';
+import { autoStartNode } from './placement.js';
+import type { PlanBuilder } from './steps.js';
+
+export function autoStart(ctx: Ctx, b: PlanBuilder, node: string): Outcome {
+  const g = ctx.group.GroupName;
+  if (!groupFlag(ctx.group, 'AutoStart')) return planned(decide('AUTOSTART_OFF', `group ${g}: AutoStart is off`, { group: g, node }));
+  if (!isNodeRunning(ctx.observed, node)) return planned(decide('NODE_NOT_RUNNING', `group ${g}: node ${node} is not RUNNING`, { group: g, node }));
+  const faulted = faultedOn(ctx, node);
+  if (faulted.length > 0) return planned(decide('RESOURCE_FAULTED', `group ${g}: ${list(faulted)} FAULTED on ${node}; not started here until cleared`, { group: g, node, faulted }));
+
+  const here = groupState(ctx.config, ctx.group, ctx.observed, node);
+  if (here === 'ONLINE') return planned(decide('ALREADY_ONLINE', `group ${g} is already online on ${node}`, { group: g, node }));
+  if (groupAttribute(ctx.group, 'GroupType') !== 'PARALLEL') {
+    const elsewhere = nodesWhere(ctx.config, ctx.group, ctx.observed, ACTIVE_STATES).filter((n) => n !== node);
+    if (elsewhere.length > 0) return planned(decide('ONLINE_ELSEWHERE', `group ${g} is already active on ${list(elsewhere)}: not started on ${node}`, { group: g, node, onlineOn: elsewhere }));
+    const adopted = here === 'PARTIAL' || here === 'STARTING';
+    const chosen = autoStartNode(ctx);
+    if (!adopted && chosen !== node) {
+      const wanted = groupAttribute(ctx.group, 'AutoStartNode');
+      const waits = typeof wanted === 'string' && wanted !== '' ? `waits for its AutoStartNode ${wanted}` : `starts on ${chosen ?? 'the first qualifying node'}, the highest-priority RUNNING node`;
+      return planned(decide('AUTOSTART_OTHER_NODE', `group ${g} ${waits}, not on ${node}`, { group: g, node, autoStartNode: chosen }));
+    }
+  }
+  const started = addGroupOnline(ctx, b, node, [], 'AUTOSTART_ONLINE', `AutoStart of group ${g}`);
+  return planned(decide('AUTOSTART', `group ${g} was ${here} on ${node}: AutoStart brings it online (start ${list([...started.keys()])})`, { group: g, node, was: here, start: [...started.keys()] }));
+}

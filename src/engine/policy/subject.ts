@@ -1,0 +1,37 @@
+// What an event is about: its group (or, for node events, the groups that
+// list the node), resource and node, all checked to exist. Unknown names are
+// NOT_FOUND. A node outside the group's NodeList is INVALID (exit 3): no
+// state change could make the request valid, only a configuration change.
+import type { GroupConfig, MainConfig, ResourceConfig } from '../../model/types.js';
+import { decide } from './codes.js';
+import { refused, type Outcome } from './outcome.js';
+import type { PolicyEvent } from './types.js';
+
+export type Subject =
+  | { kind: 'group'; group: GroupConfig; resource?: ResourceConfig; node: string }
+  | { kind: 'node'; groups: GroupConfig[]; node: string };
+
+export function subjectOf(config: MainConfig, event: PolicyEvent): Subject | Outcome {
+  const node = event.node;
+  if (!config.Nodes.some((n) => n.NodeName === node)) {
+    return refused('NOT_FOUND', decide('NOT_FOUND', `no node named '${node}'`, { node }));
+  }
+  if (event.kind === 'NodeFaulted' || event.kind === 'ProbeComplete') {
+    return { kind: 'node', groups: config.Groups.filter((g) => g.NodeList.includes(node)), node };
+  }
+
+  let group: GroupConfig | undefined;
+  let resource: ResourceConfig | undefined;
+  if ('resource' in event) {
+    group = config.Groups.find((g) => g.Resources.some((r) => r.ResName === event.resource));
+    resource = group?.Resources.find((r) => r.ResName === event.resource);
+    if (!group || !resource) return refused('NOT_FOUND', decide('NOT_FOUND', `no resource named '${event.resource}'`, { resource: event.resource }));
+  } else {
+    group = config.Groups.find((g) => g.GroupName === event.group);
+    if (!group) return refused('NOT_FOUND', decide('NOT_FOUND', `no group named '${event.group}'`, { group: event.group }));
+  }
+  if (!group.NodeList.includes(node)) {
+    return refused('INVALID', decide('NOT_IN_NODELIST', `node ${node} is not in the NodeList of group ${group.GroupName} (${group.NodeList.join(', ')})`, { group: group.GroupName, node, nodeList: group.NodeList }));
+  }
+  return resource ? { kind: 'group', group, resource, node } : { kind: 'group', group, node };
+}

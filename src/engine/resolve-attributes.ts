@@ -1,0 +1,31 @@
+// The value of every attribute of a resource, as its agent and `-list` see it:
+// the resource's own value, else the type's shared value (Types), else the
+// declared default.
+import { resourceAttributes, typeAttributes, type AttributeDeclaration } from '../model/attributes.js';
+import type { GroupConfig, MainConfig, ResourceConfig } from '../model/types.js';
+import { agentFor } from './agents/catalog.js';
+
+export function declarationsFor(type: string): AttributeDeclaration[] {
+  return [...resourceAttributes, ...typeAttributes, ...(agentFor(type)?.attributes ?? [])];
+}
+
+export function resolveResourceAttributes(config: MainConfig, res: ResourceConfig, group?: GroupConfig): Record<string, unknown> {
+  const shared = config.Types?.[res.Type] ?? {};
+  const out: Record<string, unknown> = {};
+  for (const d of declarationsFor(res.Type)) {
+    const value = res[d.name] ?? shared[d.name] ?? d.default;
+    if (value !== undefined) out[d.name] = value;
+  }
+  // IP needs the device of the NIC resource it is bound to.
+  if (typeof res.NICResName === 'string' && group) {
+    const nic = group.Resources.find((r) => r.ResName === res.NICResName);
+    if (nic && typeof nic.Device === 'string') out.Device ??= nic.Device;
+  }
+  return out;
+}
+
+/** Seconds → milliseconds for the timing attributes. */
+export function timing(attrs: Record<string, unknown>, name: string, fallbackSeconds: number): number {
+  const v = attrs[name];
+  return Math.round((typeof v === 'number' ? v : fallbackSeconds) * 1000);
+}

@@ -1,0 +1,41 @@
+// The value of a common attribute as the policy sees it: the resource's own
+// value, else the type's shared value (`Types`), else the declared default.
+// (Type-specific attributes of agents are resolved by the engine, which knows
+// the agents; the policy only needs the common ones.)
+import { findDeclaration, groupAttributes, resourceAttributes, typeAttributes } from './attributes.js';
+import type { GroupConfig, MainConfig, ResourceConfig } from './types.js';
+
+/** Types whose resources are only watched, never started or stopped (SPEC §5). */
+export const MONITOR_ONLY_TYPES: readonly string[] = ['NIC'];
+
+export function resolveCommonAttribute(config: MainConfig, res: ResourceConfig, name: string): unknown {
+  const own = res[name];
+  if (own !== undefined) return own;
+  const shared = config.Types?.[res.Type]?.[name];
+  if (shared !== undefined) return shared;
+  return (findDeclaration(resourceAttributes, name) ?? findDeclaration(typeAttributes, name))?.default;
+}
+
+export function groupAttribute(group: GroupConfig, name: string): unknown {
+  const own = group[name];
+  if (own !== undefined) return own;
+  return findDeclaration(groupAttributes, name)?.default;
+}
+
+export function resourceFlag(config: MainConfig, res: ResourceConfig, name: string): boolean {
+  return resolveCommonAttribute(config, res, name) === true;
+}
+
+export function resourceNumber(config: MainConfig, res: ResourceConfig, name: string): number {
+  const v = resolveCommonAttribute(config, res, name);
+  return typeof v === 'number' ? v : 0;
+}
+
+export function groupFlag(group: GroupConfig, name: string): boolean {
+  return groupAttribute(group, name) === true;
+}
+
+/** Monitor-only: a NIC, or any resource with NoAction=true. Watched, never started or stopped. */
+export function isMonitorOnly(config: MainConfig, res: ResourceConfig): boolean {
+  return MONITOR_ONLY_TYPES.includes(res.Type) || resourceFlag(config, res, 'NoAction');
+}

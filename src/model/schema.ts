@@ -1,0 +1,103 @@
+// The JSON Schema of main.json, built from the attribute declarations (one
+// declaration per attribute; nothing is written twice). Resources are checked
+// against the schema of their own Type, so an error names the type.
+import {
+  clusterAttributes,
+  dependencyAttributes,
+  groupAttributes,
+  nodeAttributes,
+  resourceAttributes,
+  typeAttributes,
+  type AttributeDeclaration,
+} from './attributes.js';
+
+export type JsonSchema = Record<string, unknown>;
+
+function propertySchema(decl: AttributeDeclaration): JsonSchema {
+  const s: JsonSchema = { description: decl.description };
+  switch (decl.kind) {
+    case 'string':
+      s.type = 'string';
+      if (decl.pattern) s.pattern = decl.pattern;
+      break;
+    case 'integer':
+      s.type = 'integer';
+      break;
+    case 'number':
+      s.type = 'number';
+      break;
+    case 'boolean':
+      s.type = 'boolean';
+      break;
+    case 'string[]':
+      s.type = 'array';
+      s.items = { type: 'string' };
+      break;
+    case 'enum':
+      s.enum = decl.values;
+      break;
+  }
+  if (decl.minimum !== undefined) s.minimum = decl.minimum;
+  if (decl.maximum !== undefined) s.maximum = decl.maximum;
+  if (decl.default !== undefined) s.default = decl.default;
+  return s;
+}
+
+/** Attributes an operator may write in main.json (not the ones the engine reports). */
+export function storable(decls: AttributeDeclaration[]): AttributeDeclaration[] {
+  return decls.filter((d) => d.editable || d.stored);
+}
+
+export function objectSchema(decls: AttributeDeclaration[], extra: JsonSchema = {}): JsonSchema {
+  const list = storable(decls);
+  return {
+    type: 'object',
+    properties: { ...Object.fromEntries(list.map((d) => [d.name, propertySchema(d)])), ...extra },
+    required: list.filter((d) => d.required).map((d) => d.name),
+    additionalProperties: false,
+  };
+}
+
+/** Schema of one resource of a given type: common + type-shared + the agent's own attributes. */
+export function resourceSchema(agentAttributes: AttributeDeclaration[]): JsonSchema {
+  return objectSchema([...resourceAttributes, ...typeAttributes, ...agentAttributes]);
+}
+
+/**
+ * Schema of the whole file. Resources are only checked for ResName/Type here;
+ * their attributes are checked per type by resourceSchema (clearer errors).
+ */
+export function mainSchema(typeNames: string[]): JsonSchema {
+  const resourceShape = {
+    type: 'object',
+    properties: {
+      ResName: propertySchema(resourceAttributes.find((d) => d.name === 'ResName')!),
+      Type: { type: 'string', enum: typeNames, description: 'Resource type (agent).' },
+    },
+    required: ['ResName', 'Type'],
+  };
+  const groupSchema = objectSchema(groupAttributes, {
+    Resources: { type: 'array', items: resourceShape },
+    Dependencies: { type: 'array', items: objectSchema(dependencyAttributes) },
+  });
+  (groupSchema.required as string[]).push('Resources');
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://mccs.dev/schema/main.json',
+    title: 'mccs main.json',
+    type: 'object',
+    properties: {
+      ConfigVersion: { type: 'integer', minimum: 0, description: 'Raised by every configuration change; the highest wins when nodes meet.' },
+      Cluster: objectSchema(clusterAttributes),
+      Nodes: { type: 'array', minItems: 1, maxItems: 2, items: objectSchema(nodeAttributes) },
+      Types: {
+        type: 'object',
+        propertyNames: { enum: typeNames },
+        additionalProperties: { type: 'object' },
+      },
+      Groups: { type: 'array', items: groupSchema },
+    },
+    required: ['ConfigVersion', 'Cluster', 'Nodes', 'Groups'],
+    additionalProperties: false,
+  };
+}

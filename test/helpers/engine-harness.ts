@@ -1,0 +1,142 @@
+// Runs a real engine (node dist/daemon/main.js) with its own MCCS_HOME in a
+// temp dir, and talks to it over its API socket.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Envelope, EventRecord } from '../../src/api/protocol.js';
+import type { MainConfig } from '../../src/model/types.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const DAEMON = join(ROOT, 'dist/daemon/main.js');
+
+export interface Harness {
+  home: string;
+  daemon?: ChildProcess;
+  start(): Promise<void>;
+  /** SIGTERM: the engine only. */
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  rpc<T = unknown>(method: string, params?: Record<string, unknown>, auth?: { user: string; password: string }): Promise<Envelope<T>>;
+  events(): EventRecord[];
+  writeConfig(config: MainConfig): void;
+  /** Ends every process whose command line holds this home's marker (the managed services of this test). */
+  cleanup(): Promise<void>;
+}
+
+export function makeHome(prefix = 'mccs-test-'): string {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  for (const d of ['config', 'log', 'run']) mkdirSync(join(home, d), { recursive: true });
+  return home;
+}
+
+export function rpcAt<T>(socket: string, method: string, params: Record<string, unknown> = {}, auth?: { user: string; password: string }): Promise<Envelope<T>> {
+  return new Promise((resolvePromise, reject) => {
+    const body = JSON.stringify({ method, params, ...(auth ?? {}) });
+    const req = request({ socketPath: socket, path: '/v1/rpc', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolvePromise(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Envelope<T>);
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, stepMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
+
+/** PIDs of live (non-zombie) processes whose argv contains `marker`. */
+export function pidsWithArg(marker: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (!argv.includes(marker)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state !== 'Z' && state !== 'X') out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+export function createHarness(opts: { node?: string; home?: string; env?: Record<string, string> } = {}): Harness {
+  const home = opts.home ?? makeHome();
+  const socket = join(home, 'run/mccs.sock');
+  const h: Harness = {
+    home,
+    async start() {
+      const child = spawn(process.execPath, [DAEMON, ...(opts.node ? ['--node', opts.node] : [])], {
+        env: { ...process.env, MCCS_HOME: home, ...opts.env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+      h.daemon = child;
+      await waitFor(`engine of ${home} to be ready (stderr: ${stderr})`, async () => {
+        if (child.exitCode !== null) throw new Error(`daemon exited ${child.exitCode}: ${stderr}`);
+        if (!existsSync(socket)) return false;
+        const s = await rpcAt<{ nodes: { state: string }[]; localNode: string }>(socket, 'cluster.status');
+        return s.ok && s.result.nodes.some((n) => n.state === 'RUNNING');
+      });
+    },
+    async stop() {
+      const d = h.daemon;
+      if (!d || d.exitCode !== null) return;
+      const exited = new Promise((r) => d.once('exit', r));
+      d.kill('SIGTERM');
+      await exited;
+    },
+    async kill() {
+      const d = h.daemon;
+      if (!d || d.exitCode !== null) return;
+      const exited = new Promise((r) => d.once('exit', r));
+      d.kill('SIGKILL');
+      await exited;
+    },
+    rpc: (method, params, auth) => rpcAt(socket, method, params, auth),
+    events() {
+      const file = join(home, 'log/events.jsonl');
+      if (!existsSync(file)) return [];
+      return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EventRecord);
+    },
+    writeConfig(config) {
+      writeFileSync(join(home, 'config/main.json'), JSON.stringify(config, null, 2));
+    },
+    async cleanup() {
+      await h.kill();
+      for (const pid of pidsWithArg(home)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+  return h;
+}

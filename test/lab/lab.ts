@@ -1,0 +1,537 @@
+// The test lab of ARCHITECTURE.md: two nodes, a client and a gateway in
+// network namespaces of their own, so real failover can be tested for real.
+//
+//   lab netns (mcl<id>-gw): bridges br0 (service + primary heartbeat,
+//     10.213.0.0/24, fd00:213::/64) and br1 (secondary heartbeat,
+//     10.213.1.0/24); answers as the gateway on 10.213.0.254, fd00:213::fe
+//     (and 10.213.1.254). Bridge ports: n1p n1s n2p n2s clp.
+//   node netns (mcl<id>-n1, -n2): eth0 on br0 (10.213.0.N, fd00:213::N),
+//     eth1 on br1 (10.213.1.N).
+//   client netns (mcl<id>-cl): eth0 on br0 (10.213.0.200, fd00:213::c8).
+//
+// No default route anywhere, no traffic outside these namespaces. Every
+// link lives inside the lab's namespaces, so deleting them leaves nothing.
+// A booted node also has its own PID, mount and UTS namespaces under tini
+// (PID 1, reaps orphans at once), its own /run (a directory of the lab) and
+// /dev/shm (a tmpfs). Plain library: no test-framework imports.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { labDir, removeLab } from './cleanup.js';
+import { childrenOf, exec, isAlive, must, signal, waitFor, type ExecOptions, type ExecResult } from './exec.js';
+
+export type NodeName = 'node1' | 'node2';
+export type LinkName = 'primary' | 'secondary';
+
+export const NODE_NAMES: readonly NodeName[] = ['node1', 'node2'];
+/** Port of test/lab/echo-node.mjs unless told otherwise. */
+export const ECHO_PORT = 7700;
+export const GATEWAY = { ipv4: '10.213.0.254', ipv4Secondary: '10.213.1.254', ipv6: 'fd00:213::fe' } as const;
+export const CLIENT_ADDR = { ipv4: '10.213.0.200', ipv6: 'fd00:213::c8', mac: '02:13:00:00:00:c8' } as const;
+
+export interface NodeHandle {
+  /** Host PID of the node's init (tini, PID 1 inside the node). */
+  initPid: number;
+  /** The `ip netns exec … unshare …` process that holds the init. */
+  launcher: ChildProcess;
+}
+
+export interface LabNode {
+  name: NodeName;
+  index: 1 | 2;
+  /** Network namespace name. */
+  ns: string;
+  /** Interface names inside the node. */
+  devices: Record<LinkName, string>;
+  /** Bridge-port names inside the lab namespace. */
+  ports: Record<LinkName, string>;
+  ipv4: Record<LinkName, string>;
+  ipv6: string;
+  mac: Record<LinkName, string>;
+  /** Per-node directory of the lab; `home` is meant as the node's MCCS_HOME, `run` is bind-mounted on /run. */
+  dir: string;
+  home: string;
+  run: string;
+  /** Set while the node is booted. */
+  init?: NodeHandle;
+}
+
+export interface Lab {
+  id: string;
+  dir: string;
+  /** The lab (gateway + bridges) namespace. */
+  labNs: string;
+  clientNs: string;
+  nodes: Record<NodeName, LabNode>;
+  /** Processes the lab started (for destroyLab). */
+  spawned: Set<ChildProcess>;
+  prober?: Prober;
+}
+
+export interface NodeProcess {
+  /** Host PID of the process (0 if it had exited before it could be seen). */
+  pid: number;
+  /** Its PID inside the node. */
+  nsPid: number;
+  /** The nsenter process that runs it (its stdio is the process's). */
+  child: ChildProcess;
+  /** Resolves with the exit code (128+signal when killed). */
+  exited: Promise<number>;
+}
+
+export interface StartOptions {
+  command: string;
+  args?: string[];
+  /** Added to this process's environment, after MCCS_NODE and MCCS_HOME (set to the node's). */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Default: ignore stdin, pipe stdout and stderr. */
+  stdio?: StdioOptions;
+}
+
+const ID_PATTERN = /^[a-z0-9]{1,8}$/;
+
+function nodeSpec(id: string, dir: string, name: NodeName): LabNode {
+  const index = name === 'node1' ? 1 : 2;
+  const nodeDir = join(dir, name);
+  return {
+    name,
+    index,
+    ns: `mcl${id}-n${index}`,
+    devices: { primary: 'eth0', secondary: 'eth1' },
+    ports: { primary: `n${index}p`, secondary: `n${index}s` },
+    ipv4: { primary: `10.213.0.${index}`, secondary: `10.213.1.${index}` },
+    ipv6: `fd00:213::${index}`,
+    mac: { primary: `02:13:00:00:00:0${index}`, secondary: `02:13:01:00:00:0${index}` },
+    dir: nodeDir,
+    home: join(nodeDir, 'home'),
+    run: join(nodeDir, 'run'),
+  };
+}
+
+const ip = (ns: string, ...args: string[]): Promise<string> => must('ip', ['-n', ns, ...args]);
+const sysctl = (ns: string, ...settings: string[]): Promise<string> =>
+  must('ip', ['netns', 'exec', ns, 'sysctl', '-q', ...settings.flatMap((s) => ['-w', s])]);
+
+/** Builds the lab; a leftover lab of the same id is removed first. Root only. */
+export async function createLab(options: { id: string }): Promise<Lab> {
+  const { id } = options;
+  if (!ID_PATTERN.test(id)) throw new Error(`lab id '${id}': 1-8 lower-case letters or digits`);
+  if (process.getuid?.() !== 0) throw new Error('the lab needs root (network, PID and mount namespaces)');
+  await removeLab(id);
+  const dir = labDir(id);
+  const lab: Lab = {
+    id,
+    dir,
+    labNs: `mcl${id}-gw`,
+    clientNs: `mcl${id}-cl`,
+    nodes: { node1: nodeSpec(id, dir, 'node1'), node2: nodeSpec(id, dir, 'node2') },
+    spawned: new Set(),
+  };
+  try {
+    await build(lab);
+  } catch (err) {
+    await destroyLab(lab);
+    throw err;
+  }
+  return lab;
+}
+
+async function build(lab: Lab): Promise<void> {
+  const { labNs, clientNs } = lab;
+  const allNs = [labNs, clientNs, ...NODE_NAMES.map((n) => lab.nodes[n].ns)];
+  for (const ns of allNs) {
+    await must('ip', ['netns', 'add', ns]);
+    await ip(ns, 'link', 'set', 'lo', 'up');
+  }
+  // DAD off where no test looks at it (gateway, client): their addresses are usable at once.
+  // The nodes keep DAD like real hosts; their own addresses are added with nodad.
+  for (const ns of [labNs, clientNs]) {
+    await sysctl(ns, 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0');
+  }
+  for (const [br, net] of [['br0', 0], ['br1', 1]] as const) {
+    await ip(labNs, 'link', 'add', br, 'address', `02:13:0${net}:00:00:fe`, 'type', 'bridge',
+      'forward_delay', '0', 'stp_state', '0', 'mcast_snooping', '0');
+    await ip(labNs, 'addr', 'add', `10.213.${net}.254/24`, 'dev', br);
+    await ip(labNs, 'link', 'set', br, 'up');
+  }
+  await ip(labNs, 'addr', 'add', `${GATEWAY.ipv6}/64`, 'dev', 'br0', 'nodad');
+
+  for (const name of NODE_NAMES) {
+    const node = lab.nodes[name];
+    mkdirSync(node.home, { recursive: true });
+    mkdirSync(node.run, { recursive: true });
+    for (const [link, br] of [['primary', 'br0'], ['secondary', 'br1']] as const) {
+      await ip(labNs, 'link', 'add', node.ports[link], 'type', 'veth', 'peer', 'name', node.devices[link],
+        'address', node.mac[link], 'netns', node.ns);
+      await ip(labNs, 'link', 'set', node.ports[link], 'master', br, 'up');
+    }
+    await configureNodeLinks(node);
+  }
+  await ip(labNs, 'link', 'add', 'clp', 'type', 'veth', 'peer', 'name', 'eth0', 'address', CLIENT_ADDR.mac, 'netns', clientNs);
+  await ip(labNs, 'link', 'set', 'clp', 'master', 'br0', 'up');
+  await ip(clientNs, 'addr', 'add', `${CLIENT_ADDR.ipv4}/24`, 'dev', 'eth0');
+  await ip(clientNs, 'addr', 'add', `${CLIENT_ADDR.ipv6}/64`, 'dev', 'eth0', 'nodad');
+  await ip(clientNs, 'link', 'set', 'eth0', 'up');
+}
+
+/** Base addresses of a node, links up; any other global address (a VIP left by a test) removed. */
+async function configureNodeLinks(node: LabNode): Promise<void> {
+  const base = new Set([node.ipv4.primary, node.ipv4.secondary, node.ipv6]);
+  for (const link of ['primary', 'secondary'] as const) {
+    const dev = node.devices[link];
+    const shown = JSON.parse(await ip(node.ns, '-j', 'addr', 'show', 'dev', dev)) as {
+      addr_info?: { local: string; prefixlen: number; scope: string }[];
+    }[];
+    for (const a of shown[0]?.addr_info ?? []) {
+      if (a.scope === 'global' && !base.has(a.local)) await ip(node.ns, 'addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', dev);
+    }
+    const have = new Set((shown[0]?.addr_info ?? []).map((a) => a.local));
+    if (!have.has(node.ipv4[link])) await ip(node.ns, 'addr', 'add', `${node.ipv4[link]}/24`, 'dev', dev);
+    if (link === 'primary' && !have.has(node.ipv6)) await ip(node.ns, 'addr', 'add', `${node.ipv6}/64`, 'dev', dev, 'nodad');
+    await ip(node.ns, 'link', 'set', dev, 'up');
+  }
+  await ip(node.ns, 'neigh', 'flush', 'all');
+}
+
+/** Kills what the lab started, deletes its namespaces and directory. Idempotent; safe after a failed test. */
+export async function destroyLab(lab: Lab): Promise<void> {
+  lab.prober?.close();
+  lab.prober = undefined;
+  const inits: number[] = [];
+  for (const name of NODE_NAMES) {
+    const init = lab.nodes[name].init;
+    if (init) inits.push(init.initPid);
+    if (init) signal(init.initPid, 'SIGKILL');
+    lab.nodes[name].init = undefined;
+  }
+  for (const child of lab.spawned) if (child.pid && child.exitCode === null) signal(child.pid, 'SIGKILL');
+  lab.spawned.clear();
+  await removeLab(lab.id);
+  // An init that is dying waits for its whole PID namespace: wait until it is gone.
+  await waitFor('the lab processes to end', () => inits.every((pid) => !isAlive(pid)), 5000, 10).catch(() => undefined);
+}
+
+// ---------------------------------------------------------------- nodes
+
+function onPath(program: string): boolean {
+  return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((d) => existsSync(join(d, program)));
+}
+
+/**
+ * Boots a node: tini as PID 1 of new PID, mount and UTS namespaces inside the
+ * node's network namespace, with the node's own /run and /dev/shm and its
+ * name as hostname. tini's only child is a `sleep infinity` that keeps the
+ * node up; the engine and services run beside it (startNode), so killing the
+ * engine alone leaves its services running, and killing tini (powerOff)
+ * kills every process of the node.
+ */
+export async function bootNode(lab: Lab, name: NodeName): Promise<NodeHandle> {
+  const node = lab.nodes[name];
+  if (node.init && isAlive(node.init.initPid)) return node.init;
+  if (!onPath('tini')) throw new Error('tini is not installed (apt-get install tini): it is the init of each lab node');
+  // A power cycle loses /run.
+  rmSync(node.run, { recursive: true, force: true });
+  mkdirSync(node.run, { recursive: true });
+  const setup = 'set -e; mount --bind "$1" /run; mount -t tmpfs -o mode=1777,size=64m shm /dev/shm; hostname "$2"; shift 2; exec "$@"';
+  const launcher = spawn('ip', ['netns', 'exec', node.ns, 'unshare', '--pid', '--fork', '--mount-proc', '--mount', '--uts',
+    '--propagation', 'private', '--', '/bin/sh', '-c', setup, 'node-init', node.run, name, 'tini', '--', 'sleep', 'infinity'],
+  { stdio: ['ignore', 'ignore', 'pipe'] });
+  lab.spawned.add(launcher);
+  let stderr = '';
+  launcher.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  launcher.on('exit', () => lab.spawned.delete(launcher));
+  const launcherPid = launcher.pid;
+  if (launcherPid === undefined) throw new Error(`${name}: cannot start its init`);
+  const initPid = await waitFor(`${name}'s init`, () => {
+    if (launcher.exitCode !== null) throw new Error(`${name}: init exited at boot: ${stderr.trim()}`);
+    const pid = childrenOf(launcherPid)[0];
+    return pid !== undefined && readComm(pid) === 'tini' && childrenOf(pid).length > 0 ? pid : undefined;
+  }, 5000, 10);
+  node.init = { initPid, launcher };
+  return node.init;
+}
+
+function readComm(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function nsenterArgs(node: LabNode): string[] {
+  if (!node.init || !isAlive(node.init.initPid)) throw new Error(`${node.name} is not booted (bootNode/startNode) or was powered off`);
+  return ['-t', String(node.init.initPid), '-n', '-p', '-m', '-u', '--'];
+}
+
+/**
+ * Starts a process inside the node (booting the node first if needed):
+ * it sees only the node's processes, network, /run and /dev/shm. Call it
+ * again to restart an engine in the same node.
+ */
+export async function startNode(lab: Lab, name: NodeName, options: StartOptions): Promise<NodeProcess> {
+  await bootNode(lab, name);
+  return spawnInNode(lab, name, options);
+}
+
+export async function spawnInNode(lab: Lab, name: NodeName, options: StartOptions): Promise<NodeProcess> {
+  const node = lab.nodes[name];
+  const child = spawn('nsenter', [...nsenterArgs(node), options.command, ...(options.args ?? [])], {
+    env: { ...process.env, MCCS_NODE: name, MCCS_HOME: node.home, ...options.env },
+    cwd: options.cwd,
+    stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
+  });
+  lab.spawned.add(child);
+  const exited = new Promise<number>((resolve) => {
+    child.on('exit', (code, sig) => {
+      lab.spawned.delete(child);
+      resolve(code ?? 128 + (sig ? osSignal(sig) : 0));
+    });
+  });
+  const nsenterPid = child.pid;
+  if (nsenterPid === undefined) throw new Error(`${name}: cannot run nsenter`);
+  // nsenter forks to enter the PID namespace: the process is its child.
+  const pid = await waitFor(`${options.command} in ${name}`, () => {
+    const c = childrenOf(nsenterPid)[0];
+    if (c !== undefined) return c;
+    return child.exitCode !== null || child.signalCode !== null ? 0 : undefined;
+  }, 5000, 5);
+  return { pid, nsPid: pid ? nsPidOf(pid) : 0, child, exited };
+}
+
+function osSignal(sig: NodeJS.Signals): number {
+  const n: Partial<Record<NodeJS.Signals, number>> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1, SIGABRT: 6, SIGSEGV: 11 };
+  return n[sig] ?? 0;
+}
+
+/** PID of a host process inside its innermost PID namespace. */
+export function nsPidOf(hostPid: number): number {
+  try {
+    const line = readFileSync(`/proc/${hostPid}/status`, 'utf8').split('\n').find((l) => l.startsWith('NSpid:'));
+    const pids = line?.split(/\s+/).slice(1).filter(Boolean) ?? [];
+    return Number(pids[pids.length - 1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs a command to completion inside a booted node (its PID, mount, UTS and network namespaces). */
+export function execInNode(lab: Lab, name: NodeName, command: string, args: string[] = [], options: ExecOptions = {}): Promise<ExecResult> {
+  return exec('nsenter', [...nsenterArgs(lab.nodes[name]), command, ...args], options);
+}
+
+/** Runs a command in the client namespace. */
+export function execInClient(lab: Lab, command: string, args: string[] = [], options: ExecOptions = {}): Promise<ExecResult> {
+  return exec('ip', ['netns', 'exec', lab.clientNs, command, ...args], options);
+}
+
+/** Runs a command in any lab network namespace (host PID and mount namespaces). */
+export function execInNs(ns: string, command: string, args: string[] = [], options: ExecOptions = {}): Promise<ExecResult> {
+  return exec('ip', ['netns', 'exec', ns, command, ...args], options);
+}
+
+/**
+ * Mounts the node's network-namespace view of sysfs under the lab
+ * directory and returns its class/net path, for code that runs in the test
+ * process but must read the node's /sys/class/net. Unmounted by destroyLab.
+ */
+export async function mountNodeSysfs(lab: Lab, name: NodeName): Promise<string> {
+  const node = lab.nodes[name];
+  const mnt = join(node.dir, 'sys');
+  if (!readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === mnt)) {
+    mkdirSync(mnt, { recursive: true });
+    // sysfs shows the network devices of the namespace of the process that mounts it.
+    await must('nsenter', [`--net=/run/netns/${node.ns}`, '--', 'mount', '-t', 'sysfs', 'sysfs', mnt]);
+  }
+  return join(mnt, 'class', 'net');
+}
+
+// ---------------------------------------------------------------- faults
+
+/** Bridge-side port down: the node sees NO-CARRIER (a pulled cable), nothing passes either way, its addresses stay. */
+export async function linkDown(lab: Lab, name: NodeName, link: LinkName): Promise<void> {
+  await ip(lab.labNs, 'link', 'set', lab.nodes[name].ports[link], 'down');
+}
+
+export async function linkUp(lab: Lab, name: NodeName, link: LinkName): Promise<void> {
+  await ip(lab.labNs, 'link', 'set', lab.nodes[name].ports[link], 'up');
+}
+
+/** Every link of the node down (the node is cut off, still running). */
+export async function isolate(lab: Lab, name: NodeName): Promise<void> {
+  await Promise.all([linkDown(lab, name, 'primary'), linkDown(lab, name, 'secondary')]);
+}
+
+export async function reconnect(lab: Lab, name: NodeName): Promise<void> {
+  await Promise.all([linkUp(lab, name, 'primary'), linkUp(lab, name, 'secondary')]);
+}
+
+export interface NetemOptions {
+  /** Loss of each frame, in each direction. */
+  lossPct?: number;
+  /** One-way delay, in each direction. */
+  delayMs?: number;
+  jitterMs?: number;
+}
+
+/**
+ * netem on both ends of the link (node side and bridge side): egress-only
+ * qdiscs, so each direction crosses exactly one of them and gets the given
+ * one-way loss and delay.
+ */
+export async function netem(lab: Lab, name: NodeName, link: LinkName, options: NetemOptions): Promise<void> {
+  if (!(await netemAvailable(lab))) throw new Error('this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM): loss and delay cannot be injected');
+  const node = lab.nodes[name];
+  const spec: string[] = [];
+  if (options.delayMs) spec.push('delay', `${options.delayMs}ms`, ...(options.jitterMs ? [`${options.jitterMs}ms`] : []));
+  if (options.lossPct) spec.push('loss', `${options.lossPct}%`);
+  if (spec.length === 0) return clearNetem(lab, name, link);
+  await must('tc', ['-n', node.ns, 'qdisc', 'replace', 'dev', node.devices[link], 'root', 'netem', ...spec]);
+  await must('tc', ['-n', lab.labNs, 'qdisc', 'replace', 'dev', node.ports[link], 'root', 'netem', ...spec]);
+}
+
+let netemProbe: Promise<boolean> | undefined;
+
+/** Whether the kernel has the netem qdisc (some VM kernels are built without it). */
+export function netemAvailable(lab: Lab): Promise<boolean> {
+  netemProbe ??= (async () => {
+    const r = await exec('tc', ['-n', lab.labNs, 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']);
+    await exec('tc', ['-n', lab.labNs, 'qdisc', 'del', 'dev', 'lo', 'root']);
+    return r.exitCode === 0;
+  })();
+  return netemProbe;
+}
+
+export async function clearNetem(lab: Lab, name: NodeName, link: LinkName): Promise<void> {
+  const node = lab.nodes[name];
+  await exec('tc', ['-n', node.ns, 'qdisc', 'del', 'dev', node.devices[link], 'root']);
+  await exec('tc', ['-n', lab.labNs, 'qdisc', 'del', 'dev', node.ports[link], 'root']);
+}
+
+/**
+ * Power off: SIGKILL the node's init (the kernel kills every process of its
+ * PID namespace), kill anything else left in its network namespace, links
+ * down, and forget runtime network state (addresses other than the node's
+ * own, neighbours), as a real power loss does.
+ */
+export async function powerOff(lab: Lab, name: NodeName): Promise<void> {
+  const node = lab.nodes[name];
+  const init = node.init;
+  if (init) signal(init.initPid, 'SIGKILL');
+  node.init = undefined;
+  await isolate(lab, name);
+  for (let round = 0; round < 100; round++) {
+    const r = await exec('ip', ['netns', 'pids', node.ns]);
+    const pids = r.stdout.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+    if (pids.length === 0) break;
+    for (const pid of pids) signal(pid, 'SIGKILL');
+    await waitFor('node processes to die', () => pids.every((p) => !isAlive(p)), 2000, 5).catch(() => undefined);
+  }
+  await configureNodeLinks(node);
+}
+
+/** Power on after powerOff: links up, a fresh init (its /run emptied). */
+export async function powerOn(lab: Lab, name: NodeName): Promise<NodeHandle> {
+  await reconnect(lab, name);
+  return bootNode(lab, name);
+}
+
+// ---------------------------------------------------------------- probing
+
+/** A long-lived prober in the client namespace (test/lab/client-probe.mjs), so a probe costs no fork. */
+class Prober {
+  private readonly child: ChildProcess;
+  private readonly waiting = new Map<number, (reply: Record<string, unknown>) => void>();
+  private nextId = 1;
+
+  constructor(lab: Lab) {
+    const script = fileURLToPath(new URL('./client-probe.mjs', import.meta.url));
+    this.child = spawn('ip', ['netns', 'exec', lab.clientNs, process.execPath, script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    lab.spawned.add(this.child);
+    this.child.on('exit', () => {
+      lab.spawned.delete(this.child);
+      for (const resolve of this.waiting.values()) resolve({ error: 'prober exited' });
+      this.waiting.clear();
+    });
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      const reply = JSON.parse(line) as Record<string, unknown>;
+      const resolve = this.waiting.get(reply.id as number);
+      this.waiting.delete(reply.id as number);
+      resolve?.(reply);
+    });
+  }
+
+  request(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.child.stdin!.write(`${JSON.stringify({ ...message, id })}\n`);
+    });
+  }
+
+  close(): void {
+    this.child.stdin?.end();
+    if (this.child.pid && this.child.exitCode === null) signal(this.child.pid, 'SIGKILL');
+  }
+}
+
+function prober(lab: Lab): Prober {
+  lab.prober ??= new Prober(lab);
+  return lab.prober;
+}
+
+/**
+ * From the client: connects to addr:port (test/lab/echo-node.mjs behind the
+ * VIP) and returns the node name it replies with, or null when nothing answers
+ * within timeoutMs.
+ */
+export async function probeVip(lab: Lab, addr: string, port = ECHO_PORT, timeoutMs = 1000): Promise<string | null> {
+  const reply = await prober(lab).request({ op: 'probe', addr, port, timeoutMs });
+  return typeof reply.answer === 'string' ? reply.answer : null;
+}
+
+export interface WatchEvent {
+  /** CLOCK_MONOTONIC ms (see monotonicMs in exec.ts) when the probe was sent. */
+  at: number;
+  /** Node name that answered, or null (no answer). */
+  answer: string | null;
+}
+
+/**
+ * Probes addr:port from the client every intervalMs until stop(); stop()
+ * returns the changes of answer in send order (first entry = the first
+ * probe). Timestamps are on the monotonic clock shared with monotonicMs().
+ */
+export async function watchVip(lab: Lab, addr: string, port = ECHO_PORT, intervalMs = 10, timeoutMs = 500): Promise<{ stop(): Promise<WatchEvent[]> }> {
+  const p = prober(lab);
+  const started = await p.request({ op: 'watch', addr, port, intervalMs, timeoutMs });
+  const watch = started.watch as number;
+  return {
+    async stop() {
+      const reply = await p.request({ op: 'unwatch', watch });
+      return (reply.events as WatchEvent[] | undefined) ?? [];
+    },
+  };
+}
+
+/** From the client: does addr answer one ping within timeoutS? */
+export async function answers(lab: Lab, addr: string, timeoutS = 1): Promise<boolean> {
+  const r = await execInClient(lab, 'ping', ['-n', '-q', '-c', '1', '-W', String(timeoutS), addr]);
+  return r.exitCode === 0;
+}
+
+/** The MAC address the client's neighbour table holds for addr, or null. */
+export async function clientNeighbour(lab: Lab, addr: string): Promise<string | null> {
+  const out = await ip(lab.clientNs, '-j', 'neigh', 'show', 'to', addr, 'dev', 'eth0');
+  const entries = JSON.parse(out || '[]') as { lladdr?: string; state?: string[] }[];
+  const e = entries.find((x) => x.lladdr && !x.state?.includes('FAILED') && !x.state?.includes('INCOMPLETE'));
+  return e?.lladdr ?? null;
+}
+
+/** The lab's network namespaces (all names start with mcl<id>-). */
+export function labNamespaces(lab: Lab): string[] {
+  return [lab.labNs, lab.clientNs, lab.nodes.node1.ns, lab.nodes.node2.ns];
+}

@@ -1,0 +1,128 @@
+// PostgreSQL agent for real, with PostgreSQL 15 from Debian: a temporary
+// cluster created with initdb as postgres, started, queried, killed -9 and
+// cleaned; bad input refused with a clear reason. Needs root (to run as the
+// postgres user) and the Debian package postgresql-15.
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresqlAgent, tcpListeners } from '../../src/engine/agents/postgresql.js';
+import { isAlive } from '../../src/engine/agents/shared-disk.js';
+import { lookupUser } from '../../src/engine/exec-runner.js';
+import { agentContract, makeTestContext } from '../helpers/agent-contract.js';
+
+const BIN = '/usr/lib/postgresql/15/bin';
+const canRun = process.getuid?.() === 0 && existsSync(`${BIN}/initdb`) && existsSync('/etc/passwd') && readFileSync('/etc/passwd', 'utf8').includes('\npostgres:');
+if (!canRun) console.log('agent-postgresql: skipped: needs root, the postgres user and the Debian package postgresql-15');
+
+const d = canRun ? describe : describe.skip;
+const top = canRun ? mkdtempSync('/tmp/mccs-pg-') : '/nonexistent';
+const dataDir = join(top, 'data');
+const sockDir = join(top, 'sock');
+let port = 25432 + (process.pid % 500);
+while (canRun && tcpListeners(port).length > 0) port += 1;
+const pids = new Set<number>();
+
+function asPostgres(cmd: string, args: string[]) {
+  const { uid, gid } = lookupUser('postgres');
+  return spawnSync(cmd, args, { uid, gid, encoding: 'utf8', cwd: '/', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+}
+
+function postmasterPid(): number | undefined {
+  try {
+    return Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+const attrs = (extra: Record<string, unknown> = {}) => ({ DataDir: dataDir, Port: port, SocketDir: sockDir, ...extra });
+const ctx = (extra: Record<string, unknown> = {}, deadlineMs = 30_000, log?: string[]) => makeTestContext({ home: top, attrs: attrs(extra), deadlineMs, log });
+
+if (canRun) {
+  const { uid, gid } = lookupUser('postgres');
+  chownSync(top, uid, gid);
+  mkdirSync(sockDir);
+  chownSync(sockDir, uid, gid);
+  const r = asPostgres(`${BIN}/initdb`, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-N', '-E', 'UTF8', '--locale=C']);
+  if (r.status !== 0) throw new Error(`initdb failed: ${r.stderr}`);
+}
+
+afterAll(() => {
+  if (!canRun) return;
+  const pid = postmasterPid();
+  if (pid) pids.add(pid);
+  asPostgres(`${BIN}/pg_ctl`, ['stop', '-m', 'immediate', '-D', dataDir]);
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  rmSync(top, { recursive: true, force: true });
+});
+
+d('PostgreSQL 15 for real', () => {
+  agentContract('PostgreSQL (temporary cluster)', () => ctx(), postgresqlAgent, {
+    afterOnline: () => {
+      const pid = postmasterPid()!;
+      pids.add(pid);
+      expect(isAlive(pid)).toBe(true);
+      expect(tcpListeners(port).map((l) => l.pid)).toContain(pid);
+    },
+    afterOnlineAgain: () => expect(tcpListeners(port)).toHaveLength(1),
+    afterOffline: () => {
+      expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
+      expect(tcpListeners(port)).toHaveLength(0);
+    },
+  });
+
+  describe('faults and bad input', () => {
+    it('kill -9 of the postmaster: observe says failed; clean ends the rest; online starts it again', async () => {
+      await postgresqlAgent.online(ctx());
+      const pid = postmasterPid()!;
+      pids.add(pid);
+      process.kill(pid, 'SIGKILL');
+      const obs = await postgresqlAgent.observe(ctx());
+      expect(obs.state).toBe('failed');
+      expect(obs.reason).toMatch(/crashed or killed|fails/);
+      await postgresqlAgent.clean(ctx());
+      expect(await postgresqlAgent.observe(ctx())).toMatchObject({ state: 'stopped' });
+      await postgresqlAgent.online(ctx());
+      pids.add(postmasterPid()!);
+      expect((await postgresqlAgent.observe(ctx())).state).toBe('running');
+      await postgresqlAgent.offline(ctx());
+    });
+
+    it('a data directory not owned by the OS user: refused before starting', async () => {
+      chownSync(dataDir, 0, 0);
+      try {
+        await expect(postgresqlAgent.online(ctx())).rejects.toThrow(/owned by uid 0, not by OsUser postgres/);
+      } finally {
+        const { uid, gid } = lookupUser('postgres');
+        chownSync(dataDir, uid, gid);
+      }
+    });
+
+    it('the port already taken: refused, naming the process', async () => {
+      const server: Server = createServer();
+      await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+      try {
+        await expect(postgresqlAgent.online(ctx())).rejects.toThrow(new RegExp(`Port ${port} is already in use by pid ${process.pid}`));
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
+      expect(await postgresqlAgent.observe(ctx())).toMatchObject({ state: 'stopped' });
+    });
+
+    it('missing data directory, missing OS user, unsafe SocketDir: clear errors', async () => {
+      await expect(postgresqlAgent.online(ctx({ DataDir: join(top, 'nope') }))).rejects.toThrow(/DataDir .*nope does not exist/);
+      await expect(postgresqlAgent.online(ctx({ OsUser: 'no-such-user-x' }))).rejects.toThrow(/OsUser no-such-user-x does not exist/);
+      await expect(postgresqlAgent.online(ctx({ SocketDir: '/tmp -c shared_buffers=1' }))).rejects.toThrow(/SocketDir .* must be an absolute path/);
+      await expect(postgresqlAgent.online(ctx({ Port: '5432 -c x=y' }))).rejects.toThrow(/Port must be an integer/);
+      await expect(postgresqlAgent.online(ctx({ PgBinDir: '/usr/lib/postgresql/99/bin' }))).rejects.toThrow(/install the Debian package postgresql-99/);
+    });
+  });
+});

@@ -1,6 +1,7 @@
 // The engine API on $MCCS_HOME/run/mccs.sock: HTTP/JSON, one endpoint.
 // The socket is mode 0600 and owned by root, so only root can open it; the
 // local root user needs no password; -u/-pw are checked when given.
+import './methods-admin.js';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { authenticate, LOCAL_ROOT, type Principal } from '../auth/users.js';
@@ -10,6 +11,9 @@ import { dispatch } from './methods.js';
 import { API_PATH, type Envelope } from './protocol.js';
 
 const MAX_BODY = 1024 * 1024;
+
+/** Methods that act on one node's own view, so they run on the node they name. */
+const FORWARDED = new Set(['res.probe', 'node.support']);
 
 interface RpcRequest {
   method?: unknown;
@@ -60,7 +64,23 @@ export async function handleRpc(engine: Engine, body: string, remote: boolean): 
     } else if (remote) {
       throw new MccsError('AUTH', 'remote access needs a user and password', ['pass -u USER -pw PASSWORD, or set MCCS_USER/MCCS_PASSWORD']);
     }
+    const params = (request.params ?? {}) as Record<string, unknown>;
+    // Node-scoped commands about the peer run on the peer (SPEC §3: commands are forwarded).
+    if (engine.forward && typeof params.node === 'string' && params.node !== engine.localNode && FORWARDED.has(request.method) && engine.config.Nodes.some((n) => n.NodeName === params.node)) {
+      return (await engine.forward(request.method, params, principal)) as Envelope;
+    }
     const out = await dispatch({ engine, principal }, request.method, request.params);
+    return { ok: true, changed: out.changed, result: out.result };
+  } catch (e) {
+    return errorEnvelope(e);
+  }
+}
+
+/** A call forwarded by the peer's engine (its operator already authenticated there). */
+export async function handleForwarded(engine: Engine, call: { method: string; params: Record<string, unknown>; principal: { name: string; role: string } }): Promise<Envelope> {
+  try {
+    const principal: Principal = { name: `${call.principal.name}@peer`, role: call.principal.role === 'Administrator' ? 'Administrator' : 'Monitor', local: false };
+    const out = await dispatch({ engine, principal }, call.method, { ...call.params, node: engine.localNode });
     return { ok: true, changed: out.changed, result: out.result };
   } catch (e) {
     return errorEnvelope(e);

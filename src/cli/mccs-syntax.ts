@@ -65,7 +65,7 @@ function optionFor(topic: Topic, opt: string, verb: string | undefined): { to: s
 }
 
 /** Options without a value. */
-const SWITCHES: Record<string, string> = { all: '--all', force: '--force', temp: '--temporary', json: '--json' };
+const SWITCHES: Record<string, string> = { all: '--all', force: '--force', temp: '--temporary', json: '--json', h: '--help' };
 
 export function translateMccs(topic: Topic, argv: string[]): string[] {
   const verbs = VERBS[topic];

@@ -220,7 +220,12 @@ function renderChange(result: unknown, ctx: RenderContext, c: ChalkInstance): st
 export function renderResult(name: string, result: unknown, ctx: RenderContext): string {
   const c = colours(ctx.io);
   const r = renderers[name] ?? renderers.change;
-  return r(result as never, ctx, c);
+  try {
+    return r(result as never, ctx, c);
+  } catch {
+    // A result of another shape (an engine of another version): show it rather than crash.
+    return JSON.stringify(result, null, 2);
+  }
 }
 
 export function renderError(error: { code: string; message: string; actions?: string[] }, io: Pick<Io, 'isTTY' | 'env'>): string {

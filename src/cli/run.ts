@@ -14,6 +14,13 @@ import { parseAssignments, parseFast, type AnySpec, type FlagValue, type Input, 
 import { findSpec } from './specs/index.js';
 
 export function processIo(): Io {
+  // `mcgrp list | head -1`: a reader that went away is not an error of ours.
+  if (process.stdout.listenerCount('error') === 0) {
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   return {
     stdout: (s) => void process.stdout.write(s),
     stderr: (s) => void process.stderr.write(s),
@@ -54,6 +61,11 @@ export async function executeSpec(spec: AnySpec, parsed: Parsed, io: Io): Promis
       { user: f.user as string | undefined, password: f.password as string | undefined, host: f.host as string | undefined },
       io.env,
     );
+    if (conn.user !== undefined && conn.password === undefined && io.stdinIsTTY && !json) {
+      // An operator at a terminal gave -u alone: ask (never when stdin is not a terminal).
+      const { password } = await import('@inquirer/prompts');
+      conn.password = await password({ message: `Password for ${conn.user}:`, mask: '*' });
+    }
     // The engine answers a --wait when the state holds or at --timeout; leave it room to say so.
     if (f.wait) conn.timeoutMs = ((typeof f.timeout === 'number' ? f.timeout : 300) + 30) * 1000;
     const ctx: RunContext = { io, conn, call: (method, params) => callApi(method, params, conn) };
@@ -113,7 +125,8 @@ const ROOT = new URL('../../', import.meta.url);
 async function runOclif(argv: string[], io: Io): Promise<number> {
   const { Config, run, flush, Errors } = await import('@oclif/core');
   const { fileURLToPath } = await import('node:url');
-  const config = await Config.load({ root: fileURLToPath(ROOT) });
+  const root = fileURLToPath(ROOT);
+  const config = await Config.load({ root });
   const helpish = argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help' || argv[0] === '--version';
   if (!helpish) {
     const words: string[] = [];
@@ -121,17 +134,23 @@ async function runOclif(argv: string[], io: Io): Promise<number> {
       if (w.startsWith('-')) break;
       words.push(w);
     }
-    // The longest run of words that names a command or a topic.
-    let known = false;
-    for (let n = words.length; n > 0 && !known; n--) {
+    // The longest run of words that names a command, else a topic: the next word is the unknown one.
+    let known = 0;
+    let isCommand = false;
+    for (let n = words.length; n > 0 && known === 0; n--) {
       const id = words.slice(0, n).join(':');
-      known = config.findCommand(id) !== undefined || (n === words.length && config.findTopic(id) !== undefined);
+      if (config.findCommand(id) !== undefined) {
+        known = n;
+        isCommand = true;
+      } else if (config.findTopic(id) !== undefined) known = n;
     }
-    if (!known) {
-      const what = words.length > 0 ? `'${words.join(' ')}'` : `'${argv[0] ?? ''}'`;
-      const topicWord = words[0] && config.findTopic(words[0]) ? words[0] : undefined;
+    if (!isCommand && (known < words.length || words.length === 0)) {
+      const what = words.length > 0 ? words.slice(0, known + 1).join(' ') : (argv[0] ?? '');
+      const topicWord = known > 0 ? words.slice(0, known).join(' ') : undefined;
+      // A stale manifest hides new commands (oclif reads it instead of dist/commands).
+      await warnIfManifestStale(root, io);
       return failWith(
-        new MccsError('USAGE', `unknown command ${what}`, [topicWord ? `mccs ${topicWord} --help lists its commands` : 'mccs --help lists the commands']),
+        new MccsError('USAGE', `unknown command '${what}'`, [topicWord ? `mccs ${topicWord} --help lists its commands` : 'mccs --help lists the commands']),
         wantsJson(argv),
         io,
       );
@@ -148,4 +167,26 @@ async function runOclif(argv: string[], io: Io): Promise<number> {
     return typeof exit === 'number' ? exit : 1;
   }
   return Number(process.exitCode ?? 0);
+}
+
+/** oclif trusts oclif.manifest.json over dist/commands: say so when a build forgot to refresh it. */
+async function warnIfManifestStale(root: string, io: Io): Promise<void> {
+  const { readdirSync, statSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  let manifest: number;
+  try {
+    manifest = statSync(join(root, 'oclif.manifest.json')).mtimeMs;
+  } catch {
+    return;
+  }
+  const dir = join(root, 'dist', 'commands');
+  let newest = 0;
+  try {
+    for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+      if (f.endsWith('.js')) newest = Math.max(newest, statSync(join(dir, f)).mtimeMs);
+    }
+  } catch {
+    return;
+  }
+  if (newest > manifest + 1000) io.stderr('warning: oclif.manifest.json is older than dist/commands: run npm run build (or delete the manifest)\n');
 }

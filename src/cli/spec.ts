@@ -141,16 +141,6 @@ export function changeOptions(input: Input): { dryRun?: boolean; wait?: boolean;
   return out;
 }
 
-/** Copies the given string/number flags into params under their API names. */
-export function pick(input: Input, names: Record<string, string>): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const [flag, param] of Object.entries(names)) {
-    const v = input.flags[flag];
-    if (v !== undefined && v !== false) out[param] = v;
-  }
-  return out;
-}
-
 export function arg(input: Input, name: string): string {
   const v = input.args[name];
   if (v === undefined || v === '') throw new MccsError('USAGE', `missing argument ${name.toUpperCase()}`);

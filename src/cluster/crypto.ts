@@ -144,7 +144,7 @@ export class Sealer {
   private readonly key: Buffer;
   private readonly header: Buffer;
 
-  constructor(private readonly options: SealerOptions) {
+  constructor(options: SealerOptions) {
     const name = Buffer.from(options.sender, 'utf8');
     if (name.length < 1 || name.length > 63) throw new Error(`node name '${options.sender}' must be 1..63 bytes`);
     if (options.incarnation.length !== 8) throw new Error('incarnation must be 8 bytes');
@@ -195,7 +195,12 @@ export interface Rejected {
   channel?: Channel;
 }
 
+/** How far behind the newest command a late one may arrive (commands only). */
+const REORDER_WINDOW = 256n;
+
 interface Window {
+  /** Sequence numbers accepted lately (commands only use it to refuse a second copy). */
+  recent: Set<bigint>;
   key: Buffer;
   seq: bigint;
   usedAt: number;
@@ -248,7 +253,10 @@ export class Opener {
     const windowKey = `${sender}\0${channel}`;
     const known = this.windows.get(windowKey);
     const window = known?.get(incarnation);
-    if (window && seq <= window.seq) {
+    // Commands travel on concurrent TCP connections and may arrive out of order:
+    // on that channel a small window of recent, not-yet-seen numbers is accepted.
+    const reorderable = channel === 'COMMAND' && window !== undefined && seq < window.seq && window.seq - seq < REORDER_WINDOW && !window.recent.has(seq);
+    if (window && seq <= window.seq && !reorderable) {
       return { ok: false, code: 'REPLAY', message: `sequence ${seq} from '${sender}' already seen (last ${window.seq})`, sender, channel };
     }
     const key = window ? window.key : deriveKey(this.secret, channel, sender, incarnationBuf);
@@ -266,7 +274,9 @@ export class Opener {
     // Only an authentic message moves a window, so a forgery can never block the real sender.
     this.uses += 1;
     if (window) {
-      window.seq = seq;
+      if (seq > window.seq) window.seq = seq;
+      window.recent.add(seq);
+      for (const old of window.recent) if (window.seq - old >= REORDER_WINDOW) window.recent.delete(old);
       window.usedAt = this.uses;
     } else {
       const map = known ?? new Map<string, Window>();
@@ -274,7 +284,7 @@ export class Opener {
         const oldest = [...map.entries()].sort((a, b) => a[1].usedAt - b[1].usedAt)[0]!;
         map.delete(oldest[0]);
       }
-      map.set(incarnation, { key, seq, usedAt: this.uses });
+      map.set(incarnation, { key, seq, usedAt: this.uses, recent: new Set([seq]) });
       this.windows.set(windowKey, map);
     }
     return { ok: true, sender, channel, incarnation, seq, newIncarnation: !window, payload };

@@ -92,7 +92,7 @@ export interface PeerLinkStatus {
   SecondaryHBStatus: LinkStatus;
   /** ms since the last authentic heartbeat per link; null = never heard (or link not configured). */
   lastHeardMs: Record<LinkName, number | null>;
-  /** Exactly one link up. */
+  /** Exactly one of two configured links up. */
   jeopardy: boolean;
   incarnation: string | null;
 }
@@ -267,7 +267,7 @@ export class HeartbeatLinks extends EventEmitter<HeartbeatEvents> {
         PrimaryHBStatus: t.links.PRIMARY.status,
         SecondaryHBStatus: t.links.SECONDARY.status,
         lastHeardMs: { PRIMARY: age('PRIMARY'), SECONDARY: age('SECONDARY') },
-        jeopardy: up === 1,
+        jeopardy: up === 1 && LINKS.filter((l) => t.links[l].configured).length > 1,
         incarnation: t.incarnation ?? null,
       };
     });

@@ -117,6 +117,7 @@ interface PeerTrack {
   /** Lost by a decision, a planned stop or a split: its return is a rejoin. */
   lost: boolean;
   jeopardy: boolean;
+  jeopardyTimer?: NodeJS.Timeout;
   decision?: MembershipDecision;
   /** Last non-WAIT verdict acted upon since the links went down. */
   acted?: Verdict;
@@ -283,6 +284,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     for (const p of this.peers.values()) {
       clearTimeout(p.decideTimer);
       clearTimeout(p.fence?.retryTimer);
+      clearTimeout(p.jeopardyTimer);
       p.epoch += 1;
     }
     await Promise.all([this.links.close(), this.icmp.close()]);
@@ -312,7 +314,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
         PrimaryHBStatus: links.PrimaryHBStatus,
         SecondaryHBStatus: links.SecondaryHBStatus,
         lastHeardMs: links.lastHeardMs,
-        jeopardy: links.jeopardy,
+        jeopardy: p.jeopardy,
         configVersion: p.last?.configVersion ?? null,
         incarnation: links.incarnation,
         decision: p.decision ? { verdict: p.decision.verdict, code: p.decision.code, message: p.decision.message } : null,
@@ -397,9 +399,24 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private updateJeopardy(node: string): void {
     const p = this.peers.get(node);
-    if (!p) return;
+    if (!p || this.closed) return;
+    clearTimeout(p.jeopardyTimer);
+    p.jeopardyTimer = undefined;
     const up = LINKS.filter((l) => this.links.linkStatus(node, l) === 'UP').length;
-    const on = up === 1;
+    // "Only one link left": a cluster configured with a single link is warned about (NO_SECONDARY_HB), not in jeopardy.
+    const on = up === 1 && this.links.configuredLinks(node).length > 1;
+    // At start the links come up one after the other: a link never heard yet
+    // gets one HBInterval to come up before the single link counts as jeopardy.
+    const neverHeard = this.links.configuredLinks(node).some((l) => this.links.lastHeardAt(node, l) === undefined);
+    if (on && !p.jeopardy && neverHeard) {
+      p.jeopardyTimer = setTimeout(() => {
+        p.jeopardyTimer = undefined;
+        if (this.closed || LINKS.filter((l) => this.links.linkStatus(node, l) === 'UP').length !== 1) return;
+        p.jeopardy = true;
+        this.emit('jeopardy', node, true);
+      }, this.timing.hbIntervalMs);
+      return;
+    }
     if (on !== p.jeopardy) {
       p.jeopardy = on;
       this.emit('jeopardy', node, on);

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { listenLocal } from '../api/server.js';
+import { ClusterNode } from '../cluster/cluster-node.js';
 import { Engine } from '../engine/engine.js';
 import { FileLogger } from '../engine/logger.js';
 import { readProcStat } from '../engine/proc.js';
@@ -19,6 +20,7 @@ export interface DaemonOptions {
 
 export interface RunningDaemon {
   engine: Engine;
+  cluster?: ClusterNode;
   server: Server;
   stop(): Promise<void>;
 }
@@ -37,6 +39,12 @@ function takePidFile(path: string): void {
   writeFileSync(path, `${process.pid}\n`);
 }
 
+/** Two nodes in main.json and this one not StandAlone: heartbeat, peer, failover. */
+function isCluster(engine: Engine): boolean {
+  const me = engine.config.Nodes.find((n) => n.NodeName === engine.localNode);
+  return engine.config.Nodes.length > 1 && me?.StandAlone !== true;
+}
+
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const paths = homePaths(options.home);
   for (const dir of [paths.logDir, paths.runDir]) mkdirSync(dir, { recursive: true });
@@ -45,12 +53,20 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const logger = new FileLogger(paths.engineLog, options.stdout ?? true);
   const engine = new Engine({ home: options.home, nodeName: options.node, logger });
   let server: Server | undefined;
+  let cluster: ClusterNode | undefined;
   try {
     // The socket is up before the probe so that `mccluster status` can show INITING.
     await engine.load();
     server = await listenLocal(engine, paths.socket);
-    await engine.start();
+    if (isCluster(engine)) {
+      // The node state machine decides when this node builds, probes and starts groups.
+      cluster = new ClusterNode(engine);
+      await cluster.start();
+    } else {
+      await engine.start();
+    }
   } catch (e) {
+    await cluster?.stop().catch(() => undefined);
     server?.close();
     if (existsSync(pidFile)) unlinkSync(pidFile);
     throw e;
@@ -58,8 +74,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const s = server;
   return {
     engine,
+    cluster,
     server: s,
     stop: async () => {
+      await cluster?.stop();
       await engine.stop();
       await new Promise<void>((r) => s.close(() => r()));
       s.closeAllConnections?.();

@@ -2,7 +2,7 @@
 // `--help` and the schema: the attribute declarations, the agent catalog and
 // the oclif commands (their summary, description, flags and examples).
 // Run after `npm run build`; the generated pages are committed.
-import { Config, type Command } from '@oclif/core';
+import { Config, Plugin, type Command } from '@oclif/core';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,6 +176,34 @@ function flagEntry(name: string, f: Loadable['flags'][string]): string {
   return tagged(tag, esc(`${text}${facts.length ? ` (${facts.join('; ')})` : ''}`));
 }
 
+/** Flags shared by many commands (helpGroup GLOBAL / CHANGE): described once in COMMON FLAGS, not under each command. */
+const SHARED_GROUPS: Record<string, string> = { GLOBAL: 'every command', CHANGE: 'every state change', 'STATE CHANGE': 'every state change' };
+
+function sharedFlags(commands: Loadable[]): Map<string, [string, Loadable['flags'][string]][]> {
+  const groups = new Map<string, [string, Loadable['flags'][string]][]>();
+  for (const cmd of commands) {
+    for (const [name, f] of Object.entries(cmd.flags ?? {})) {
+      const group = f.helpGroup;
+      if (!group || !(group in SHARED_GROUPS) || f.hidden) continue;
+      const list = groups.get(group) ?? [];
+      if (!list.some(([n]) => n === name)) list.push([name, f]);
+      groups.set(group, list);
+    }
+  }
+  for (const list of groups.values()) list.sort(([a], [b]) => a.localeCompare(b));
+  return groups;
+}
+
+function commonFlagsSection(commands: Loadable[]): string {
+  const groups = sharedFlags(commands);
+  if (groups.size === 0) return '';
+  const parts = ['.SH "COMMON FLAGS"'];
+  for (const [group, list] of groups) {
+    parts.push(`.SS ${arg(`Flags of ${SHARED_GROUPS[group]}`)}`, ...list.map(([name, f]) => flagEntry(name, f)));
+  }
+  return parts.join('\n');
+}
+
 function commandSection(cmd: Loadable, bin: string): string {
   const parts = [`.SS ${arg(usage(cmd, bin))}`];
   const summary = cmd.summary ?? '';
@@ -183,8 +211,11 @@ function commandSection(cmd: Loadable, bin: string): string {
   if (cmd.description && cmd.description.trim() !== summary.trim()) parts.push('.PP', paragraphs(fill(cmd.description, cmd.id)));
   const args = Object.values(cmd.args ?? {});
   for (const a of args) parts.push(tagged(`.I ${esc(a.name.toUpperCase())}`, esc(`${a.description ?? ''}${a.required ? '' : ' (optional)'}`)));
-  const flags = Object.entries(cmd.flags ?? {}).filter(([, f]) => !f.hidden).sort(([a], [b]) => a.localeCompare(b));
+  const all = Object.entries(cmd.flags ?? {}).filter(([, f]) => !f.hidden);
+  const flags = all.filter(([, f]) => !(f.helpGroup && f.helpGroup in SHARED_GROUPS)).sort(([a], [b]) => a.localeCompare(b));
   for (const [name, f] of flags) parts.push(flagEntry(name, f));
+  const shared = [...new Set(all.map(([, f]) => f.helpGroup).filter((g): g is string => g !== undefined && g in SHARED_GROUPS))];
+  if (shared.length) parts.push('.PP', esc(`Also takes the flags of ${shared.map((g) => SHARED_GROUPS[g]).join(' and ')} (COMMON FLAGS).`));
   const examples = (cmd.examples ?? []).map((e) => (typeof e === 'string' ? e : e.command)).map((e) => fill(e, cmd.id));
   if (examples.length) parts.push('.PP', 'Examples:', literal(examples.join('\n')));
   if (cmd.aliases?.length) parts.push('.PP', esc(`Aliases: ${cmd.aliases.map((a) => a.replace(/:/g, ' ')).join(', ')}.`));
@@ -206,6 +237,8 @@ export function commandPage(entry: EntryPoint, commands: Loadable[]): string {
     mine.length ? paragraphs(`${mine.length} commands. Every one also takes --help.`) : paragraphs('No command of this topic is installed in this build.'),
     ...mine.map((c) => commandSection(c, entry.bin)),
   ];
+  const common = commonFlagsSection(mine);
+  if (common) parts.push(common);
   if (entry.mccsSyntax) {
     parts.push(
       '.SH "MCCS SYNTAX"',
@@ -217,9 +250,16 @@ export function commandPage(entry: EntryPoint, commands: Loadable[]): string {
   return `${parts.join('\n')}\n`;
 }
 
+/**
+ * Every command: ours read from dist/commands themselves (never from a stale
+ * oclif.manifest.json; a command that fails to load fails the generation),
+ * plus those of the plugins (help, autocomplete).
+ */
 export async function loadCommands(root = PACKAGE_ROOT): Promise<Loadable[]> {
+  const own = new Plugin({ root, isRoot: true, ignoreManifest: true, errorOnManifestCreate: true });
+  await own.load();
   const config = await Config.load(root);
-  return config.commands;
+  return [...own.commands, ...config.commands.filter((c) => c.pluginName !== own.name)];
 }
 
 export async function generate(outDir = join(PACKAGE_ROOT, 'man')): Promise<string[]> {

@@ -76,6 +76,13 @@ export class Engine {
   /** Set by the cluster layer: read-only node attributes (link states) and status warnings. */
   nodeExtras?: (node: string) => Record<string, unknown>;
   clusterWarnings?: () => string[];
+  clusterStatus?: () => unknown;
+  /** Set by the cluster layer: runs an API call on the peer's engine. */
+  forward?: (method: string, params: Record<string, unknown>, principal: { name: string; role: string }) => Promise<unknown>;
+  /** Set by the cluster layer: the local resource states changed (push them to the peer). */
+  onLocalStateChange?: () => void;
+  /** Set by the cluster layer: the configuration changed here (apply it on the peer). */
+  onConfigChange?: (config: MainConfig) => void;
 
   constructor(private readonly options: EngineOptions) {
     this.paths = homePaths(options.home);
@@ -101,9 +108,16 @@ export class Engine {
     for (const { res } of this.allResources()) this.setState(this.localNode, res.ResName, { state: 'UNKNOWN', reason: 'not yet probed' }, undefined);
   }
 
-  /** Probes every resource (adopting what runs), then AutoStart. */
+  /** Single node: probe, then AutoStart. A cluster node runs startLocal() when it reaches RUNNING. */
   async start(): Promise<void> {
     if (!this.config) await this.load();
+    await this.startLocal();
+    if (this.localBootMode() === 'AUTO') await this.handleGlobal({ kind: 'ProbeComplete', node: this.localNode }, { cause: 'engine start (AutoStart)' });
+  }
+
+  /** Probes every resource (adopting what runs) and starts the monitors; nothing acts before. */
+  async startLocal(): Promise<void> {
+    if (this.probed) return;
     this.log.info(`engine starting on node ${this.localNode} (ConfigVersion ${this.config.ConfigVersion})`);
     this.record({ subject: `node:${this.localNode}`, oldState: 'EXITED', newState: 'INITING', cause: 'engine start', rule: 'ENGINE_START', message: `engine started on ${this.localNode}` });
     await this.probeAll();
@@ -112,8 +126,28 @@ export class Engine {
     this.probed = true;
     this.markReady();
     for (const { res, group } of this.allResources()) this.scheduleMonitor(group, res);
-    if (this.localBootMode() === 'AUTO') await this.handleGlobal({ kind: 'ProbeComplete', node: this.localNode }, { cause: 'engine start (AutoStart)' });
   }
+
+  /** Runs one step of a plan made on another node (its effects are the same as ours). */
+  async runStep(step: PlanStep, cause: string): Promise<void> {
+    const single: Plan = { event: { kind: 'ProbeComplete', node: step.node }, steps: [{ ...step, id: 0, after: [] }], decision: step.decision };
+    const { group } = this.findResource(step.resource);
+    const result = await this.enqueue(group.GroupName, () => execute(single, this.effects(single, cause)));
+    if (!result.ok) throw new AgentError(result.steps[0]?.error ?? 'step failed');
+  }
+
+  /** A configuration that came from the peer (newer ConfigVersion), already written to main.json. */
+  replaceConfig(config: MainConfig, cause: string): void {
+    this.config = config;
+    this.record({ subject: 'cluster', cause, rule: 'CONFIG_ADOPTED', message: `configuration version ${config.ConfigVersion} adopted (${cause})` });
+    for (const { group, res } of this.allResources()) {
+      if (!this.observed.resources[this.localNode]?.[res.ResName]) this.setState(this.localNode, res.ResName, { state: this.probed ? 'OFFLINE' : 'UNKNOWN', reason: 'new resource' }, undefined);
+      if (this.probed) this.scheduleMonitor(group, res);
+    }
+  }
+
+  /** Called by the cluster layer when the peer's resource states arrive. */
+  peerStateChanged(): void {}
 
   /** Stops the engine only: services keep running and are adopted at the next start. */
   async stop(): Promise<void> {
@@ -558,6 +592,7 @@ export class Engine {
     const byNode = (this.observed.resources[node] ??= {});
     const old = byNode[res];
     byNode[res] = { restartCount: old?.restartCount ?? 0, ...next };
+    if (node === this.localNode) this.onLocalStateChange?.();
     if (!why) return;
     let group: string | undefined;
     for (const x of this.allResources()) if (x.res.ResName === res) group = x.group.GroupName;
@@ -617,6 +652,7 @@ export class Engine {
     await writeConfigFile(this.paths.mainJson, draft);
     this.config = draft;
     this.record({ subject: 'cluster', cause, rule: 'CONFIG_CHANGED', message: `configuration changed to version ${draft.ConfigVersion}` });
+    this.onConfigChange?.(draft);
     for (const { group, res } of this.allResources()) {
       if (!this.observed.resources[this.localNode]?.[res.ResName]) this.setState(this.localNode, res.ResName, { state: 'OFFLINE', reason: 'new resource' }, undefined);
       this.scheduleMonitor(group, res);

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labLeftovers } from '../lab/cleanup.js';
-import { exec, isAlive, signal, sleep, waitFor } from '../lab/exec.js';
+import { exec, isAlive, monotonicMs, signal, sleep, waitFor } from '../lab/exec.js';
 import {
   CLIENT_ADDR, GATEWAY, answers, bootNode, clearNetem, createLab, destroyLab, execInClient, execInNode, execInNs,
-  isolate, labNamespaces, linkDown, linkUp, netem, netemAvailable, powerOff, powerOn, probeVip, reconnect, spawnInNode, startNode,
+  isolate, labNamespaces, linkDown, linkUp, netem, netemAvailable, powerOff, powerOn, probeVip, reconnect, spawnInNode, startNode, watchVip,
   type Lab, type NodeProcess,
 } from '../lab/lab.js';
 
@@ -86,6 +86,14 @@ describe.skipIf(!root)('the test lab', () => {
     expect(name).toBe('node1');
     expect(await probeVip(lab, 'fd00:213::1')).toBe('node1');
     expect(await probeVip(lab, '10.213.0.2', undefined, 300)).toBeNull();
+    // Continuous probing (the failover benchmark): changes of answer on the monotonic clock.
+    const before = monotonicMs();
+    const watch = await watchVip(lab, '10.213.0.1', undefined, 10);
+    await sleep(200);
+    const events = await watch.stop();
+    expect(events.map((e) => e.answer)).toEqual(['node1']);
+    expect(events[0]!.at).toBeGreaterThanOrEqual(before);
+    expect(events[0]!.at).toBeLessThan(monotonicMs());
   });
 
   it('orphans are reaped at once by the node init', async () => {
@@ -112,17 +120,26 @@ describe.skipIf(!root)('the test lab', () => {
     await waitFor('node1 primary back', () => pingFrom(n1, GATEWAY.ipv4), 5000, 50);
   });
 
-  it('netem delays the link each way', async (t) => {
-    if (!(await netemAvailable(lab))) {
-      console.log('lab.test: netem case skipped: this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM)');
-      t.skip();
-    }
+  it('netem delays and drops on the link, each way, until cleared', async () => {
+    if (!(await netemAvailable(lab))) console.log('lab.test: this kernel has no netem qdisc: the lab relays the link in userspace');
+    const n1 = lab.nodes.node1.ns;
     await netem(lab, 'node1', 'secondary', { delayMs: 100 });
-    const r = await execInNs(lab.nodes.node1.ns, 'ping', ['-n', '-c', '1', '-W', '2', GATEWAY.ipv4Secondary]);
-    const rtt = Number(/time=([\d.]+) ms/.exec(r.stdout)?.[1]);
-    expect(rtt).toBeGreaterThanOrEqual(190);
+    const r = await execInNs(n1, 'ping', ['-n', '-c', '1', '-W', '2', GATEWAY.ipv4Secondary]);
+    expect(Number(/time=([\d.]+) ms/.exec(r.stdout)?.[1])).toBeGreaterThanOrEqual(190);
+    // The primary link is untouched.
+    const p = await execInNs(n1, 'ping', ['-n', '-c', '1', '-W', '2', GATEWAY.ipv4]);
+    expect(Number(/time=([\d.]+) ms/.exec(p.stdout)?.[1])).toBeLessThan(50);
+    await netem(lab, 'node1', 'secondary', { lossPct: 30 });
+    const lossy = await execInNs(n1, 'ping', ['-n', '-q', '-c', '100', '-i', '0.01', '-W', '1', '10.213.1.2']);
+    const lost = Number(/(\d+(?:\.\d+)?)% packet loss/.exec(lossy.stdout)?.[1]);
+    // 30 % each way: about 51 % of round trips lost.
+    expect(lost).toBeGreaterThan(25);
+    expect(lost).toBeLessThan(80);
     await clearNetem(lab, 'node1', 'secondary');
     await clearNetem(lab, 'node1', 'secondary'); // idempotent
+    await waitFor('secondary link clean again', () => pingFrom(n1, '10.213.1.2'), 5000, 50);
+    const c = await execInNs(n1, 'ping', ['-n', '-q', '-c', '20', '-i', '0.01', '10.213.1.2']);
+    expect(c.stdout).toContain(' 0% packet loss');
   });
 
   it('isolate cuts every link of the node; reconnect restores them', async () => {

@@ -15,12 +15,12 @@
 // (PID 1, reaps orphans at once), its own /run (a directory of the lab) and
 // /dev/shm (a tmpfs). Plain library: no test-framework imports.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { labDir, removeLab } from './cleanup.js';
-import { childrenOf, exec, isAlive, must, signal, waitFor, type ExecOptions, type ExecResult } from './exec.js';
+import { childrenOf, exec, isAlive, must, signal, sleep, waitFor, type ExecOptions, type ExecResult } from './exec.js';
 
 export type NodeName = 'node1' | 'node2';
 export type LinkName = 'primary' | 'secondary';
@@ -67,6 +67,8 @@ export interface Lab {
   nodes: Record<NodeName, LabNode>;
   /** Processes the lab started (for destroyLab). */
   spawned: Set<ChildProcess>;
+  /** Userspace loss/delay relays, by "node:link" (kernels without netem). */
+  relays: Map<string, ChildProcess>;
   prober?: Prober;
 }
 
@@ -87,7 +89,7 @@ export interface StartOptions {
   /** Added to this process's environment, after MCCS_NODE and MCCS_HOME (set to the node's). */
   env?: Record<string, string>;
   cwd?: string;
-  /** Default: ignore stdin, pipe stdout and stderr. */
+  /** Default: stdin ignored, stdout and stderr appended to <node.dir>/console.log (a pipe nobody reads would block the process). */
   stdio?: StdioOptions;
 }
 
@@ -129,6 +131,7 @@ export async function createLab(options: { id: string }): Promise<Lab> {
     clientNs: `mcl${id}-cl`,
     nodes: { node1: nodeSpec(id, dir, 'node1'), node2: nodeSpec(id, dir, 'node2') },
     spawned: new Set(),
+    relays: new Map(),
   };
   try {
     await build(lab);
@@ -209,6 +212,7 @@ export async function destroyLab(lab: Lab): Promise<void> {
   }
   for (const child of lab.spawned) if (child.pid && child.exitCode === null) signal(child.pid, 'SIGKILL');
   lab.spawned.clear();
+  lab.relays.clear();
   await removeLab(lab.id);
   // An init that is dying waits for its whole PID namespace: wait until it is gone.
   await waitFor('the lab processes to end', () => inits.every((pid) => !isAlive(pid)), 5000, 10).catch(() => undefined);
@@ -279,11 +283,17 @@ export async function startNode(lab: Lab, name: NodeName, options: StartOptions)
 
 export async function spawnInNode(lab: Lab, name: NodeName, options: StartOptions): Promise<NodeProcess> {
   const node = lab.nodes[name];
-  const child = spawn('nsenter', [...nsenterArgs(node), options.command, ...(options.args ?? [])], {
-    env: { ...process.env, MCCS_NODE: name, MCCS_HOME: node.home, ...options.env },
-    cwd: options.cwd,
-    stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
-  });
+  const consoleFd = options.stdio ? undefined : openSync(join(node.dir, 'console.log'), 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn('nsenter', [...nsenterArgs(node), options.command, ...(options.args ?? [])], {
+      env: { ...process.env, MCCS_NODE: name, MCCS_HOME: node.home, ...options.env },
+      cwd: options.cwd,
+      stdio: options.stdio ?? ['ignore', consoleFd, consoleFd],
+    });
+  } finally {
+    if (consoleFd !== undefined) closeSync(consoleFd);
+  }
   lab.spawned.add(child);
   const exited = new Promise<number>((resolve) => {
     child.on('exit', (code, sig) => {
@@ -383,14 +393,46 @@ export interface NetemOptions {
  * one-way loss and delay.
  */
 export async function netem(lab: Lab, name: NodeName, link: LinkName, options: NetemOptions): Promise<void> {
-  if (!(await netemAvailable(lab))) throw new Error('this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM): loss and delay cannot be injected');
   const node = lab.nodes[name];
   const spec: string[] = [];
   if (options.delayMs) spec.push('delay', `${options.delayMs}ms`, ...(options.jitterMs ? [`${options.jitterMs}ms`] : []));
   if (options.lossPct) spec.push('loss', `${options.lossPct}%`);
   if (spec.length === 0) return clearNetem(lab, name, link);
+  if (!(await netemAvailable(lab))) return relayLink(lab, node, link, options);
   await must('tc', ['-n', node.ns, 'qdisc', 'replace', 'dev', node.devices[link], 'root', 'netem', ...spec]);
   await must('tc', ['-n', lab.labNs, 'qdisc', 'replace', 'dev', node.ports[link], 'root', 'netem', ...spec]);
+}
+
+/**
+ * Without netem: the node's bridge port leaves the bridge, a new veth pair
+ * takes its place there, and test/lab/link-relay.pl copies frames between
+ * the port and the pair with the loss and delay asked (no jitter). The
+ * node still sees one link; linkDown/linkUp still act on its port.
+ */
+async function relayLink(lab: Lab, node: LabNode, link: LinkName, options: NetemOptions): Promise<void> {
+  await clearNetem(lab, node.name, link);
+  const port = node.ports[link];
+  const [near, far] = [`${port}x`, `${port}y`];
+  const br = link === 'primary' ? 'br0' : 'br1';
+  await ip(lab.labNs, 'link', 'add', near, 'type', 'veth', 'peer', 'name', far);
+  // One frame per segment: the relay cannot forward GSO super-frames bigger than the MTU.
+  for (const n of NODE_NAMES) await ip(lab.nodes[n].ns, 'link', 'set', 'dev', lab.nodes[n].devices[link], 'gso_max_segs', '1');
+  await ip(lab.labNs, 'link', 'set', near, 'promisc', 'on', 'up');
+  await ip(lab.labNs, 'link', 'set', port, 'nomaster');
+  await ip(lab.labNs, 'link', 'set', port, 'promisc', 'on');
+  await ip(lab.labNs, 'link', 'set', far, 'master', br, 'up');
+  const script = fileURLToPath(new URL('./link-relay.pl', import.meta.url));
+  const relay = spawn('ip', ['netns', 'exec', lab.labNs, 'perl', script, port, near, String((options.lossPct ?? 0) / 100), String((options.delayMs ?? 0) / 1000)],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  lab.spawned.add(relay);
+  lab.relays.set(`${node.name}:${link}`, relay);
+  let stderr = '';
+  relay.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  await new Promise<void>((resolve, reject) => {
+    relay.stdout?.once('data', () => resolve());
+    relay.once('exit', () => reject(new Error(`link relay for ${node.name} ${link} exited: ${stderr.trim()}`)));
+  });
+  relay.on('exit', () => lab.spawned.delete(relay));
 }
 
 let netemProbe: Promise<boolean> | undefined;
@@ -407,6 +449,18 @@ export function netemAvailable(lab: Lab): Promise<boolean> {
 
 export async function clearNetem(lab: Lab, name: NodeName, link: LinkName): Promise<void> {
   const node = lab.nodes[name];
+  const relay = lab.relays.get(`${name}:${link}`);
+  if (relay) {
+    lab.relays.delete(`${name}:${link}`);
+    const gone = new Promise((r) => relay.once('exit', r));
+    relay.stdin?.end();
+    if (relay.exitCode === null && relay.signalCode === null) await Promise.race([gone, sleep(1000)]);
+    if (relay.pid && relay.exitCode === null && relay.signalCode === null) signal(relay.pid, 'SIGKILL');
+    const port = node.ports[link];
+    await ip(lab.labNs, 'link', 'del', `${port}x`);
+    await ip(lab.labNs, 'link', 'set', port, 'promisc', 'off');
+    await ip(lab.labNs, 'link', 'set', port, 'master', link === 'primary' ? 'br0' : 'br1');
+  }
   await exec('tc', ['-n', node.ns, 'qdisc', 'del', 'dev', node.devices[link], 'root']);
   await exec('tc', ['-n', lab.labNs, 'qdisc', 'del', 'dev', node.ports[link], 'root']);
 }

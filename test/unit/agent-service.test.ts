@@ -54,7 +54,7 @@ describe('Service: what the operator sees', () => {
 
   it('a stop that hangs fails offline inside its budget; the forced clean kills it', async () => {
     setUnits({ 'stuck.service': { state: 'active', stopHangs: true } });
-    await expect(serviceAgent.offline(ctx('stuck.service', 1500))).rejects.toThrow(/still deactivating/);
+    await expect(serviceAgent.offline(ctx('stuck.service', 4000))).rejects.toThrow(/still deactivating/);
     await serviceAgent.clean(ctx('stuck.service'));
     expect(unitState('stuck.service')).toBe('inactive');
     expect((await serviceAgent.observe(ctx('stuck.service'))).state).toBe('stopped');

@@ -45,6 +45,7 @@ describe('mcgrp MCCS forms', () => {
     ['-unlink -g pg app ip', 'grp unlink pg app ip'],
     ['-ip 10.0.0.2 -u admin -pw secret -list', 'grp list --host 10.0.0.2 --user admin --password secret'],
     ['-online -g pg -n node1 -force', 'grp online pg --node node1 --force'],
+    ['-online -h', 'grp online --help'],
   ];
   it.each(cases)('mcgrp %s', (mccs, oclif) => {
     expect(t('grp', mccs)).toBe(oclif);

@@ -1,0 +1,269 @@
+// Ties the engine of this node to its peer: membership (heartbeat links,
+// node states, fault decisions) on one side, the engine (resources, policy)
+// on the other, and the peer channel (TCP) between the engines. It turns
+// cluster facts into engine events; it makes no resource decision itself.
+import { MccsError } from '../model/errors.js';
+import { validateConfig, writeConfigFile } from '../model/config.js';
+import type { MainConfig, NodeState } from '../model/types.js';
+import type { Engine } from '../engine/engine.js';
+import type { PlanStep, ResourceStatus } from '../engine/policy/types.js';
+import { groupState, ONLINE_STATES } from '../engine/policy/group-state.js';
+import { loadSecret, newIncarnation } from './crypto.js';
+import { Membership, type MembershipDecision } from './membership.js';
+import { PeerChannel, type PeerRequest, type PeerResponse } from './peer-channel.js';
+import { clusterPorts } from './ports.js';
+
+interface StateBody {
+  node: string;
+  configVersion: number;
+  resources: Record<string, ResourceStatus>;
+  generations: Record<string, number>;
+}
+
+export class ClusterNode {
+  readonly membership: Membership;
+  readonly channel: PeerChannel;
+  readonly peer: string;
+  private pushTimer?: NodeJS.Timeout;
+  private closed = false;
+  private running!: () => void;
+  /** Resolves when this node may act: RUNNING, states exchanged with the peer (or it is gone). */
+  readonly joined = new Promise<void>((r) => (this.running = r));
+
+  constructor(private readonly engine: Engine) {
+    const config = engine.config;
+    const local = engine.localNode;
+    const peer = config.Nodes.find((n) => n.NodeName !== local);
+    if (!peer) throw new MccsError('INVALID', 'a cluster node needs a peer in Nodes');
+    this.peer = peer.NodeName;
+    const secret = loadSecret(engine.paths.clusterKey);
+    const incarnation = newIncarnation();
+    this.membership = new Membership({ config, localNode: local, secret, incarnation, runner: engine.runner });
+    const me = config.Nodes.find((n) => n.NodeName === local)!;
+    this.channel = new PeerChannel({
+      secret,
+      clusterName: config.Cluster.ClusterName,
+      localNode: local,
+      incarnation,
+      listen: [me.PrimaryHB, me.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== ''),
+      port: clusterPorts(Number(config.Cluster.HBPort ?? 14321)).command,
+      handler: (from, req) => this.onRequest(from, req),
+    });
+    this.wire();
+  }
+
+  private peerAddresses(): string[] {
+    const p = this.engine.config.Nodes.find((n) => n.NodeName === this.peer)!;
+    return [p.PrimaryHB, p.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== '');
+  }
+
+  private record(rule: string, message: string, facts: Record<string, unknown> = {}, states?: { oldState?: string; newState?: string; subject?: string }): void {
+    this.engine.record({ subject: states?.subject ?? `node:${this.peer}`, oldState: states?.oldState, newState: states?.newState, cause: 'cluster', rule, message, facts });
+  }
+
+  private wire(): void {
+    const m = this.membership;
+    const e = this.engine;
+    e.remoteStep = (step) => this.remoteStep(step);
+    e.onLocalStateChange = () => this.schedulePush();
+    e.onConfigChange = (config) => void this.pushConfig(config);
+    e.nodeExtras = (node) => {
+      const st = m.status();
+      if (node === e.localNode) {
+        const p = st.peers[0];
+        return p ? { PrimaryHBStatus: p.PrimaryHBStatus, SecondaryHBStatus: p.SecondaryHBStatus } : {};
+      }
+      const p = st.peers.find((x) => x.node === node);
+      return p ? { PrimaryHBStatus: p.PrimaryHBStatus, SecondaryHBStatus: p.SecondaryHBStatus, decision: p.decision } : {};
+    };
+    e.clusterWarnings = () => {
+      const st = m.status();
+      const out = [...st.warnings];
+      if (st.jeopardy) out.push(`JEOPARDY: only one heartbeat link to ${this.peer} is left`);
+      if (st.startAlone && st.state === 'INITING') out.push(`WAITING: ${st.startAlone.message}`);
+      return out;
+    };
+    e.clusterStatus = () => m.status();
+    e.forward = (method, params, principal) => this.forward(method, params, principal);
+
+    m.on('localState', (t) => {
+      this.record('NODE_STATE', t.message, { ...t.facts, code: t.code }, { subject: `node:${e.localNode}`, oldState: t.from, newState: t.next });
+      void this.onLocalState(t.next);
+    });
+    m.on('peerState', (node, state, t) => {
+      const old = e.observed.nodes[node]?.state;
+      if (state !== 'FAULTED') e.observed.nodes[node] = { state };
+      this.record(`PEER_${t.code}`, `${node} is ${state}: ${t.message}`, t.facts, { oldState: old, newState: state });
+      if (state === 'RUNNING' && old !== 'RUNNING') void this.exchangeState();
+    });
+    m.on('jeopardy', (node, on) => this.record(on ? 'JEOPARDY' : 'JEOPARDY_OVER', on ? `only one heartbeat link to ${node} is left` : `both heartbeat links to ${node} are up again`));
+    m.on('decision', (d) => void this.onDecision(d));
+    m.on('fence', (r) => this.record(`FENCE_${r.phase}`, r.message, { ...r }));
+    m.on('rejected', (info) => e.log.warn(`heartbeat rejected (${info.code}) on ${info.link} from ${info.from}: ${info.message}${info.suppressed ? ` (+${info.suppressed} more)` : ''}`));
+    this.channel.on('rejected', (info) => {
+      e.log.warn(`peer channel: refused a frame from ${info.remote} (${info.code}): ${info.message}`);
+      this.record('MESSAGE_REJECTED', `refused a ${info.code} message from ${info.remote}`, info);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.channel.start();
+    await this.membership.start();
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.pushTimer);
+    await this.membership.plannedStop().catch(() => undefined);
+    await Promise.all([this.membership.close(), this.channel.close()]);
+  }
+
+  /** The node state machine says what to do next. */
+  private async onLocalState(state: NodeState): Promise<void> {
+    const e = this.engine;
+    try {
+      if (state === 'LOCAL_BUILD') {
+        this.membership.dispatch({ type: 'buildDone' });
+      } else if (state === 'REMOTE_BUILD') {
+        await this.fetchConfig();
+        this.membership.dispatch({ type: 'remoteBuildDone' });
+      } else if (state === 'RUNNING') {
+        await e.startLocal();
+        await this.exchangeState();
+        this.running();
+        await e.handleGlobal({ kind: 'ProbeComplete', node: e.localNode }, { cause: 'cluster joined (AutoStart)' });
+      }
+    } catch (err) {
+      e.log.error(`cluster state ${state}: ${(err as Error).message}`);
+      if (state === 'REMOTE_BUILD') this.membership.dispatch({ type: 'buildFailed', reason: (err as Error).message });
+    }
+  }
+
+  /** REMOTE_BUILD: the configuration of the RUNNING peer, if newer, replaces ours. */
+  private async fetchConfig(): Promise<void> {
+    const res = await this.channel.request(this.peerAddresses(), { kind: 'config.get', body: {} });
+    if (!res.ok) throw new Error(res.error.message);
+    await this.adoptConfig(res.body as MainConfig, 'remote build');
+  }
+
+  private async adoptConfig(config: MainConfig, why: string): Promise<boolean> {
+    const e = this.engine;
+    if (config.ConfigVersion <= e.config.ConfigVersion) return false;
+    const v = validateConfig(config);
+    if (!v.ok) {
+      this.record('CONFIG_REFUSED', `configuration version ${config.ConfigVersion} from ${this.peer} is invalid here: ${v.errors.map((x) => `${x.path}: ${x.message}`).join('; ')}`);
+      return false;
+    }
+    await writeConfigFile(e.paths.mainJson, config);
+    e.replaceConfig(config, `${why}: version ${config.ConfigVersion} from ${this.peer}`);
+    return true;
+  }
+
+  private async pushConfig(config: MainConfig): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.channel.request(this.peerAddresses(), { kind: 'config.put', body: config }, 5000);
+    } catch (err) {
+      this.engine.log.warn(`could not send configuration version ${config.ConfigVersion} to ${this.peer}: ${(err as Error).message} (it takes it when it rejoins)`);
+    }
+  }
+
+  private stateBody(): StateBody {
+    const e = this.engine;
+    return { node: e.localNode, configVersion: e.config.ConfigVersion, resources: e.observed.resources[e.localNode] ?? {}, generations: Object.fromEntries(Object.entries(e.observed.groups ?? {}).map(([g, r]) => [g, r.generation ?? 0])) };
+  }
+
+  private applyPeerState(body: StateBody): void {
+    const e = this.engine;
+    if (body.node !== this.peer) return;
+    e.observed.resources[this.peer] = body.resources;
+    e.peerStateChanged();
+  }
+
+  private schedulePush(): void {
+    if (this.closed || this.pushTimer) return;
+    this.pushTimer = setTimeout(() => {
+      this.pushTimer = undefined;
+      void this.exchangeState();
+    }, 5);
+  }
+
+  /** Sends our resource states, receives theirs. */
+  async exchangeState(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const res = await this.channel.request(this.peerAddresses(), { kind: 'state', body: this.stateBody() }, 3000);
+      if (res.ok) this.applyPeerState(res.body as StateBody);
+    } catch {
+      // The peer is unreachable: membership decides what that means.
+    }
+  }
+
+  private async remoteStep(step: PlanStep): Promise<void> {
+    const res = await this.channel.request(this.peerAddresses(), { kind: 'step', body: step }, 15 * 60_000);
+    if (!res.ok) throw new Error(res.error.message);
+    this.applyPeerState(res.body as StateBody);
+  }
+
+  private async onRequest(from: string, req: PeerRequest): Promise<PeerResponse> {
+    const e = this.engine;
+    if (from !== this.peer) return { ok: false, error: { code: 'AUTH', message: `node ${from} is not the peer of ${e.localNode}` } };
+    switch (req.kind) {
+      case 'state':
+        this.applyPeerState(req.body as StateBody);
+        return { ok: true, body: this.stateBody() };
+      case 'config.get':
+        return { ok: true, body: e.config };
+      case 'config.put':
+        await this.adoptConfig(req.body as MainConfig, 'change made on the peer');
+        return { ok: true, body: { ConfigVersion: e.config.ConfigVersion } };
+      case 'step':
+        await e.ready;
+        await e.runStep(req.body as PlanStep, `plan from ${from}`);
+        return { ok: true, body: this.stateBody() };
+      case 'rpc': {
+        const { handleForwarded } = await import('../api/server.js');
+        return { ok: true, body: await handleForwarded(e, req.body as { method: string; params: Record<string, unknown>; principal: { name: string; role: string } }) };
+      }
+      default:
+        return { ok: false, error: { code: 'USAGE', message: `unknown request '${req.kind}'` } };
+    }
+  }
+
+  /** Forwards an API call to the peer's engine (commands given here that concern it). */
+  async forward(method: string, params: Record<string, unknown>, principal: { name: string; role: string }): Promise<unknown> {
+    const res = await this.channel.request(this.peerAddresses(), { kind: 'rpc', body: { method, params, principal } }, 15 * 60_000);
+    if (!res.ok) throw new MccsError('UNREACHABLE', res.error.message);
+    return res.body;
+  }
+
+  /** A fault verdict about the peer whose links are all down. */
+  private async onDecision(d: MembershipDecision): Promise<void> {
+    const e = this.engine;
+    this.record(`DECISION_${d.verdict}`, d.message, { ...d.facts, code: d.code, fenced: d.fenced });
+    if (d.verdict === 'NODE_FAULT') {
+      await e.ready;
+      e.observed.nodes[this.peer] = { state: 'FAULTED' };
+      try {
+        await e.handleGlobal({ kind: 'NodeFaulted', node: this.peer }, { cause: `node fault of ${this.peer}: ${d.message}`, wait: true, timeout: 900 });
+      } finally {
+        // Whatever ran there died with it.
+        const gone: Record<string, ResourceStatus> = {};
+        for (const [r, st] of Object.entries(e.observed.resources[this.peer] ?? {})) gone[r] = { ...st, state: 'OFFLINE', reason: `node ${this.peer} FAULTED` };
+        e.observed.resources[this.peer] = gone;
+      }
+    } else if (d.verdict === 'ISOLATED') {
+      await e.ready;
+      await this.offlineFailoverGroups(`this node is isolated: ${d.message}`);
+    } else if (d.verdict === 'PEER_EXITED') {
+      e.observed.nodes[this.peer] = { state: 'EXITED' };
+    }
+  }
+
+  /** Isolation: this node is the one cut off; its failover groups go offline at once. */
+  private async offlineFailoverGroups(cause: string): Promise<void> {
+    const e = this.engine;
+    const active = e.config.Groups.filter((g) => g.GroupType === 'FAILOVER' && ONLINE_STATES.includes(groupState(e.config, g, e.observed, e.localNode)));
+    await Promise.all(active.map((g) => e.handle({ kind: 'GroupOffline', group: g.GroupName, node: e.localNode }, { cause, wait: true, timeout: 300 }).catch((err: Error) => e.log.error(`isolation offline of ${g.GroupName}: ${err.message}`))));
+  }
+}

@@ -1,0 +1,165 @@
+// SharedDisk for real on loop devices (root): mount, write probe, the disk
+// lease, a lost lease, a takeover that waits for staleness, processes that
+// keep the disk busy, and bad input.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DdLeaseIO, encodeRecord } from '../../src/engine/agents/disk-lease.js';
+import { heldLease, mountsAt, sharedDiskAgent } from '../../src/engine/agents/shared-disk.js';
+import { ExecRunner } from '../../src/engine/exec-runner.js';
+import { agentContract, makeTestContext } from '../helpers/agent-contract.js';
+
+const isRoot = process.getuid?.() === 0;
+if (!isRoot) console.log('agent-shared-disk: skipped: needs root (losetup, mount)');
+const d = isRoot ? describe : describe.skip;
+
+const MiB = 1024 * 1024;
+const work = isRoot ? mkdtempSync('/tmp/mccs-sd-') : '/nonexistent';
+const loops: string[] = [];
+const children: ChildProcess[] = [];
+const mountPoints: string[] = [];
+
+function loopDevice(name: string, sizeMiB: number, mkfs?: string[]): string {
+  const file = join(work, `${name}.img`);
+  writeFileSync(file, '');
+  spawnSync('truncate', ['-s', `${sizeMiB}M`, file]);
+  const r = spawnSync('losetup', ['-f', '--show', file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`losetup: ${r.stderr}`);
+  const dev = r.stdout.trim();
+  loops.push(dev);
+  if (mkfs) {
+    const m = spawnSync(mkfs[0]!, [...mkfs.slice(1).map((a) => a.replace('DEV', dev))], { encoding: 'utf8' });
+    if (m.status !== 0) throw new Error(`${mkfs.join(' ')}: ${m.stderr}`);
+  }
+  return dev;
+}
+
+function dir(name: string): string {
+  const p = join(work, name);
+  mkdirSync(p, { recursive: true });
+  mountPoints.push(p);
+  return p;
+}
+
+afterAll(async () => {
+  if (!isRoot) return;
+  for (const c of children) c.kill('SIGKILL');
+  for (const n of ['node1', 'node2']) await heldLease({ nodeName: n, resName: 'disk' })?.stop();
+  for (const mp of mountPoints) while (mountsAt(mp).length > 0 && spawnSync('umount', ['-l', mp]).status === 0);
+  for (const l of loops) spawnSync('losetup', ['-d', l]);
+  rmSync(work, { recursive: true, force: true });
+});
+
+// 64 MiB device, ext4 on all of it but the last MiB (the lease area): 15 * 1024 blocks of 4 KiB.
+const disk = isRoot ? loopDevice('shared', 64, ['mkfs.ext4', '-q', '-b', '4096', 'DEV', String(63 * 256)]) : '';
+const mnt = isRoot ? dir('mnt') : '';
+const attrs = (extra: Record<string, unknown> = {}) => ({ Device: disk, MountPoint: mnt, FSType: 'ext4', LeaseRenewInterval: 200, LeaseStaleIntervals: 4, ...extra });
+const ctx = (o: { node?: string; extra?: Record<string, unknown>; log?: string[]; onExit?: (r: string) => void; deadlineMs?: number } = {}) =>
+  makeTestContext({ home: work, attrs: attrs(o.extra), resName: 'disk', nodeName: o.node ?? 'node1', log: o.log, onUnexpectedExit: o.onExit, deadlineMs: o.deadlineMs ?? 20_000 });
+const leaseIO = () => new DdLeaseIO(new ExecRunner(), disk, 63 * MiB);
+
+d('SharedDisk on a loop device', () => {
+  agentContract('SharedDisk ext4 (loop device)', () => ctx(), sharedDiskAgent, {
+    afterOnline: async () => {
+      expect(mountsAt(mnt)).toHaveLength(1);
+      expect(heldLease({ nodeName: 'node1', resName: 'disk' })?.held).toBe(true);
+    },
+    afterOnlineAgain: () => expect(mountsAt(mnt)).toHaveLength(1),
+    afterOffline: async () => {
+      expect(mountsAt(mnt)).toHaveLength(0);
+      const blk = await new DdLeaseIO(new ExecRunner(), disk, 63 * MiB).read();
+      expect(blk).toMatch(/^MCCSLEASE1 owner= gen=\d+/); // released
+    },
+  });
+
+  describe('the disk lease', () => {
+    it('a lease taken by another node is noticed on the next renewal: the engine is told, the monitor fails, clean does not release it', async () => {
+      const exits: string[] = [];
+      await sharedDiskAgent.online(ctx({ onExit: (r) => exits.push(r) }));
+      const before = await sharedDiskAgent.observe(ctx());
+      expect(before.state).toBe('running');
+      await leaseIO().write(encodeRecord({ owner: 'node2', generation: 99, counter: 1 }));
+      for (let i = 0; i < 40 && exits.length === 0; i++) await sleep(50);
+      expect(exits[0]).toMatch(/disk lease lost: now held by node2/);
+      expect(await sharedDiskAgent.observe(ctx())).toMatchObject({ state: 'failed', reason: expect.stringMatching(/lease lost/) });
+      await sharedDiskAgent.clean(ctx());
+      expect(mountsAt(mnt)).toHaveLength(0);
+      expect(await leaseIO().read()).toMatch(/^MCCSLEASE1 owner=node2 gen=99/);
+      // Release it as node2 would, for the next tests.
+      await leaseIO().write(encodeRecord({ owner: '', generation: 99, counter: 2 }));
+    });
+
+    it('after a node dies holding the lease, the other node waits until it is stale, then takes over', async () => {
+      await sharedDiskAgent.online(ctx({ node: 'node1' }));
+      // node1 "dies": its renewals stop and its mount vanishes with it.
+      await heldLease({ nodeName: 'node1', resName: 'disk' })!.stop();
+      spawnSync('umount', [mnt]);
+      const t0 = performance.now();
+      await expect(sharedDiskAgent.online(ctx({ node: 'node2', deadlineMs: 3000 }))).rejects.toThrow(/can only be taken over after 800 ms without renewal|held by node1/);
+      await sharedDiskAgent.online(ctx({ node: 'node2' }));
+      expect(performance.now() - t0).toBeGreaterThan(800);
+      expect(await sharedDiskAgent.observe(ctx({ node: 'node2' }))).toMatchObject({ state: 'running' });
+      await sharedDiskAgent.offline(ctx({ node: 'node2' }));
+    });
+  });
+
+  describe('faults and bad input', () => {
+    it('a process keeping the disk busy: offline names it; the forced clean ends it and unmounts', async () => {
+      await sharedDiskAgent.online(ctx());
+      const child = spawn('sleep', ['300'], { cwd: mnt, stdio: 'ignore' });
+      children.push(child);
+      await sleep(100);
+      await expect(sharedDiskAgent.offline(ctx())).rejects.toThrow(new RegExp(`in use by pid ${child.pid} \\(sleep: cwd\\)`));
+      const log: string[] = [];
+      await sharedDiskAgent.clean(ctx({ log }));
+      expect(log.join('\n')).toMatch(new RegExp(`ending processes holding .*pid ${child.pid}`));
+      expect(mountsAt(mnt)).toHaveLength(0);
+      expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
+    });
+
+    it('ForceUnmount: offline ends the holders itself', async () => {
+      await sharedDiskAgent.online(ctx());
+      const child = spawn('sleep', ['300'], { cwd: mnt, stdio: 'ignore' });
+      children.push(child);
+      await sleep(100);
+      await sharedDiskAgent.offline(ctx({ extra: { ForceUnmount: true } }));
+      expect(mountsAt(mnt)).toHaveLength(0);
+    });
+
+    it('a file system that stops taking writes fails the write probe', async () => {
+      await sharedDiskAgent.online(ctx());
+      spawnSync('mount', ['-o', 'remount,ro', mnt]);
+      expect(await sharedDiskAgent.observe(ctx())).toMatchObject({ state: 'failed', reason: expect.stringMatching(/write probe .*failed: EROFS/) });
+      await sharedDiskAgent.clean(ctx());
+      expect(mountsAt(mnt)).toHaveLength(0);
+    });
+
+    it('missing device', async () => {
+      await expect(sharedDiskAgent.online(ctx({ extra: { Device: '/dev/mccs-no-such-disk' } }))).rejects.toThrow(/device \/dev\/mccs-no-such-disk does not exist/);
+    });
+
+    it('mount point in use', async () => {
+      spawnSync('mount', ['-t', 'tmpfs', 'other', mnt]);
+      try {
+        await expect(sharedDiskAgent.online(ctx())).rejects.toThrow(/MountPoint .* is already in use: other \(tmpfs/);
+      } finally {
+        spawnSync('umount', [mnt]);
+      }
+    });
+
+    it('wrong file system type', async () => {
+      await expect(sharedDiskAgent.online(ctx({ extra: { FSType: 'xfs' } }))).rejects.toThrow(/holds an ext file system, not xfs/);
+      const blank = loopDevice('blank', 16);
+      await expect(sharedDiskAgent.online(ctx({ extra: { Device: blank } }))).rejects.toThrow(/holds no ext2\/3\/4 or xfs file system, not ext4/);
+    });
+
+    it('a file system covering the lease area is refused, with the mkfs command that leaves it free', async () => {
+      const full = loopDevice('full', 16, ['mkfs.ext4', '-q', '-b', '4096', 'DEV']);
+      await expect(sharedDiskAgent.online(ctx({ extra: { Device: full } }))).rejects.toThrow(/covers the disk lease area .*mkfs.ext4 -b 4096 .* 3840/);
+      // Nothing was mounted or written.
+      expect(mountsAt(mnt)).toHaveLength(0);
+    });
+  });
+});

@@ -7,7 +7,7 @@
 // MCCS_HOME=<this bench's temp home> (what the Process agent gives every
 // process it starts).
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -141,13 +141,15 @@ export function agentPid(home, resName) {
 }
 
 /** Starts `node <DAEMON> --node NAME` with MCCS_HOME=home and waits for its API (bounded). */
-export async function startEngine(home, node, { nodeArgs = [], timeoutMs = 30_000 } = {}) {
+export async function startEngine(home, node, { nodeArgs = [], timeoutMs = 30_000, stdoutFile } = {}) {
   if (!existsSync(DAEMON)) throw new Error(`${DAEMON} missing: build first (npx tsc -p tsconfig.json)`);
+  const out = stdoutFile ? openSync(stdoutFile, 'a') : 'ignore';
   const child = spawn(process.execPath, [...nodeArgs, DAEMON, '--node', node], {
     env: { ...process.env, MCCS_HOME: home },
     cwd: home,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', out, 'pipe'],
   });
+  if (typeof out === 'number') closeSync(out);
   let stderr = '';
   child.stderr.on('data', (c) => {
     stderr = (stderr + c.toString()).slice(-4000);

@@ -150,6 +150,12 @@ const methods: Record<string, MethodSpec> = {
     required: ['group'],
     handler: async (ctx, p) => {
       const node = targetNode(ctx, p);
+      ctx.engine.findGroup(str(p, 'group'));
+      if (p.force && !p.dryRun && !ctx.engine.probed && ctx.engine.forceStartAlone) {
+        // SPEC §3 Starting alone: an operator vouches that the peer is down.
+        ctx.engine.record({ subject: `node:${ctx.engine.localNode}`, cause: `operator ${ctx.principal.name}`, rule: 'START_ALONE_FORCED', message: `operator ${ctx.principal.name} forced ${ctx.engine.localNode} to start without its peer` });
+        ctx.engine.forceStartAlone();
+      }
       return changeState(ctx, { kind: 'GroupOnline', group: str(p, 'group'), node, ...(p.force ? { force: true } : {}) }, p, { group: str(p, 'group'), node, state: 'ONLINE' });
     },
   },

@@ -4,6 +4,9 @@
 import './methods-admin.js';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { authenticate, LOCAL_ROOT, type Principal } from '../auth/users.js';
 import type { Engine } from '../engine/engine.js';
 import { MccsError } from '../model/errors.js';
@@ -120,4 +123,35 @@ export async function listenLocal(engine: Engine, socketPath: string): Promise<S
   });
   chmodSync(socketPath, 0o600);
   return server;
+}
+
+/**
+ * Remote access (HBPort+3): the same API over TLS with this node's certificate
+ * (config/tls/node.crt, created by `mccs init`; the CLI pins its fingerprint).
+ * Every remote request must carry a user and password.
+ */
+export async function listenRemote(engine: Engine, addresses: string[], port: number): Promise<Server[]> {
+  const cert = join(engine.paths.tlsDir, 'node.crt');
+  const key = join(engine.paths.tlsDir, 'node.key');
+  if (!existsSync(cert) || !existsSync(key)) {
+    engine.log.info(`remote API disabled: no certificate in ${engine.paths.tlsDir} (mccs init creates one)`);
+    return [];
+  }
+  const options = { cert: readFileSync(cert), key: readFileSync(key), minVersion: 'TLSv1.2' as const };
+  const servers: Server[] = [];
+  for (const host of addresses) {
+    const server = createTlsServer(options, requestListener(engine, true));
+    server.keepAliveTimeout = 1000;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port }, () => resolve());
+      });
+      servers.push(server);
+      engine.log.info(`remote API listening on ${host}:${port} (TLS)`);
+    } catch (e) {
+      engine.log.warn(`remote API cannot listen on ${host}:${port}: ${(e as Error).message}`);
+    }
+  }
+  return servers;
 }

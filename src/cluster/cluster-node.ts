@@ -9,9 +9,18 @@ import type { Engine } from '../engine/engine.js';
 import type { PlanStep, ResourceStatus } from '../engine/policy/types.js';
 import { groupState, ONLINE_STATES } from '../engine/policy/group-state.js';
 import { loadSecret, newIncarnation } from './crypto.js';
+import { healWinner } from './fault-decision.js';
 import { Membership, type MembershipDecision } from './membership.js';
 import { PeerChannel, type PeerRequest, type PeerResponse } from './peer-channel.js';
 import { clusterPorts } from './ports.js';
+
+/** Types whose data must never be written from two nodes: heal stops them on both first. */
+const STORAGE_TYPES = new Set(['SharedDisk', 'MirrorDisk']);
+
+async function waitUntil(ok: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+}
 
 interface StateBody {
   node: string;
@@ -85,6 +94,7 @@ export class ClusterNode {
     };
     e.clusterStatus = () => m.status();
     e.forward = (method, params, principal) => this.forward(method, params, principal);
+    e.forceStartAlone = () => m.forceStartAlone();
 
     m.on('localState', (t) => {
       this.record('NODE_STATE', t.message, { ...t.facts, code: t.code }, { subject: `node:${e.localNode}`, oldState: t.from, newState: t.next });
@@ -99,7 +109,11 @@ export class ClusterNode {
     m.on('jeopardy', (node, on) => this.record(on ? 'JEOPARDY' : 'JEOPARDY_OVER', on ? `only one heartbeat link to ${node} is left` : `both heartbeat links to ${node} are up again`));
     m.on('decision', (d) => void this.onDecision(d));
     m.on('fence', (r) => this.record(`FENCE_${r.phase}`, r.message, { ...r }));
-    m.on('rejected', (info) => e.log.warn(`heartbeat rejected (${info.code}) on ${info.link} from ${info.from}: ${info.message}${info.suppressed ? ` (+${info.suppressed} more)` : ''}`));
+    m.on('rejected', (info) => {
+      e.log.warn(`heartbeat rejected (${info.code}) on ${info.link} from ${info.from}: ${info.message}${info.suppressed ? ` (+${info.suppressed} more)` : ''}`);
+      // Already limited to one per code and source per second by membership.
+      this.record('MESSAGE_REJECTED', `refused a ${info.code} heartbeat on ${info.link} from ${info.from}`, { ...info, channel: 'heartbeat' });
+    });
     this.channel.on('rejected', (info) => {
       e.log.warn(`peer channel: refused a frame from ${info.remote} (${info.code}): ${info.message}`);
       this.record('MESSAGE_REJECTED', `refused a ${info.code} message from ${info.remote}`, info);
@@ -177,7 +191,49 @@ export class ClusterNode {
     const e = this.engine;
     if (body.node !== this.peer) return;
     e.observed.resources[this.peer] = body.resources;
+    for (const [g, gen] of Object.entries(body.generations)) ((e.observed.groups ??= {})[g] ??= {}).peerGeneration = gen;
     e.peerStateChanged();
+    this.heal();
+  }
+
+  private readonly healing = new Set<string>();
+
+  /**
+   * SPEC §3 Heal: a failover group online on both nodes (after a partition)
+   * stays on exactly one, chosen the same way on both sides from exchanged
+   * data (takeover generation, then priority). Groups with storage stop on
+   * both and start on the winner only.
+   */
+  private heal(): void {
+    const e = this.engine;
+    if (!e.probed) return;
+    const stable: readonly string[] = ['ONLINE', 'PARTIAL'];
+    for (const g of e.config.Groups) {
+      if (g.GroupType !== 'FAILOVER' || this.healing.has(g.GroupName)) continue;
+      const here = groupState(e.config, g, e.observed, e.localNode);
+      const there = groupState(e.config, g, e.observed, this.peer);
+      if (!stable.includes(here) || !stable.includes(there)) continue;
+      const rt = e.observed.groups?.[g.GroupName] ?? {};
+      const rank = (n: string) => e.config.Nodes.findIndex((x) => x.NodeName === n);
+      const verdict = healWinner({ node: e.localNode, generation: rt.generation ?? 0, rank: rank(e.localNode) }, { node: this.peer, generation: rt.peerGeneration ?? 0, rank: rank(this.peer) });
+      const storage = g.Resources.some((r) => STORAGE_TYPES.has(r.Type));
+      this.record('HEAL', `group ${g.GroupName} is online on both ${e.localNode} and ${this.peer}: ${verdict.message}${storage ? '; it holds storage, so it stops on both and starts on the winner' : ''}`, { group: g.GroupName, ...verdict, storage }, { subject: `group:${g.GroupName}` });
+      const cause = `heal after partition: ${verdict.message}`;
+      const stopHere = verdict.loser === e.localNode || storage;
+      if (!stopHere) continue;
+      this.healing.add(g.GroupName);
+      void e
+        .handle({ kind: 'GroupOffline', group: g.GroupName, node: e.localNode }, { cause, wait: true, timeout: 600 })
+        .then(async () => {
+          if (storage && verdict.winner === e.localNode) {
+            // Start again only once the loser has let go of the disk too.
+            await waitUntil(() => !stable.includes(groupState(e.config, g, e.observed, this.peer)) || this.closed, 600_000);
+            await e.handle({ kind: 'GroupOnline', group: g.GroupName, node: e.localNode }, { cause, wait: true, timeout: 600 });
+          }
+        })
+        .catch((err: Error) => e.log.error(`heal of ${g.GroupName}: ${err.message}`))
+        .finally(() => this.healing.delete(g.GroupName));
+    }
   }
 
   private schedulePush(): void {

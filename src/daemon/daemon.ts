@@ -3,7 +3,8 @@
 // the next start.
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { listenLocal } from '../api/server.js';
+import { listenLocal, listenRemote } from '../api/server.js';
+import { clusterPorts } from '../cluster/ports.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
 import { Engine } from '../engine/engine.js';
 import { FileLogger } from '../engine/logger.js';
@@ -54,10 +55,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const engine = new Engine({ home: options.home, nodeName: options.node, logger });
   let server: Server | undefined;
   let cluster: ClusterNode | undefined;
+  let remote: Server[] = [];
   try {
     // The socket is up before the probe so that `mccluster status` can show INITING.
     await engine.load();
     server = await listenLocal(engine, paths.socket);
+    const me = engine.config.Nodes.find((n) => n.NodeName === engine.localNode)!;
+    const addresses = [me.PrimaryHB, me.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== '');
+    remote = await listenRemote(engine, addresses, clusterPorts(Number(engine.config.Cluster.HBPort ?? 14321)).api);
     if (isCluster(engine)) {
       // The node state machine decides when this node builds, probes and starts groups.
       cluster = new ClusterNode(engine);
@@ -67,6 +72,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
   } catch (e) {
     await cluster?.stop().catch(() => undefined);
+    for (const r of remote) r.close();
     server?.close();
     if (existsSync(pidFile)) unlinkSync(pidFile);
     throw e;
@@ -79,6 +85,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     stop: async () => {
       await cluster?.stop();
       await engine.stop();
+      for (const r of remote) r.close();
       await new Promise<void>((r) => s.close(() => r()));
       s.closeAllConnections?.();
       for (const f of [paths.socket, pidFile]) if (existsSync(f)) unlinkSync(f);

@@ -77,6 +77,8 @@ export class Engine {
   nodeExtras?: (node: string) => Record<string, unknown>;
   clusterWarnings?: () => string[];
   clusterStatus?: () => unknown;
+  /** Set by the cluster layer: an operator forces this node to start without its peer. */
+  forceStartAlone?: () => void;
   /** Set by the cluster layer: runs an API call on the peer's engine. */
   forward?: (method: string, params: Record<string, unknown>, principal: { name: string; role: string }) => Promise<unknown>;
   /** Set by the cluster layer: the local resource states changed (push them to the peer). */
@@ -603,7 +605,22 @@ export class Engine {
     if (group) {
       const groupAfter = this.groupStateSafe(group, node);
       if (groupAfter !== groupBefore) this.record({ subject: `group:${group}`, group, oldState: groupBefore, newState: groupAfter, cause: why.cause, rule: 'GROUP_STATE', message: `group ${group} is ${groupAfter} on ${node}` });
+      if (node === this.localNode && groupAfter) this.trackGeneration(group, groupAfter);
     }
+  }
+
+  /**
+   * The takeover generation (SPEC §3 Heal) rises each time the group comes
+   * online here from offline, above what the peer last reported, so after a
+   * partition the node that took the group over last keeps it.
+   */
+  private trackGeneration(group: string, state: string): void {
+    if (state === 'STARTING' || state === 'STOPPING') return;
+    const rt = ((this.observed.groups ??= {})[group] ??= {});
+    if (state === 'ONLINE' && (rt.lastStable === undefined || rt.lastStable === 'OFFLINE' || rt.lastStable === 'FAULTED')) {
+      rt.generation = Math.max(rt.generation ?? 0, rt.peerGeneration ?? 0) + 1;
+    }
+    rt.lastStable = state;
   }
 
   private groupStateSafe(group: string, node: string, override?: Record<string, ResourceStatus>): string | undefined {

@@ -65,14 +65,14 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false |
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
 }
 
-/** PIDs of live (non-zombie) processes whose argv contains `marker`. */
+/** PIDs of live (non-zombie) processes with an argument equal to `marker` or under it (`marker/...`). */
 export function pidsWithArg(marker: string): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (!argv.includes(marker)) continue;
+      if (!argv.some((a) => a === marker || a.startsWith(`${marker}/`))) continue;
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
       if (state !== 'Z' && state !== 'X') out.push(Number(entry));
@@ -105,14 +105,14 @@ export function createHarness(opts: { node?: string; home?: string; env?: Record
     },
     async stop() {
       const d = h.daemon;
-      if (!d || d.exitCode !== null) return;
+      if (!d || d.exitCode !== null || d.signalCode !== null) return;
       const exited = new Promise((r) => d.once('exit', r));
       d.kill('SIGTERM');
       await exited;
     },
     async kill() {
       const d = h.daemon;
-      if (!d || d.exitCode !== null) return;
+      if (!d || d.exitCode !== null || d.signalCode !== null) return;
       const exited = new Promise((r) => d.once('exit', r));
       d.kill('SIGKILL');
       await exited;

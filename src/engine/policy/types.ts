@@ -22,6 +22,10 @@ export interface GroupRuntime {
   tempLocked?: boolean;
   /** Takeover generation: raised each time the group comes online after a move (SPEC §3 Heal). */
   generation?: number;
+  /** The peer's generation of the group, as it last told us. */
+  peerGeneration?: number;
+  /** Last state of the group on this node that was not STARTING/STOPPING. */
+  lastStable?: string;
 }
 
 export interface Observed {

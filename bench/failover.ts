@@ -1,0 +1,704 @@
+// Failover benchmark of issue 3 (bench/README.md, "## failover"): in one lab
+// run (test/lab/lab.ts), the time from a fault of the active node to the
+// first answer of the VIP from the standby, probed every 10 ms from the
+// client namespace (watchVip), for
+//   - mccs with default cluster settings,
+//   - mccs with tuned settings (sub-second detection),
+//   - keepalived (Debian package, VRRP) with advert_int 1 and 0.1,
+// and the "SIGKILL of the cluster software only" case (keepalived: VIP on
+// both nodes; mccs: PEER_EXITED, VIP on exactly one node).
+//
+//   npm run bench:failover -- [--rounds N] [--only mccs|keepalived] [--json-only]
+//
+// Built by bench/failover.mjs (tsc -p bench/tsconfig.json into bench/dist).
+// Root only: network, PID and mount namespaces. Every packet stays inside the
+// lab namespaces (10.213.0.0/16); every process it signals is one it started
+// (by PID); the lab is destroyed on success, failure and SIGINT/SIGTERM.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { childrenOf, exec, monotonicMs, signal, sleep } from '../test/lab/exec.js';
+import {
+  ECHO_PORT, createLab, destroyLab, isolate, powerOff, powerOn, probeVip, spawnInNode, watchVip,
+  type Lab, type NodeName, type NodeProcess,
+} from '../test/lab/lab.js';
+
+// ---------------------------------------------------------------- options
+
+const { values: opts } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '10' },
+    only: { type: 'string' },
+    'lab-id': { type: 'string', default: 'bfo' },
+    'json-only': { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+const ROUNDS = Math.max(1, Math.min(50, Number(opts.rounds) || 10));
+const ONLY = opts.only;
+if (ONLY && ONLY !== 'mccs' && ONLY !== 'keepalived') throw new Error('--only mccs|keepalived');
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const DAEMON = join(ROOT, 'dist/daemon/main.js');
+const ECHO = join(ROOT, 'test/lab/echo-node.mjs');
+const VIP = '10.213.0.100';
+const NODES: NodeName[] = ['node1', 'node2'];
+const other = (n: NodeName): NodeName => (n === 'node1' ? 'node2' : 'node1');
+/** One fault → first answer: a takeover slower than this is a failure of the round. */
+const TAKEOVER_LIMIT_MS = 20_000;
+/** A cluster that is not back in shape after a recovery within this is an error. */
+const READY_LIMIT_MS = 30_000;
+
+const say = (s: string): void => {
+  if (!opts['json-only']) process.stdout.write(`${s}\n`);
+};
+const debug = (s: string): void => {
+  if (opts.verbose) process.stderr.write(`  · ${s}\n`);
+};
+
+// ---------------------------------------------------------------- figures
+
+interface Stats { n: number; median: number | null; max: number | null; min: number | null; samples: number[] }
+
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const n = s.length;
+  const median = n === 0 ? null : n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+  return { n, median: median === null ? null : Math.round(median), max: n ? Math.round(s[n - 1]!) : null, min: n ? Math.round(s[0]!) : null, samples: samples.map((x) => Math.round(x)) };
+}
+
+const sec = (ms: number | null | undefined): string => (ms === null || ms === undefined ? '—' : `${(ms / 1000).toFixed(2)} s`);
+
+// ---------------------------------------------------------------- helpers
+
+function rpc(home: string, method: string, params: Record<string, unknown> = {}, timeoutMs = 2000): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ method, params });
+    const req = request(
+      { socketPath: join(home, 'run/mccs.sock'), path: '/v1/rpc', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          } catch (e) {
+            reject(e);
+          }
+        });
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`rpc ${method}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Which nodes hold the VIP, from `ip -j addr` in each node's network namespace (works on a powered-off node too). */
+async function vipHolders(lab: Lab): Promise<NodeName[]> {
+  const out: NodeName[] = [];
+  for (const n of NODES) {
+    const r = await exec('ip', ['-n', lab.nodes[n].ns, '-j', 'addr', 'show', 'dev', 'eth0']);
+    const shown = JSON.parse(r.stdout || '[]') as { addr_info?: { local: string }[] }[];
+    if ((shown[0]?.addr_info ?? []).some((a) => a.local === VIP)) out.push(n);
+  }
+  return out;
+}
+
+/** Polls until check() returns a value; bounded. */
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, limitMs: number, everyMs = 100): Promise<T> {
+  const end = monotonicMs() + limitMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (monotonicMs() >= end) throw new Error(`timed out after ${limitMs} ms waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+interface Takeover {
+  /** fault → first answer from the standby (ms). */
+  ms: number;
+  /** Monotonic and wall-clock time of the fault. */
+  t0: number;
+  wall0: number;
+  /** Answers seen by the probe during the round (changes only). */
+  trace: { at: number; answer: string | null }[];
+}
+
+/**
+ * Probes the VIP every 10 ms from the client; runs fault() (the fault
+ * instant is taken just before it); returns the time to the first probe
+ * answered by `standby`.
+ */
+async function measure(lab: Lab, standby: NodeName, fault: () => Promise<void>): Promise<Takeover> {
+  const watch = await watchVip(lab, VIP, ECHO_PORT, 10, 500);
+  await sleep(200);
+  const wall0 = Date.now();
+  const t0 = monotonicMs();
+  let events: { at: number; answer: string | null }[] = [];
+  try {
+    await fault();
+    // Bounded wait for the standby to answer (a probe of our own beside the 10 ms watch).
+    await until(`${standby} to answer on ${VIP}`, async () => (await probeVip(lab, VIP, ECHO_PORT, 300)) === standby, TAKEOVER_LIMIT_MS, 20);
+    await sleep(50);
+  } finally {
+    events = await watch.stop();
+  }
+  const first = events.find((e) => e.at >= t0 && e.answer === standby);
+  if (!first) throw new Error(`the 10 ms probe never saw ${standby} answer`);
+  return { ms: first.at - t0, t0, wall0, trace: events.map((e) => ({ at: Math.round(e.at - t0), answer: e.answer })) };
+}
+
+/** SIGKILL a process this bench started (host PID) and its children (keepalived's VRRP child), at once. */
+function killTree(pid: number): void {
+  const kids = childrenOf(pid);
+  signal(pid, 'SIGKILL');
+  for (const k of kids) signal(k, 'SIGKILL');
+}
+
+// ---------------------------------------------------------------- mccs
+
+interface MccsSettings {
+  label: string;
+  cluster: Record<string, number>;
+  ip: Record<string, number>;
+}
+
+const MCCS_DEFAULT: MccsSettings = { label: 'mccs default', cluster: {}, ip: {} };
+const MCCS_TUNED: MccsSettings = {
+  label: 'mccs tuned',
+  // HBTimeout must stay above the pinger interval (200 ms, not an attribute): see bench/README.md.
+  cluster: { HBInterval: 200, HBTimeout: 400, SplitThreshold: 100 },
+  ip: { DuplicateCheckTimeout: 0 },
+};
+
+function mainJson(s: MccsSettings): unknown {
+  const node = (i: number) => ({ NodeName: `node${i}`, PrimaryHB: `10.213.0.${i}`, SecondaryHB: `10.213.1.${i}`, IsolationTestAddresses: '10.213.0.254,10.213.1.254' });
+  return {
+    ConfigVersion: 1,
+    Cluster: { ClusterName: 'bench', ...s.cluster },
+    Nodes: [node(1), node(2)],
+    Groups: [
+      {
+        GroupName: 'web',
+        GroupType: 'FAILOVER',
+        NodeList: ['node1', 'node2'],
+        AutoStart: true,
+        AutoFailover: true,
+        Resources: [
+          { ResName: 'nic', Type: 'NIC', Device: 'eth0' },
+          { ResName: 'vip', Type: 'IP', NICResName: 'nic', Address: VIP, Prefix: 24, Critical: true, ...s.ip },
+          { ResName: 'echo', Type: 'Process', Path: process.execPath, Arguments: [ECHO], Critical: true },
+        ],
+        Dependencies: [
+          { Parent: 'vip', Child: 'nic' },
+          { Parent: 'echo', Child: 'vip' },
+        ],
+      },
+    ],
+  };
+}
+
+interface EventRec { time: string; node: string; subject: string; rule: string; resource?: string; newState?: string; message: string; facts?: Record<string, any> }
+
+function readEvents(lab: Lab, n: NodeName, sinceWall: number): EventRec[] {
+  const path = join(lab.nodes[n].home, 'log/events.jsonl');
+  if (!existsSync(path)) return [];
+  const out: EventRec[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const e = JSON.parse(line) as EventRec;
+      if (Date.parse(e.time) >= sinceWall - 1) out.push(e);
+    } catch {
+      // torn line
+    }
+  }
+  return out;
+}
+
+/** Where the time of one mccs takeover went (ms after the fault), from the standby's events.jsonl. */
+interface Breakdown {
+  decision: number | null;
+  takeoverPlanned: number | null;
+  vipStart: number | null;
+  vipOnline: number | null;
+  echoStart: number | null;
+  echoOnline: number | null;
+  answer: number;
+  facts: { heartbeatSilenceMs?: number; peerIcmpSilenceMs?: number[]; testAnswered?: boolean[] };
+}
+
+function breakdown(lab: Lab, standby: NodeName, t: Takeover): Breakdown {
+  const evs = readEvents(lab, standby, t.wall0);
+  const at = (p: (e: EventRec) => boolean): number | null => {
+    const e = evs.find(p);
+    return e ? Date.parse(e.time) - t.wall0 : null;
+  };
+  const decision = evs.find((e) => e.rule === 'DECISION_NODE_FAULT');
+  return {
+    decision: at((e) => e.rule === 'DECISION_NODE_FAULT'),
+    takeoverPlanned: at((e) => e.rule === 'NODE_FAULT_TAKEOVER'),
+    vipStart: at((e) => e.resource === 'vip' && e.newState === 'STARTING'),
+    vipOnline: at((e) => e.resource === 'vip' && e.rule === 'ONLINE_DONE'),
+    echoStart: at((e) => e.resource === 'echo' && e.newState === 'STARTING'),
+    echoOnline: at((e) => e.resource === 'echo' && e.rule === 'ONLINE_DONE'),
+    answer: Math.round(t.ms),
+    facts: {
+      heartbeatSilenceMs: decision?.facts?.heartbeatSilenceMs,
+      peerIcmpSilenceMs: decision?.facts?.peerIcmp?.map((p: { silenceMs: number }) => p.silenceMs),
+      testAnswered: decision?.facts?.isolationTests?.map((p: { answeredAfterSilence: boolean }) => p.answeredAfterSilence),
+    },
+  };
+}
+
+class MccsCluster {
+  engines: Partial<Record<NodeName, NodeProcess>> = {};
+
+  constructor(readonly lab: Lab, readonly settings: MccsSettings) {}
+
+  writeConfig(secretFrom: string): void {
+    for (const n of NODES) {
+      const cfg = join(this.lab.nodes[n].home, 'config');
+      mkdirSync(cfg, { recursive: true });
+      writeFileSync(join(cfg, 'main.json'), `${JSON.stringify(mainJson(this.settings), null, 2)}\n`);
+      if (join(cfg, 'cluster.key') !== secretFrom) copyFileSync(secretFrom, join(cfg, 'cluster.key'));
+    }
+  }
+
+  /** Starts the engine of a booted node. The pid file and socket of a previous (killed) engine go first. */
+  async startEngine(n: NodeName): Promise<void> {
+    const run = join(this.lab.nodes[n].home, 'run');
+    for (const f of ['mccs.pid', 'mccs.sock']) rmSync(join(run, f), { force: true });
+    this.engines[n] = await spawnInNode(this.lab, n, { command: process.execPath, args: [DAEMON, '--node', n] });
+  }
+
+  killEngine(n: NodeName): void {
+    const e = this.engines[n];
+    if (e?.pid) signal(e.pid, 'SIGKILL');
+    this.engines[n] = undefined;
+  }
+
+  /**
+   * Both engines RUNNING, both links UP both ways, the group ONLINE on
+   * exactly one node (seen from both), the VIP on that node only and
+   * answering from it. Returns that node.
+   */
+  async ready(limitMs = READY_LIMIT_MS): Promise<NodeName> {
+    return until('the cluster to be whole again', async () => {
+      let holder: NodeName | undefined;
+      for (const n of NODES) {
+        const st = await rpc(this.lab.nodes[n].home, 'cluster.status');
+        const nodes = st?.result?.nodes as { NodeName: string; state: string; attributes: Record<string, unknown> }[] | undefined;
+        if (!nodes || !nodes.every((x) => x.state === 'RUNNING' && x.attributes.PrimaryHBStatus === 'UP' && x.attributes.SecondaryHBStatus === 'UP')) return false;
+        const gs = await rpc(this.lab.nodes[n].home, 'grp.state', { group: 'web' });
+        const rows = (gs?.result ?? []) as { node: string; state: string }[];
+        const online = rows.filter((r) => r.state === 'ONLINE').map((r) => r.node as NodeName);
+        if (online.length !== 1 || rows.some((r) => r.state !== 'ONLINE' && r.state !== 'OFFLINE')) return false;
+        if (holder && holder !== online[0]) return false;
+        holder = online[0];
+      }
+      const holders = await vipHolders(this.lab);
+      if (holders.length !== 1 || holders[0] !== holder) return false;
+      return (await probeVip(this.lab, VIP, ECHO_PORT, 300)) === holder ? holder : false;
+    }, limitMs, 100);
+  }
+
+  /** A node back from a fault: power-cycled (everything of it gone), engine started, cluster whole. */
+  async recover(n: NodeName): Promise<NodeName> {
+    await powerOff(this.lab, n);
+    await powerOn(this.lab, n);
+    await this.startEngine(n);
+    const holder = await this.ready();
+    // Let heartbeats and pings of the fresh engine run a while (the pinger needs answers on record).
+    await sleep(1000 + 2 * Number(this.settings.cluster.HBInterval ?? 1000));
+    return holder;
+  }
+}
+
+interface MccsResult {
+  label: string;
+  settings: MccsSettings;
+  powerOff: Stats;
+  killIsolate: Stats;
+  breakdown: { powerOff: Breakdown[]; killIsolate: Breakdown[] };
+  sigkillEngineOnly: { verdictSeen: string | null; holdersAfter: NodeName[]; answersDuring: (string | null)[]; interrupted: boolean; adoptedAfterRestart: boolean; ok: boolean };
+}
+
+async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
+  say(`\n== ${settings.label}: ${JSON.stringify({ ...settings.cluster, ...settings.ip })}`);
+  // Fresh start: both nodes power-cycled, new configuration, both engines at once.
+  for (const n of NODES) await powerOff(lab, n);
+  const c = new MccsCluster(lab, settings);
+  const keyPath = join(lab.dir, 'cluster.key');
+  if (!existsSync(keyPath)) {
+    const { generateSecret } = (await import(join(ROOT, 'dist/cluster/crypto.js'))) as { generateSecret(p: string): Buffer };
+    generateSecret(keyPath);
+  }
+  c.writeConfig(keyPath);
+  for (const n of NODES) await powerOn(lab, n);
+  await Promise.all(NODES.map((n) => c.startEngine(n)));
+  let active = await c.ready();
+  await sleep(1500);
+  say(`   group online on ${active}`);
+
+  const result: MccsResult = {
+    label: settings.label,
+    settings,
+    powerOff: stats([]),
+    killIsolate: stats([]),
+    breakdown: { powerOff: [], killIsolate: [] },
+    sigkillEngineOnly: { verdictSeen: null, holdersAfter: [], answersDuring: [], interrupted: false, adoptedAfterRestart: false, ok: false },
+  };
+
+  for (const scenario of ['powerOff', 'killIsolate'] as const) {
+    const samples: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const victim = active;
+      const standby = other(victim);
+      const t = await measure(lab, standby, async () => {
+        if (scenario === 'powerOff') {
+          c.engines[victim] = undefined;
+          await powerOff(lab, victim);
+        } else {
+          c.killEngine(victim);
+          await isolate(lab, victim);
+        }
+      });
+      samples.push(t.ms);
+      const b = breakdown(lab, standby, t);
+      result.breakdown[scenario].push(b);
+      say(`   ${scenario === 'powerOff' ? 'power-off      ' : 'kill+isolation '} ${i + 1}/${ROUNDS}: ${victim} → ${standby} ${sec(t.ms)}` +
+        `  (decision ${sec(b.decision)}, vip ${sec(b.vipStart)}→${sec(b.vipOnline)}, echo ${sec(b.echoStart)}→${sec(b.echoOnline)})`);
+      debug(JSON.stringify(b.facts));
+      active = await c.recover(victim);
+      if (active !== standby) say(`   note: the group went back to ${active} after the recovery`);
+    }
+    result[scenario] = stats(samples);
+  }
+
+  // SIGKILL of the active engine only: the peer must see PEER_EXITED and not take over.
+  {
+    const victim = active;
+    const peer = other(victim);
+    const hb = Number(settings.cluster.HBInterval ?? 1000);
+    const to = Number(settings.cluster.HBTimeout ?? 1000);
+    const watch = await watchVip(lab, VIP, ECHO_PORT, 10, 500);
+    await sleep(200);
+    c.killEngine(victim);
+    let verdict: string | null = null;
+    const end = monotonicMs() + 3 * (hb + to) + 2000;
+    while (monotonicMs() < end) {
+      const st = await rpc(lab.nodes[peer].home, 'cluster.status').catch(() => null);
+      const entry = (st?.result?.nodes ?? []).find((x: { NodeName: string }) => x.NodeName === victim);
+      verdict = entry?.attributes?.decision?.verdict ?? verdict;
+      await sleep(100);
+    }
+    const events = await watch.stop();
+    const holders = await vipHolders(lab);
+    const answers = events.map((e) => e.answer);
+    // Engine restarted on the same (still running) node: it adopts what runs there.
+    await c.startEngine(victim);
+    let adopted = false;
+    try {
+      adopted = (await c.ready()) === victim;
+    } catch {
+      adopted = false;
+    }
+    const interrupted = answers.some((a) => a !== victim);
+    result.sigkillEngineOnly = {
+      verdictSeen: verdict,
+      holdersAfter: holders,
+      answersDuring: answers,
+      interrupted,
+      adoptedAfterRestart: adopted,
+      ok: verdict === 'PEER_EXITED' && holders.length === 1 && holders[0] === victim && !interrupted && adopted,
+    };
+    say(`   SIGKILL of ${victim}'s engine only: ${peer} decided ${verdict ?? 'nothing'}; VIP held by [${holders.join(', ')}]; ` +
+      `answers during ${3 * (hb + to) + 2000} ms: [${[...new Set(answers)].join(', ')}]; restarted engine adopted: ${adopted}`);
+    if (!adopted) await c.recover(victim).catch(() => undefined);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- keepalived
+
+interface KaSettings { label: string; advertInt: number }
+
+function keepalivedConf(n: NodeName, advertInt: number): string {
+  const prio = n === 'node1' ? 150 : 100;
+  return `# bench/failover: VRRP instance of ${n}
+global_defs {
+  router_id ${n}
+  vrrp_version 3
+  enable_script_security
+}
+vrrp_instance BENCH {
+  state ${n === 'node1' ? 'MASTER' : 'BACKUP'}
+  interface eth0
+  virtual_router_id 213
+  priority ${prio}
+  advert_int ${advertInt}
+  virtual_ipaddress {
+    ${VIP}/24 dev eth0
+  }
+}
+`;
+}
+
+class Keepalived {
+  procs: Partial<Record<NodeName, NodeProcess>> = {};
+  echos: Partial<Record<NodeName, NodeProcess>> = {};
+
+  constructor(readonly lab: Lab, readonly settings: KaSettings) {}
+
+  files(n: NodeName): { dir: string; conf: string; pid: string; vrrpPid: string; checkersPid: string } {
+    const dir = join(this.lab.nodes[n].dir, 'keepalived');
+    return { dir, conf: join(dir, 'keepalived.conf'), pid: join(dir, 'keepalived.pid'), vrrpPid: join(dir, 'vrrp.pid'), checkersPid: join(dir, 'checkers.pid') };
+  }
+
+  /** echo-node and keepalived (foreground, VRRP only) in a booted node. */
+  async start(n: NodeName): Promise<void> {
+    const f = this.files(n);
+    mkdirSync(f.dir, { recursive: true });
+    writeFileSync(f.conf, keepalivedConf(n, this.settings.advertInt));
+    for (const p of [f.pid, f.vrrpPid, f.checkersPid]) rmSync(p, { force: true });
+    this.echos[n] = await spawnInNode(this.lab, n, { command: process.execPath, args: [ECHO, '--name', n] });
+    this.procs[n] = await spawnInNode(this.lab, n, {
+      command: 'keepalived',
+      args: ['-n', '-l', '-D', '-G', '-P', '-f', f.conf, '-p', f.pid, '-r', f.vrrpPid, '-c', f.checkersPid],
+    });
+  }
+
+  /** SIGKILL keepalived (parent and VRRP child) of the node, nothing else. */
+  kill(n: NodeName): void {
+    const p = this.procs[n];
+    if (p?.pid) killTree(p.pid);
+    this.procs[n] = undefined;
+  }
+
+  /** VIP on node1 only (priority 150, preempts), answering from it. */
+  async ready(): Promise<void> {
+    await until('keepalived: VIP on node1 only', async () => {
+      const h = await vipHolders(this.lab);
+      if (h.length !== 1 || h[0] !== 'node1') return false;
+      return (await probeVip(this.lab, VIP, ECHO_PORT, 300)) === 'node1';
+    }, READY_LIMIT_MS, 100);
+    await sleep(Math.max(1000, 3 * this.settings.advertInt * 1000));
+  }
+
+  async recover(n: NodeName): Promise<void> {
+    await powerOff(this.lab, n);
+    this.procs[n] = undefined;
+    this.echos[n] = undefined;
+    await powerOn(this.lab, n);
+    await this.start(n);
+    await this.ready();
+  }
+}
+
+interface KaResult {
+  label: string;
+  advertInt: number;
+  powerOff: Stats;
+  killIsolate: Stats;
+  sigkillOnly?: { holdersAfter: NodeName[]; answersDuring: (string | null)[]; bothHold: boolean };
+}
+
+async function runKeepalived(lab: Lab, settings: KaSettings, withSigkill: boolean): Promise<KaResult> {
+  say(`\n== ${settings.label}: VRRPv3, advert_int ${settings.advertInt}, priority 150/100, preempt`);
+  for (const n of NODES) await powerOff(lab, n);
+  const k = new Keepalived(lab, settings);
+  for (const n of NODES) {
+    await powerOn(lab, n);
+    await k.start(n);
+  }
+  await k.ready();
+  const result: KaResult = { label: settings.label, advertInt: settings.advertInt, powerOff: stats([]), killIsolate: stats([]) };
+  for (const scenario of ['powerOff', 'killIsolate'] as const) {
+    const samples: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      // node1 (priority 150) preempts when it is back: it is the victim every round.
+      const t = await measure(lab, 'node2', async () => {
+        if (scenario === 'powerOff') {
+          k.procs.node1 = undefined;
+          await powerOff(lab, 'node1');
+        } else {
+          k.kill('node1');
+          await isolate(lab, 'node1');
+        }
+      });
+      samples.push(t.ms);
+      say(`   ${scenario === 'powerOff' ? 'power-off      ' : 'kill+isolation '} ${i + 1}/${ROUNDS}: node1 → node2 ${sec(t.ms)}`);
+      await k.recover('node1');
+    }
+    result[scenario] = stats(samples);
+  }
+  if (withSigkill) {
+    // SIGKILL of the master's keepalived only (parent and VRRP child): the VIP stays behind, the backup takes it too.
+    const watch = await watchVip(lab, VIP, ECHO_PORT, 10, 500);
+    await sleep(200);
+    k.kill('node1');
+    const waitMs = Math.round(4 * settings.advertInt * 1000 + 1500);
+    await sleep(waitMs);
+    const events = await watch.stop();
+    const holders = await vipHolders(lab);
+    result.sigkillOnly = { holdersAfter: holders, answersDuring: events.map((e) => e.answer), bothHold: holders.length === 2 };
+    say(`   SIGKILL of node1's keepalived only: after ${waitMs} ms the VIP is held by [${holders.join(', ')}]; answers seen: [${[...new Set(events.map((e) => e.answer))].join(', ')}]`);
+    await k.recover('node1');
+  }
+  for (const n of NODES) await powerOff(lab, n);
+  return result;
+}
+
+// ---------------------------------------------------------------- main
+
+async function preflight(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench/failover needs root (network, PID and mount namespaces)');
+  if (!existsSync(DAEMON)) throw new Error(`${DAEMON} is missing: npm run build first`);
+  if (ONLY !== 'mccs') {
+    const r = await exec('keepalived', ['--version']);
+    if (r.exitCode !== 0) throw new Error('keepalived is not installed (apt-get install keepalived)');
+  }
+}
+
+function table(mccs: MccsResult[], ka: KaResult[]): string {
+  const md = mccs.find((m) => m.label === MCCS_DEFAULT.label);
+  const mt = mccs.find((m) => m.label === MCCS_TUNED.label);
+  const k1 = ka.find((k) => k.advertInt === 1);
+  const k01 = ka.find((k) => k.advertInt === 0.1);
+  const cell = (s: Stats | undefined): string => (s && s.n ? `${sec(s.median)} / ${sec(s.max)}` : '—');
+  const rows: string[][] = [
+    ['scenario (median / max)', 'mccs default', 'mccs tuned', 'keepalived 1 s', 'keepalived 0.1 s'],
+    [`power-off → standby answers (n=${ROUNDS})`, cell(md?.powerOff), cell(mt?.powerOff), cell(k1?.powerOff), cell(k01?.powerOff)],
+    [`kill + isolation → standby answers (n=${ROUNDS})`, cell(md?.killIsolate), cell(mt?.killIsolate), cell(k1?.killIsolate), cell(k01?.killIsolate)],
+    [
+      'SIGKILL of the cluster software only: VIP held by',
+      md ? `${md.sigkillEngineOnly.holdersAfter.join('+') || 'none'} (${md.sigkillEngineOnly.verdictSeen ?? '?'})` : '—',
+      mt ? `${mt.sigkillEngineOnly.holdersAfter.join('+') || 'none'} (${mt.sigkillEngineOnly.verdictSeen ?? '?'})` : '—',
+      k1?.sigkillOnly ? `${k1.sigkillOnly.holdersAfter.join('+') || 'none'}${k1.sigkillOnly.bothHold ? ' (BOTH)' : ''}` : '—',
+      k01?.sigkillOnly ? `${k01.sigkillOnly.holdersAfter.join('+') || 'none'}${k01.sigkillOnly.bothHold ? ' (BOTH)' : ''}` : '—',
+    ],
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+function targets(mccs: MccsResult[], ka: KaResult[]): { name: string; value: string; ok: boolean | null }[] {
+  const md = mccs.find((m) => m.label === MCCS_DEFAULT.label);
+  const mt = mccs.find((m) => m.label === MCCS_TUNED.label);
+  const k1 = ka.find((k) => k.advertInt === 1);
+  const k01 = ka.find((k) => k.advertInt === 0.1);
+  const out: { name: string; value: string; ok: boolean | null }[] = [];
+  for (const sc of ['powerOff', 'killIsolate'] as const) {
+    const d = md?.[sc].median ?? null;
+    out.push({ name: `default ${sc} median ≤ 1.5 s`, value: sec(d), ok: d === null ? null : d <= 1500 });
+    const kd = k1?.[sc].median ?? k1?.powerOff.median ?? null;
+    out.push({ name: `default ${sc} median ≤ ½ keepalived 1 s (${sec(kd)})`, value: sec(d), ok: d === null || kd === null ? null : d <= kd / 2 });
+    const t = mt?.[sc].median ?? null;
+    const kt = k01?.[sc].median ?? k01?.powerOff.median ?? null;
+    out.push({ name: `tuned ${sc} median ≤ keepalived 0.1 s (${sec(kt)})`, value: sec(t), ok: t === null || kt === null ? null : t <= kt });
+  }
+  if (md) out.push({ name: 'default: SIGKILL engine only → PEER_EXITED, VIP on one node, adopted', value: md.sigkillEngineOnly.ok ? 'yes' : 'no', ok: md.sigkillEngineOnly.ok });
+  if (mt) out.push({ name: 'tuned: SIGKILL engine only → PEER_EXITED, VIP on one node, adopted', value: mt.sigkillEngineOnly.ok ? 'yes' : 'no', ok: mt.sigkillEngineOnly.ok });
+  return out;
+}
+
+function medianOf(list: (number | null)[]): number | null {
+  const v = list.filter((x): x is number => x !== null);
+  return v.length ? stats(v).median : null;
+}
+
+function breakdownSummary(m: MccsResult): Record<string, Record<string, number | null>> {
+  const out: Record<string, Record<string, number | null>> = {};
+  for (const sc of ['powerOff', 'killIsolate'] as const) {
+    const b = m.breakdown[sc];
+    out[sc] = {
+      decision: medianOf(b.map((x) => x.decision)),
+      takeoverPlanned: medianOf(b.map((x) => x.takeoverPlanned)),
+      vipStart: medianOf(b.map((x) => x.vipStart)),
+      vipOnline: medianOf(b.map((x) => x.vipOnline)),
+      echoStart: medianOf(b.map((x) => x.echoStart)),
+      echoOnline: medianOf(b.map((x) => x.echoOnline)),
+      answer: medianOf(b.map((x) => x.answer)),
+    };
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  await preflight();
+  const started = monotonicMs();
+  const lab = await createLab({ id: opts['lab-id'] });
+  let cleaned = false;
+  const cleanup = async (): Promise<void> => {
+    if (cleaned) return;
+    cleaned = true;
+    await destroyLab(lab);
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    process.stderr.write(`\nbench/failover: ${sig}: destroying the lab\n`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const mccs: MccsResult[] = [];
+  const ka: KaResult[] = [];
+  try {
+    say(`bench/failover: ${ROUNDS} round(s) per scenario; VIP ${VIP}:${ECHO_PORT} probed every 10 ms from the client namespace`);
+    if (ONLY !== 'keepalived') {
+      mccs.push(await runMccs(lab, MCCS_DEFAULT));
+      mccs.push(await runMccs(lab, MCCS_TUNED));
+    }
+    if (ONLY !== 'mccs') {
+      ka.push(await runKeepalived(lab, { label: 'keepalived 1 s', advertInt: 1 }, true));
+      ka.push(await runKeepalived(lab, { label: 'keepalived 0.1 s', advertInt: 0.1 }, true));
+    }
+  } finally {
+    await cleanup();
+  }
+  const tg = targets(mccs, ka);
+  say('\n' + table(mccs, ka));
+  say('\ntargets (issue 3):');
+  for (const t of tg) say(`  [${t.ok === null ? ' ?  ' : t.ok ? ' ok ' : 'MISS'}] ${t.name}: ${t.value}`);
+  say('\nmccs breakdown (median ms after the fault, standby events.jsonl):');
+  for (const m of mccs) {
+    for (const [sc, b] of Object.entries(breakdownSummary(m))) {
+      say(`  ${m.label.padEnd(12)} ${sc.padEnd(11)} decision ${b.decision}  takeover ${b.takeoverPlanned}  vip ${b.vipStart}→${b.vipOnline}  echo ${b.echoStart}→${b.echoOnline}  answer ${b.answer}`);
+    }
+  }
+  const elapsed = Math.round((monotonicMs() - started) / 1000);
+  say(`\ntotal ${elapsed} s`);
+  const json = {
+    bench: 'failover',
+    rounds: ROUNDS,
+    elapsedS: elapsed,
+    mccs: mccs.map((m) => ({
+      label: m.label,
+      settings: { ...m.settings.cluster, ...m.settings.ip },
+      powerOff: m.powerOff,
+      killIsolate: m.killIsolate,
+      breakdownMedian: breakdownSummary(m),
+      breakdown: m.breakdown,
+      sigkillEngineOnly: { ...m.sigkillEngineOnly, answersDuring: [...new Set(m.sigkillEngineOnly.answersDuring)] },
+    })),
+    keepalived: ka.map((k) => ({ ...k, sigkillOnly: k.sigkillOnly && { ...k.sigkillOnly, answersDuring: [...new Set(k.sigkillOnly.answersDuring)] } })),
+    targets: tg,
+  };
+  process.stdout.write(`${JSON.stringify(json)}\n`);
+  if (tg.some((t) => t.ok === false)) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench/failover: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,456 @@
+// Two real engines in the test lab (test/lab/lab.ts): each node's engine
+// runs in the node's own network, PID and mount namespaces under tini, with
+// its own MCCS_HOME (main.json written by the test, one shared cluster.key).
+// The helper starts, stops (SIGTERM), kills (SIGKILL, engine only) and
+// power-cycles nodes, talks to each engine over its API socket, reads its
+// event log, and tells from the client namespace who answers for a VIP.
+//
+// Needs a build (dist/): scripts/test.sh builds before vitest. Root only.
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Envelope, EventRecord } from '../../src/api/protocol.js';
+import type { GroupState, MainConfig, NodeState } from '../../src/model/types.js';
+import { exec, isAlive, must, signal, sleep } from '../lab/exec.js';
+import {
+  createLab, destroyLab, execInClient, powerOff as labPowerOff, powerOn as labPowerOn, probeVip, spawnInNode,
+  startNode, NODE_NAMES, type Lab, type LinkName, type NodeName, type NodeProcess,
+} from '../lab/lab.js';
+import { DAEMON, ROOT, rpcAt } from './engine-harness.js';
+
+export const ECHO = fileURLToPath(new URL('../lab/echo-node.mjs', import.meta.url));
+export const VIP4 = '10.213.0.100';
+export const VIP6 = 'fd00:213::100';
+export const GROUP = 'web';
+export const RES = { nic: 'web-nic', ip: 'web-ip', app: 'web-app' } as const;
+export const IS_ROOT = process.getuid?.() === 0;
+
+export { NODE_NAMES, type NodeName };
+
+export interface ConfigOptions {
+  ConfigVersion?: number;
+  /** Extra cluster attributes (FenceProgram, HBInterval, ...). Default: the declared defaults. */
+  cluster?: Record<string, unknown>;
+  /** VIP address (default VIP4) and prefix (default 24 for IPv4, 64 for IPv6). */
+  vip?: string;
+  prefix?: number;
+  /** RestartLimit of the Process resource (default 0). */
+  restartLimit?: number;
+  /** Extra node attributes by node. */
+  nodes?: Partial<Record<NodeName, Record<string, unknown>>>;
+}
+
+/** The main.json of the lab: NIC(eth0) ← IP(VIP) ← Process(echo-node), IP and Process critical, monitors every second. */
+export function clusterConfig(o: ConfigOptions = {}): MainConfig {
+  const vip = o.vip ?? VIP4;
+  const v6 = vip.includes(':');
+  return {
+    ConfigVersion: o.ConfigVersion ?? 1,
+    Cluster: { ClusterName: 'lab', ...(o.cluster ?? {}) },
+    Nodes: NODE_NAMES.map((name, i) => ({
+      NodeName: name,
+      PrimaryHB: `10.213.0.${i + 1}`,
+      SecondaryHB: `10.213.1.${i + 1}`,
+      IsolationTestAddresses: '10.213.0.254',
+      ...(o.nodes?.[name] ?? {}),
+    })),
+    Types: {
+      Process: { MonitorInterval: 1, OfflineMonitorInterval: 5 },
+      NIC: { MonitorInterval: 1 },
+      IP: { MonitorInterval: 1, OfflineMonitorInterval: 5 },
+    },
+    Groups: [
+      {
+        GroupName: GROUP,
+        GroupType: 'FAILOVER',
+        NodeList: ['node1', 'node2'],
+        AutoStart: true,
+        Resources: [
+          { ResName: RES.nic, Type: 'NIC', Device: 'eth0' },
+          { ResName: RES.ip, Type: 'IP', NICResName: RES.nic, Address: vip, Prefix: o.prefix ?? (v6 ? 64 : 24), Critical: true },
+          { ResName: RES.app, Type: 'Process', Path: process.execPath, Arguments: [ECHO], Critical: true, RestartLimit: o.restartLimit ?? 0 },
+        ],
+        Dependencies: [
+          { Parent: RES.ip, Child: RES.nic },
+          { Parent: RES.app, Child: RES.ip },
+        ],
+      },
+    ],
+  } as MainConfig;
+}
+
+export type GroupStates = Partial<Record<NodeName, GroupState>>;
+
+export interface VipView {
+  /** What each probe from the client got (node name, or null: no answer). */
+  answers: (string | null)[];
+  /** Nodes whose eth0 holds the address (`ip -j addr`, read from the host: works on a powered-off node too). */
+  holders: NodeName[];
+}
+
+const other = (n: NodeName): NodeName => (n === 'node1' ? 'node2' : 'node1');
+
+export class ClusterLab {
+  readonly engines: Partial<Record<NodeName, NodeProcess>> = {};
+  /** A directory for the test's own files (fence scripts, forged senders...). */
+  readonly tmp: string;
+
+  private constructor(readonly lab: Lab) {
+    this.tmp = join(lab.dir, 'test');
+    mkdirSync(this.tmp, { recursive: true });
+  }
+
+  /** Builds the lab and writes both homes: main.json (same on both unless told) and one cluster.key. */
+  static async create(id: string, config: MainConfig | ((node: NodeName) => MainConfig)): Promise<ClusterLab> {
+    if (!existsSync(DAEMON)) throw new Error(`${DAEMON} is missing: build first (npx tsc -p tsconfig.json)`);
+    const lab = await createLab({ id });
+    const cl = new ClusterLab(lab);
+    try {
+      const { generateSecret } = (await import(join(ROOT, 'dist/cluster/crypto.js'))) as { generateSecret: (path: string, o?: { force?: boolean }) => Buffer };
+      const keyFile = join(cl.tmp, 'cluster.key');
+      generateSecret(keyFile, { force: true });
+      const key = readFileSync(keyFile);
+      for (const n of NODE_NAMES) {
+        for (const d of ['config', 'log', 'run']) mkdirSync(join(cl.home(n), d), { recursive: true });
+        writeFileSync(join(cl.home(n), 'config/cluster.key'), key, { mode: 0o600 });
+        chmodSync(join(cl.home(n), 'config/cluster.key'), 0o600);
+        cl.writeConfig(n, typeof config === 'function' ? config(n) : config);
+      }
+    } catch (e) {
+      await destroyLab(lab);
+      throw e;
+    }
+    return cl;
+  }
+
+  home(n: NodeName): string {
+    return this.lab.nodes[n].home;
+  }
+
+  socket(n: NodeName): string {
+    return join(this.home(n), 'run/mccs.sock');
+  }
+
+  writeConfig(n: NodeName, config: MainConfig): void {
+    writeFileSync(join(this.home(n), 'config/main.json'), `${JSON.stringify(config, null, 2)}\n`);
+  }
+
+  readConfig(n: NodeName): MainConfig {
+    return JSON.parse(readFileSync(join(this.home(n), 'config/main.json'), 'utf8')) as MainConfig;
+  }
+
+  // ------------------------------------------------------------ engines
+
+  engineAlive(n: NodeName): boolean {
+    const e = this.engines[n];
+    return Boolean(e && e.pid > 0 && isAlive(e.pid));
+  }
+
+  runningEngines(): NodeName[] {
+    return NODE_NAMES.filter((n) => this.engineAlive(n));
+  }
+
+  /**
+   * Starts the engine of a node (booting the node if needed). ready: 'api'
+   * (default) waits for the socket to answer; 'running' also for this node to
+   * be RUNNING; 'none' returns at once.
+   */
+  async startEngine(n: NodeName, ready: 'api' | 'running' | 'none' = 'api', timeoutMs = 15_000): Promise<NodeProcess> {
+    if (this.engineAlive(n)) throw new Error(`the engine of ${n} already runs (pid ${this.engines[n]!.pid})`);
+    // A stale socket would answer nothing; a stale pid file of a past boot could name a live PID of the new one.
+    rmSync(this.socket(n), { force: true });
+    rmSync(join(this.home(n), 'run/mccs.pid'), { force: true });
+    const p = await startNode(this.lab, n, { command: process.execPath, args: [DAEMON, '--node', n] });
+    this.engines[n] = p;
+    if (ready === 'none') return p;
+    await this.waitFor(`the engine of ${n} to answer${ready === 'running' ? ' and be RUNNING' : ''}`, async () => {
+      if (!this.engineAlive(n)) throw new Error(`the engine of ${n} exited: ${this.consoleTail(n, 15)}`);
+      if (!existsSync(this.socket(n))) return false;
+      const s = await this.rpc<{ localNode: string; nodes: { NodeName: string; state: string }[] }>(n, 'cluster.status').catch(() => undefined);
+      if (!s?.ok) return false;
+      return ready === 'api' || s.result.nodes.find((x) => x.NodeName === n)?.state === 'RUNNING';
+    }, timeoutMs, 50);
+    return p;
+  }
+
+  /** Both engines at once. */
+  async startBoth(ready: 'api' | 'running' = 'running'): Promise<void> {
+    await Promise.all(NODE_NAMES.map((n) => this.startEngine(n, ready)));
+  }
+
+  /** SIGTERM: the engine only (planned stop); waits for it to exit. */
+  async stopEngine(n: NodeName, timeoutMs = 15_000): Promise<void> {
+    const e = this.engines[n];
+    if (!e || !this.engineAlive(n)) return;
+    signal(e.pid, 'SIGTERM');
+    await Promise.race([e.exited, sleep(timeoutMs)]);
+    if (this.engineAlive(n)) {
+      signal(e.pid, 'SIGKILL');
+      throw new Error(`the engine of ${n} did not stop within ${timeoutMs} ms of SIGTERM (killed)`);
+    }
+  }
+
+  /** SIGKILL of the engine process alone: its services keep running under the node's init. */
+  async killEngine(n: NodeName): Promise<void> {
+    const e = this.engines[n];
+    if (!e || !this.engineAlive(n)) return;
+    signal(e.pid, 'SIGKILL');
+    await Promise.race([e.exited, sleep(5000)]);
+    await this.waitFor(`the engine of ${n} to be gone`, () => !isAlive(e.pid), 5000, 10);
+  }
+
+  /** Power off: every process of the node dies, its links go down, runtime addresses are lost. */
+  async powerOff(n: NodeName): Promise<void> {
+    await labPowerOff(this.lab, n);
+    delete this.engines[n];
+  }
+
+  /** Power on (links up, fresh init) and, unless told, start its engine. */
+  async powerOn(n: NodeName, startEngine: 'api' | 'running' | false = 'running'): Promise<void> {
+    await labPowerOn(this.lab, n);
+    if (startEngine) await this.startEngine(n, startEngine);
+  }
+
+  // ------------------------------------------------------------ API
+
+  rpc<T = unknown>(n: NodeName, method: string, params: Record<string, unknown> = {}): Promise<Envelope<T>> {
+    return rpcAt<T>(this.socket(n), method, params);
+  }
+
+  /** rpc that must succeed: returns the result, throws with the error envelope otherwise. */
+  async call<T = unknown>(n: NodeName, method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const r = await this.rpc<T>(n, method, params);
+    if (!r.ok) throw new Error(`${method} on ${n}: ${r.error.code}: ${r.error.message}`);
+    return r.result;
+  }
+
+  /** Group state on each node, as the engine of `viewer` sees it. */
+  async groupStates(viewer: NodeName, group = GROUP): Promise<Record<NodeName, GroupState>> {
+    const rows = await this.call<{ node: NodeName; state: GroupState }[]>(viewer, 'grp.state', { group });
+    return Object.fromEntries(rows.map((r) => [r.node, r.state])) as Record<NodeName, GroupState>;
+  }
+
+  /** Node states as the engine of `viewer` sees them. */
+  async nodeStates(viewer: NodeName): Promise<Record<NodeName, NodeState>> {
+    const s = await this.call<{ nodes: { NodeName: NodeName; state: NodeState }[] }>(viewer, 'cluster.status');
+    return Object.fromEntries(s.nodes.map((x) => [x.NodeName, x.state])) as Record<NodeName, NodeState>;
+  }
+
+  async clusterStatus(viewer: NodeName): Promise<{ warnings: string[]; ConfigVersion: number; nodes: { NodeName: string; state: string; attributes: Record<string, unknown> }[] }> {
+    return this.call(viewer, 'cluster.status');
+  }
+
+  /**
+   * Waits until every running engine (or the viewers given) reports the
+   * expected group states; returns what each saw. Both engines' states agree.
+   */
+  async waitGroup(expected: GroupStates, opts: { viewers?: NodeName[]; group?: string; timeoutMs?: number } = {}): Promise<Record<NodeName, Record<NodeName, GroupState>>> {
+    const viewers = opts.viewers ?? this.runningEngines();
+    if (viewers.length === 0) throw new Error('waitGroup: no engine runs');
+    let last: Record<string, unknown> = {};
+    try {
+      return await this.waitFor(`group ${opts.group ?? GROUP} to be ${JSON.stringify(expected)} on ${viewers.join(', ')}`, async () => {
+        const seen = {} as Record<NodeName, Record<NodeName, GroupState>>;
+        for (const v of viewers) seen[v] = await this.groupStates(v, opts.group);
+        last = seen;
+        const ok = viewers.every((v) => Object.entries(expected).every(([n, s]) => seen[v][n as NodeName] === s));
+        return ok ? seen : false;
+      }, opts.timeoutMs ?? 20_000, 100);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; last seen: ${JSON.stringify(last)}`);
+    }
+  }
+
+  // ------------------------------------------------------------ events and logs
+
+  events(n: NodeName): EventRecord[] {
+    const file = join(this.home(n), 'log/events.jsonl');
+    if (!existsSync(file)) return [];
+    const out: EventRecord[] = [];
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        out.push(JSON.parse(line) as EventRecord);
+      } catch {
+        // a line being written
+      }
+    }
+    return out;
+  }
+
+  /** A position in the event logs of both nodes, for eventsSince. */
+  mark(): Record<NodeName, number> {
+    return { node1: this.events('node1').length, node2: this.events('node2').length };
+  }
+
+  eventsSince(n: NodeName, mark: Record<NodeName, number>): EventRecord[] {
+    return this.events(n).slice(mark[n]);
+  }
+
+  rulesSince(n: NodeName, mark: Record<NodeName, number>): string[] {
+    return this.eventsSince(n, mark).map((e) => e.rule);
+  }
+
+  async waitEvent(n: NodeName, mark: Record<NodeName, number>, rule: string | RegExp, timeoutMs = 15_000): Promise<EventRecord> {
+    const match = (r: string) => (typeof rule === 'string' ? r === rule : rule.test(r));
+    return this.waitFor(`event ${String(rule)} on ${n}`, () => this.eventsSince(n, mark).find((e) => match(e.rule)), timeoutMs, 50);
+  }
+
+  consoleTail(n: NodeName, lines = 40): string {
+    const file = join(this.lab.nodes[n].dir, 'console.log');
+    if (!existsSync(file)) return '(no console.log)';
+    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+  }
+
+  /** What to print when a case fails: the end of both consoles and event logs. */
+  dump(lines = 40): string {
+    return NODE_NAMES.map((n) => {
+      const ev = this.events(n).slice(-lines).map((e) => `${e.time} ${e.rule} ${e.subject}${e.newState ? ` → ${e.newState}` : ''}: ${e.message}`);
+      return `===== ${n} console (engine ${this.engineAlive(n) ? `pid ${this.engines[n]!.pid}` : 'down'})\n${this.consoleTail(n, lines)}\n===== ${n} events\n${ev.join('\n')}`;
+    }).join('\n');
+  }
+
+  // ------------------------------------------------------------ the VIP
+
+  /** Who answers addr:7700 from the client (one probe), or null. */
+  vipHolder(addr = VIP4, timeoutMs = 1000): Promise<string | null> {
+    return probeVip(this.lab, addr, undefined, timeoutMs);
+  }
+
+  /** Nodes whose eth0 holds addr. */
+  async vipHolders(addr = VIP4): Promise<NodeName[]> {
+    const out: NodeName[] = [];
+    for (const n of NODE_NAMES) {
+      const r = await exec('ip', ['-n', this.lab.nodes[n].ns, '-j', 'addr', 'show', 'dev', 'eth0']);
+      const shown = JSON.parse(r.stdout || '[]') as { addr_info?: { local: string }[] }[];
+      if ((shown[0]?.addr_info ?? []).some((a) => a.local === addr)) out.push(n);
+    }
+    return out;
+  }
+
+  /** Several probes from the client (fresh connections) and the address tables of both nodes. */
+  async vipAnswerers(addr = VIP4, probes = 4, timeoutMs = 700): Promise<VipView> {
+    const answers: (string | null)[] = [];
+    for (let i = 0; i < probes; i++) answers.push(await this.vipHolder(addr, timeoutMs));
+    return { answers, holders: await this.vipHolders(addr) };
+  }
+
+  /**
+   * Waits until exactly `node` holds addr and answers every probe from the
+   * client (node null: nobody holds it and nothing answers). Returns the view.
+   */
+  async waitVip(addr: string, node: NodeName | null, timeoutMs = 15_000): Promise<VipView> {
+    let last: VipView | undefined;
+    try {
+      return await this.waitFor(`VIP ${addr} to be ${node ? `on ${node} only` : 'on no node'}`, async () => {
+        const holders = await this.vipHolders(addr);
+        last = { answers: [], holders };
+        if (JSON.stringify(holders) !== JSON.stringify(node ? [node] : [])) return false;
+        const view = await this.vipAnswerers(addr, 3, node ? 700 : 300);
+        last = view;
+        return view.answers.every((a) => a === node) && JSON.stringify(view.holders) === JSON.stringify(node ? [node] : []) ? view : false;
+      }, timeoutMs, 100);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; last seen: ${JSON.stringify(last)}`);
+    }
+  }
+
+  // ------------------------------------------------------------ services and faults
+
+  /** Host PIDs of the echo service (test/lab/echo-node.mjs) running in a node. */
+  async echoPids(n: NodeName): Promise<number[]> {
+    const r = await exec('ip', ['netns', 'pids', this.lab.nodes[n].ns]);
+    return r.stdout.split('\n').filter((l) => /^\d+$/.test(l.trim())).map(Number).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(ECHO) && isAlive(pid);
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /**
+   * Cuts (or restores) the node-to-node path on one network while both nodes
+   * keep reaching the gateway and the client: both bridge ports of the nodes
+   * on that bridge become "isolated" ports (they may only talk to
+   * non-isolated ports and to the bridge itself).
+   */
+  async cutPeerPath(link: LinkName, cut: boolean): Promise<void> {
+    for (const n of NODE_NAMES) {
+      await must('ip', ['-n', this.lab.labNs, 'link', 'set', 'dev', this.lab.nodes[n].ports[link], 'type', 'bridge_slave', 'isolated', cut ? 'on' : 'off']);
+    }
+  }
+
+  /** A CPU busy loop (`node -e "for(;;){}"`) inside a node; kill it with stopBusy. */
+  busyLoop(n: NodeName): Promise<NodeProcess> {
+    return spawnInNode(this.lab, n, { command: process.execPath, args: ['-e', 'for(;;){}'] });
+  }
+
+  /** From the client namespace: runs a Node script (ESM file path) with arguments. */
+  runInClient(script: string, args: string[] = [], timeoutMs = 30_000): ReturnType<typeof execInClient> {
+    return execInClient(this.lab, process.execPath, [script, ...args], { timeoutMs });
+  }
+
+  // ------------------------------------------------------------ misc
+
+  waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 50): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    let lastError: unknown;
+    return (async () => {
+      for (;;) {
+        try {
+          const v = await check();
+          if (v !== undefined && v !== false) return v;
+        } catch (e) {
+          lastError = e;
+          if ((e as Error).message?.includes('exited:')) throw e;
+        }
+        if (Date.now() >= end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+        await sleep(everyMs);
+      }
+    })();
+  }
+
+  /** Kills everything of the lab (by PID) and removes it. Idempotent. */
+  async destroy(): Promise<void> {
+    for (const n of NODE_NAMES) delete this.engines[n];
+    await destroyLab(this.lab);
+  }
+
+  /**
+   * Back to the known state between cases: links whole, both engines up
+   * (node powered on when needed), the group online on `node` only, VIP
+   * answering from there. Clears faults on both nodes first.
+   */
+  async restore(node: NodeName = 'node1', addr = VIP4): Promise<void> {
+    for (const l of ['primary', 'secondary'] as const) await this.cutPeerPath(l, false);
+    for (const n of NODE_NAMES) {
+      if (!this.lab.nodes[n].init) await this.powerOn(n, false);
+      for (const l of ['primary', 'secondary'] as const) await must('ip', ['-n', this.lab.labNs, 'link', 'set', this.lab.nodes[n].ports[l], 'up']);
+    }
+    for (const n of NODE_NAMES) if (!this.engineAlive(n)) await this.startEngine(n, 'running', 30_000);
+    await this.waitFor('both engines RUNNING and seeing each other RUNNING', async () => {
+      for (const v of NODE_NAMES) {
+        const s = await this.nodeStates(v);
+        if (s.node1 !== 'RUNNING' || s.node2 !== 'RUNNING') return false;
+      }
+      return true;
+    }, 20_000, 100);
+    // Clear what failed (a FAULTED resource blocks the group there).
+    for (const n of NODE_NAMES) {
+      const states = await this.groupStates(n);
+      for (const target of NODE_NAMES) if (states[target] === 'FAULTED' || states[target] === 'PARTIAL') await this.rpc(n, 'grp.clear', { group: GROUP, node: target, wait: true, timeout: 30 });
+    }
+    const states = await this.groupStates(node);
+    if (states[node] !== 'ONLINE') {
+      const from = other(node);
+      if (states[from] === 'ONLINE' || states[from] === 'PARTIAL') {
+        await this.call(node, 'grp.switch', { group: GROUP, node, wait: true, timeout: 60 });
+      } else {
+        await this.call(node, 'grp.online', { group: GROUP, node, wait: true, timeout: 60 });
+      }
+    }
+    await this.waitGroup({ [node]: 'ONLINE', [other(node)]: 'OFFLINE' });
+    await this.waitVip(addr, node);
+  }
+}

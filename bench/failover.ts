@@ -16,7 +16,7 @@
 // (by PID); the lab is destroyed on success, failure and SIGINT/SIGTERM.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { childrenOf, exec, monotonicMs, signal, sleep } from '../test/lab/exec.js';
@@ -34,6 +34,10 @@ const { values: opts } = parseArgs({
     'lab-id': { type: 'string', default: 'bfo' },
     'json-only': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    /** Tuned settings, e.g. "HBInterval=200,HBTimeout=400,SplitThreshold=100,DuplicateCheckTimeout=0". */
+    tuned: { type: 'string' },
+    /** Another build of the engine (default: dist/ of the repository). */
+    'engine-dist': { type: 'string' },
   },
 });
 const ROUNDS = Math.max(1, Math.min(50, Number(opts.rounds) || 10));
@@ -41,7 +45,8 @@ const ONLY = opts.only;
 if (ONLY && ONLY !== 'mccs' && ONLY !== 'keepalived') throw new Error('--only mccs|keepalived');
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DAEMON = join(ROOT, 'dist/daemon/main.js');
+const DIST = opts['engine-dist'] ? resolve(opts['engine-dist']) : join(ROOT, 'dist');
+const DAEMON = join(DIST, 'daemon/main.js');
 const ECHO = join(ROOT, 'test/lab/echo-node.mjs');
 const VIP = '10.213.0.100';
 const NODES: NodeName[] = ['node1', 'node2'];
@@ -157,11 +162,17 @@ async function measure(lab: Lab, standby: NodeName, fault: () => Promise<void>):
   return { ms: first.at - t0, t0, wall0, trace: events.map((e) => ({ at: Math.round(e.at - t0), answer: e.answer })) };
 }
 
-/** SIGKILL a process this bench started (host PID) and its children (keepalived's VRRP child), at once. */
+/**
+ * SIGKILL a process this bench started (host PID) and its children
+ * (keepalived's VRRP child) as one crash: all are stopped first, so that
+ * none runs a handler in between (keepalived's VRRP child gets SIGTERM from
+ * the kernel when its parent dies (PR_SET_PDEATHSIG) and would then resign
+ * cleanly: that is a clean stop, not a crash).
+ */
 function killTree(pid: number): void {
   const kids = childrenOf(pid);
-  signal(pid, 'SIGKILL');
-  for (const k of kids) signal(k, 'SIGKILL');
+  for (const p of [pid, ...kids]) signal(p, 'SIGSTOP');
+  for (const p of [...kids, pid]) signal(p, 'SIGKILL');
 }
 
 // ---------------------------------------------------------------- mccs
@@ -179,6 +190,17 @@ const MCCS_TUNED: MccsSettings = {
   cluster: { HBInterval: 200, HBTimeout: 400, SplitThreshold: 100 },
   ip: { DuplicateCheckTimeout: 0 },
 };
+
+const IP_ATTRIBUTES = new Set(['DuplicateCheckTimeout', 'ArpCount']);
+if (opts.tuned) {
+  MCCS_TUNED.cluster = {};
+  MCCS_TUNED.ip = {};
+  for (const kv of opts.tuned.split(',').filter(Boolean)) {
+    const [k, v] = kv.split('=');
+    if (!k || v === undefined || !Number.isFinite(Number(v))) throw new Error(`--tuned: '${kv}' is not Attribute=number`);
+    (IP_ATTRIBUTES.has(k) ? MCCS_TUNED.ip : MCCS_TUNED.cluster)[k] = Number(v);
+  }
+}
 
 function mainJson(s: MccsSettings): unknown {
   const node = (i: number) => ({ NodeName: `node${i}`, PrimaryHB: `10.213.0.${i}`, SecondaryHB: `10.213.1.${i}`, IsolationTestAddresses: '10.213.0.254,10.213.1.254' });
@@ -262,6 +284,8 @@ function breakdown(lab: Lab, standby: NodeName, t: Takeover): Breakdown {
 
 class MccsCluster {
   engines: Partial<Record<NodeName, NodeProcess>> = {};
+  /** Recoveries that needed a second power cycle. */
+  retries = 0;
 
   constructor(readonly lab: Lab, readonly settings: MccsSettings) {}
 
@@ -312,12 +336,29 @@ class MccsCluster {
     }, limitMs, 100);
   }
 
-  /** A node back from a fault: power-cycled (everything of it gone), engine started, cluster whole. */
+  /**
+   * A node back from a fault: power-cycled (everything of it gone), engine
+   * started, cluster whole. One more power cycle if the cluster is not whole
+   * within 20 s (reported on stderr with the engine's last words).
+   */
   async recover(n: NodeName): Promise<NodeName> {
-    await powerOff(this.lab, n);
-    await powerOn(this.lab, n);
-    await this.startEngine(n);
-    const holder = await this.ready();
+    let holder: NodeName | undefined;
+    for (let attempt = 1; holder === undefined; attempt++) {
+      await powerOff(this.lab, n);
+      await powerOn(this.lab, n);
+      await this.startEngine(n);
+      try {
+        holder = await this.ready(attempt === 1 ? 20_000 : READY_LIMIT_MS);
+      } catch (err) {
+        if (attempt >= 2) throw err;
+        const e = this.engines[n];
+        const code = e && e.child.exitCode !== null ? `exited ${e.child.exitCode}` : e && e.child.signalCode ? `killed by ${e.child.signalCode}` : 'still running';
+        const path = join(this.lab.nodes[n].dir, 'console.log');
+        const tail = existsSync(path) ? readFileSync(path, 'utf8').trimEnd().split('\n').slice(-15).join('\n') : '';
+        process.stderr.write(`bench/failover: ${n} did not rejoin (${(err as Error).message}); its engine ${code}; power-cycling it once more\n${tail}\n`);
+        this.retries += 1;
+      }
+    }
     // Let heartbeats and pings of the fresh engine run a while (the pinger needs answers on record).
     await sleep(1000 + 2 * Number(this.settings.cluster.HBInterval ?? 1000));
     return holder;
@@ -330,6 +371,7 @@ interface MccsResult {
   powerOff: Stats;
   killIsolate: Stats;
   breakdown: { powerOff: Breakdown[]; killIsolate: Breakdown[] };
+  recoveryRetries: number;
   sigkillEngineOnly: { verdictSeen: string | null; holdersAfter: NodeName[]; answersDuring: (string | null)[]; interrupted: boolean; adoptedAfterRestart: boolean; ok: boolean };
 }
 
@@ -340,7 +382,7 @@ async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
   const c = new MccsCluster(lab, settings);
   const keyPath = join(lab.dir, 'cluster.key');
   if (!existsSync(keyPath)) {
-    const { generateSecret } = (await import(join(ROOT, 'dist/cluster/crypto.js'))) as { generateSecret(p: string): Buffer };
+    const { generateSecret } = (await import(join(DIST, 'cluster/crypto.js'))) as { generateSecret(p: string): Buffer };
     generateSecret(keyPath);
   }
   c.writeConfig(keyPath);
@@ -356,6 +398,7 @@ async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
     powerOff: stats([]),
     killIsolate: stats([]),
     breakdown: { powerOff: [], killIsolate: [] },
+    recoveryRetries: 0,
     sigkillEngineOnly: { verdictSeen: null, holdersAfter: [], answersDuring: [], interrupted: false, adoptedAfterRestart: false, ok: false },
   };
 
@@ -426,6 +469,7 @@ async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
       `answers during ${3 * (hb + to) + 2000} ms: [${[...new Set(answers)].join(', ')}]; restarted engine adopted: ${adopted}`);
     if (!adopted) await c.recover(victim).catch(() => undefined);
   }
+  result.recoveryRetries = c.retries;
   return result;
 }
 
@@ -510,7 +554,7 @@ interface KaResult {
   advertInt: number;
   powerOff: Stats;
   killIsolate: Stats;
-  sigkillOnly?: { holdersAfter: NodeName[]; answersDuring: (string | null)[]; bothHold: boolean };
+  sigkillOnly?: { holdersAfter: NodeName[]; answersDuring: (string | null)[]; bothHold: boolean; mainPidOnly?: { holdersAfter: NodeName[]; resigned: boolean } };
 }
 
 async function runKeepalived(lab: Lab, settings: KaSettings, withSigkill: boolean): Promise<KaResult> {
@@ -552,7 +596,18 @@ async function runKeepalived(lab: Lab, settings: KaSettings, withSigkill: boolea
     const events = await watch.stop();
     const holders = await vipHolders(lab);
     result.sigkillOnly = { holdersAfter: holders, answersDuring: events.map((e) => e.answer), bothHold: holders.length === 2 };
-    say(`   SIGKILL of node1's keepalived only: after ${waitMs} ms the VIP is held by [${holders.join(', ')}]; answers seen: [${[...new Set(events.map((e) => e.answer))].join(', ')}]`);
+    say(`   SIGKILL of all of node1's keepalived processes at once: after ${waitMs} ms the VIP is held by [${holders.join(', ')}]; answers seen: [${[...new Set(events.map((e) => e.answer))].join(', ')}]`);
+    await k.recover('node1');
+    // The main PID only (kill -9 $(cat keepalived.pid)): its VRRP child notices and resigns (priority 0).
+    const logBefore = readFileSync(join(lab.nodes.node1.dir, 'console.log'), 'utf8').length;
+    const main = k.procs.node1?.pid;
+    if (main) signal(main, 'SIGKILL');
+    k.procs.node1 = undefined;
+    await sleep(waitMs);
+    const h2 = await vipHolders(lab);
+    const consoleLog = readFileSync(join(lab.nodes.node1.dir, 'console.log'), 'utf8');
+    result.sigkillOnly.mainPidOnly = { holdersAfter: h2, resigned: /sent 0 priority/.test(consoleLog.slice(logBefore)) };
+    say(`   SIGKILL of node1's keepalived main PID only: VIP held by [${h2.join(', ')}]${result.sigkillOnly.mainPidOnly.resigned ? ' (its VRRP child resigned: "sent 0 priority")' : ''}`);
     await k.recover('node1');
   }
   for (const n of NODES) await powerOff(lab, n);
@@ -654,7 +709,7 @@ async function main(): Promise<void> {
   const mccs: MccsResult[] = [];
   const ka: KaResult[] = [];
   try {
-    say(`bench/failover: ${ROUNDS} round(s) per scenario; VIP ${VIP}:${ECHO_PORT} probed every 10 ms from the client namespace`);
+    say(`bench/failover: engine ${DIST}; ${ROUNDS} round(s) per scenario; VIP ${VIP}:${ECHO_PORT} probed every 10 ms from the client namespace`);
     if (ONLY !== 'keepalived') {
       mccs.push(await runMccs(lab, MCCS_DEFAULT));
       mccs.push(await runMccs(lab, MCCS_TUNED));
@@ -663,6 +718,17 @@ async function main(): Promise<void> {
       ka.push(await runKeepalived(lab, { label: 'keepalived 1 s', advertInt: 1 }, true));
       ka.push(await runKeepalived(lab, { label: 'keepalived 0.1 s', advertInt: 0.1 }, true));
     }
+  } catch (err) {
+    // What the nodes said, before the lab (and its logs) goes.
+    for (const n of NODES) {
+      for (const f of ['console.log', 'home/log/engine.log']) {
+        const path = join(lab.nodes[n].dir, f);
+        if (!existsSync(path)) continue;
+        const tail = readFileSync(path, 'utf8').trimEnd().split('\n').slice(-25).join('\n');
+        process.stderr.write(`\n--- ${n} ${f} (last lines)\n${tail}\n`);
+      }
+    }
+    throw err;
   } finally {
     await cleanup();
   }
@@ -685,6 +751,7 @@ async function main(): Promise<void> {
     mccs: mccs.map((m) => ({
       label: m.label,
       settings: { ...m.settings.cluster, ...m.settings.ip },
+      recoveryRetries: m.recoveryRetries,
       powerOff: m.powerOff,
       killIsolate: m.killIsolate,
       breakdownMedian: breakdownSummary(m),

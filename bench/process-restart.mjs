@@ -175,7 +175,8 @@ async function oneKill(home, port, i) {
     const e = evs.find((x) => x.rule === rule && x.resource === RES);
     return e ? Date.parse(e.time) - wall0 : undefined;
   };
-  return { i, oldPid: rec.pid, newPid, online, serving, detectedMs: at('RESOURCE_FAILED'), onlineDoneMs: at('ONLINE_DONE') };
+  const starting = evs.find((x) => x.resource === RES && x.newState === 'STARTING');
+  return { i, oldPid: rec.pid, newPid, online, serving, detectedMs: at('RESOURCE_FAILED'), startingMs: starting ? Date.parse(starting.time) - wall0 : undefined, onlineDoneMs: at('ONLINE_DONE') };
 }
 
 const fmt = (v) => (v === undefined || Number.isNaN(v) ? '   -' : v.toFixed(1).padStart(7));
@@ -196,7 +197,7 @@ async function main() {
     for (let i = 1; i <= RUNS; i++) {
       const r = await oneKill(home, port, i);
       runs.push(r);
-      log(`  kill ${String(i).padStart(2)}: pid ${r.oldPid} → ${r.newPid}  online ${fmt(r.online)} ms  serving ${fmt(r.serving)} ms  (event log: failed +${r.detectedMs} ms, ONLINE_DONE +${r.onlineDoneMs} ms)`);
+      log(`  kill ${String(i).padStart(2)}: pid ${r.oldPid} → ${r.newPid}  online ${fmt(r.online)} ms  serving ${fmt(r.serving)} ms  (event log: RESOURCE_FAILED +${r.detectedMs}, STARTING +${r.startingMs}, ONLINE_DONE +${r.onlineDoneMs} ms)`);
       // Let the engine settle (the monitor timer re-armed, nothing in flight) before the next kill.
       await sleep(200);
     }
@@ -207,6 +208,8 @@ async function main() {
     const online = stats(runs.map((r) => r.online));
     const serving = stats(runs.map((r) => r.serving));
     const detected = stats(runs.map((r) => r.detectedMs).filter((v) => v !== undefined));
+    const startingAt = stats(runs.map((r) => r.startingMs).filter((v) => v !== undefined));
+    const onlineDone = stats(runs.map((r) => r.onlineDoneMs).filter((v) => v !== undefined));
     const exec = stats(own.exec);
     const ready = stats(own.ready);
     const overheadOnline = online.median - exec.median;
@@ -218,6 +221,8 @@ async function main() {
     log(`engine: kill → new pid + ONLINE       ${fmt(online.median)}  ${fmt(online.p90)}  ${fmt(online.max)}`);
     log(`engine: kill → new process serving    ${fmt(serving.median)}  ${fmt(serving.p90)}  ${fmt(serving.max)}`);
     log(`engine: kill → RESOURCE_FAILED logged ${fmt(detected.median)}  ${fmt(detected.p90)}  ${fmt(detected.max)}`);
+    log(`engine: kill → STARTING logged        ${fmt(startingAt.median)}  ${fmt(startingAt.p90)}  ${fmt(startingAt.max)}`);
+    log(`engine: kill → ONLINE_DONE logged     ${fmt(onlineDone.median)}  ${fmt(onlineDone.p90)}  ${fmt(onlineDone.max)}`);
     log(`own start: spawn → exec               ${fmt(exec.median)}  ${fmt(exec.p90)}  ${fmt(exec.max)}`);
     log(`own start: spawn → serving            ${fmt(ready.median)}  ${fmt(ready.p90)}  ${fmt(ready.max)}`);
     log(`engine overhead (ONLINE − own exec)   ${fmt(overheadOnline)}`);
@@ -233,6 +238,8 @@ async function main() {
         restartOnline: pick(online),
         restartServing: pick(serving),
         detection: pick(detected),
+        starting: pick(startingAt),
+        onlineDone: pick(onlineDone),
         ownExec: pick(exec),
         ownReady: pick(ready),
         overheadOnlineMs: r1(overheadOnline),

@@ -16,7 +16,7 @@
 //
 // Everything it creates is removed at the end, on failure and on Ctrl-C.
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -96,28 +96,10 @@ async function show(home, label, name, args) {
 
 /** State of group `group` on `node` as seen by the engine of `home` (undefined if unknown). */
 async function groupState(home, group, node) {
+  // grp.state: [{ GroupName, node, state, Frozen, Locked }], one row per node of the NodeList.
   const r = await cliJson(home, 'mcgrp', ['state', group]);
-  if (!r.ok) return undefined;
-  return findState(r.result, group, node);
-}
-
-/** Finds the state of group on node in the result of grp.state, whatever its exact shape. */
-function findState(result, group, node) {
-  const rows = Array.isArray(result) ? result : Array.isArray(result?.groups) ? result.groups : Array.isArray(result?.rows) ? result.rows : [result];
-  for (const row of rows) {
-    if (!row || typeof row !== 'object') continue;
-    const g = row.group ?? row.GroupName ?? row.name;
-    if (g !== undefined && g !== group) continue;
-    const n = row.node ?? row.NodeName;
-    if (n === node) return row.state ?? row.State;
-    const byNode = row.nodes ?? row.states ?? row.perNode;
-    if (byNode && typeof byNode === 'object') {
-      const v = Array.isArray(byNode) ? byNode.find((x) => (x.node ?? x.NodeName) === node) : byNode[node];
-      if (typeof v === 'string') return v;
-      if (v && typeof v === 'object') return v.state ?? v.State;
-    }
-  }
-  return undefined;
+  if (!r.ok || !Array.isArray(r.result)) return undefined;
+  return r.result.find((row) => row.GroupName === group && row.node === node)?.state;
 }
 
 async function waitGroup(home, group, node, state, timeoutMs) {
@@ -177,8 +159,10 @@ function cleanup() {
   })();
   return cleaning;
 }
+let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
+    interrupted = true;
     console.error(`\ndemo: ${sig}: cleaning up…`);
     void cleanup().then(() => process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 }[sig])));
   });
@@ -388,7 +372,6 @@ async function userDemo() {
   for (const n of ['node1', 'node2']) {
     mkdirSync(join(homes[n], 'log'), { recursive: true });
     const out = join(homes[n], 'log', 'console.log');
-    const { openSync, closeSync } = await import('node:fs');
     const fd = openSync(out, 'a');
     const child = spawn(NODE, [ENGINE, '--node', n], { env: { ...process.env, MCCS_HOME: homes[n] }, stdio: ['ignore', fd, fd] });
     closeSync(fd);
@@ -459,8 +442,7 @@ echo "usage: $0 start|stop|monitor" >&2; exit 2
 }
 
 /** SIGKILL to the given pids and all their descendants (by pid, never by name). */
-async function stopTree(pids) {
-  const { readdirSync } = await import('node:fs');
+function stopTree(pids) {
   const descendants = (roots) => {
     const parent = new Map();
     for (const d of readdirSync('/proc')) {
@@ -492,7 +474,7 @@ try {
   else await userDemo();
 } catch (e) {
   code = 1;
-  console.error(`\n${red('demo FAILED')}: ${e instanceof DemoError ? e.message : e.stack ?? e}`);
+  if (!interrupted) console.error(`\n${red('demo FAILED')}: ${e instanceof DemoError ? e.message : e.stack ?? e}`);
 }
 step('tearing down');
 await cleanup();

@@ -145,7 +145,7 @@ export class ClusterNode {
         await e.startLocal();
         await this.exchangeState();
         this.running();
-        await e.handleGlobal({ kind: 'ProbeComplete', node: e.localNode }, { cause: 'cluster joined (AutoStart)' });
+        if (e.localBootMode() === 'AUTO') await e.handleGlobal({ kind: 'ProbeComplete', node: e.localNode }, { cause: 'cluster joined (AutoStart)' });
       }
     } catch (err) {
       e.log.error(`cluster state ${state}: ${(err as Error).message}`);

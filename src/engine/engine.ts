@@ -158,7 +158,7 @@ export class Engine {
     this.record({ subject: `node:${this.localNode}`, oldState: this.observed?.nodes[this.localNode]?.state, newState: 'EXITED', cause: 'engine stop (SIGTERM)', rule: 'ENGINE_STOP', message: 'engine stopped; services keep running' });
   }
 
-  private localBootMode(): string {
+  localBootMode(): string {
     const node = this.config.Nodes.find((n) => n.NodeName === this.localNode);
     return typeof node?.BootMode === 'string' ? node.BootMode : 'AUTO';
   }
@@ -615,7 +615,8 @@ export class Engine {
    * partition the node that took the group over last keeps it.
    */
   private trackGeneration(group: string, state: string): void {
-    if (state === 'STARTING' || state === 'STOPPING') return;
+    // PARTIAL is passed through on every bottom-up online (children up, parents not yet): not a stable state either.
+    if (state === 'STARTING' || state === 'STOPPING' || state === 'PARTIAL') return;
     const rt = ((this.observed.groups ??= {})[group] ??= {});
     if (state === 'ONLINE' && (rt.lastStable === undefined || rt.lastStable === 'OFFLINE' || rt.lastStable === 'FAULTED')) {
       rt.generation = Math.max(rt.generation ?? 0, rt.peerGeneration ?? 0) + 1;

@@ -9,7 +9,22 @@ export function declarationsFor(type: string): AttributeDeclaration[] {
   return [...resourceAttributes, ...typeAttributes, ...(agentFor(type)?.attributes ?? [])];
 }
 
+/**
+ * Memoized per resource object: a configuration change replaces the objects
+ * (changes are made on a copy), so a cached value is never stale. Callers
+ * must not mutate the result.
+ */
+const memo = new WeakMap<ResourceConfig, { config: MainConfig; withGroup: boolean; attrs: Record<string, unknown> }>();
+
 export function resolveResourceAttributes(config: MainConfig, res: ResourceConfig, group?: GroupConfig): Record<string, unknown> {
+  const hit = memo.get(res);
+  if (hit && hit.config === config && (hit.withGroup || !group)) return hit.attrs;
+  const attrs = resolveUncached(config, res, group);
+  memo.set(res, { config, withGroup: group !== undefined, attrs });
+  return attrs;
+}
+
+function resolveUncached(config: MainConfig, res: ResourceConfig, group?: GroupConfig): Record<string, unknown> {
   const shared = config.Types?.[res.Type] ?? {};
   const out: Record<string, unknown> = {};
   for (const d of declarationsFor(res.Type)) {

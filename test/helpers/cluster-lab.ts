@@ -13,7 +13,7 @@ import type { Envelope, EventRecord } from '../../src/api/protocol.js';
 import type { GroupState, MainConfig, NodeState } from '../../src/model/types.js';
 import { exec, isAlive, must, signal, sleep } from '../lab/exec.js';
 import {
-  createLab, destroyLab, execInClient, powerOff as labPowerOff, powerOn as labPowerOn, probeVip, spawnInNode,
+  createLab, destroyLab, execInClient, netemAvailable, powerOff as labPowerOff, powerOn as labPowerOn, probeVip, spawnInNode,
   startNode, NODE_NAMES, type Lab, type LinkName, type NodeName, type NodeProcess,
 } from '../lab/lab.js';
 import { DAEMON, ROOT, rpcAt } from './engine-harness.js';
@@ -109,6 +109,7 @@ export class ClusterLab {
       const { generateSecret } = (await import(join(ROOT, 'dist/cluster/crypto.js'))) as { generateSecret: (path: string, o?: { force?: boolean }) => Buffer };
       const keyFile = join(cl.tmp, 'cluster.key');
       generateSecret(keyFile, { force: true });
+      if (!(await netemAvailable(lab))) await cl.softwareChecksums();
       const key = readFileSync(keyFile);
       for (const n of NODE_NAMES) {
         for (const d of ['config', 'log', 'run']) mkdirSync(join(cl.home(n), d), { recursive: true });
@@ -391,6 +392,24 @@ export class ClusterLab {
     return execInClient(this.lab, process.execPath, [script, ...args], { timeoutMs });
   }
 
+  /**
+   * Without the netem qdisc the lab relays a lossy/delayed link through a
+   * userspace program (test/lab/link-relay.pl) that copies raw frames. A
+   * veth leaves the TCP/UDP checksum of a locally sent packet to "hardware"
+   * (CHECKSUM_PARTIAL): copied raw, such a frame arrives with a bad checksum
+   * and is dropped, so heartbeats and the VIP's TCP would not pass the relay
+   * (ICMP would). Checksums computed in software on every lab interface that
+   * sends through a relay (ETHTOOL_STXCSUM off; no ethtool on these hosts)
+   * make the relayed frames valid.
+   */
+  async softwareChecksums(): Promise<void> {
+    const script = join(this.tmp, 'tx-csum-off.pl');
+    writeFileSync(script, TX_CSUM_OFF);
+    const targets: [string, string][] = [[this.lab.clientNs, 'eth0']];
+    for (const n of NODE_NAMES) for (const l of ['primary', 'secondary'] as const) targets.push([this.lab.nodes[n].ns, this.lab.nodes[n].devices[l]]);
+    for (const [ns, dev] of targets) await must('ip', ['netns', 'exec', ns, 'perl', script, dev]);
+  }
+
   // ------------------------------------------------------------ misc
 
   waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 50): Promise<T> {
@@ -436,11 +455,18 @@ export class ClusterLab {
       }
       return true;
     }, 20_000, 100);
-    // Clear what failed (a FAULTED resource blocks the group there).
-    for (const n of NODE_NAMES) {
-      const states = await this.groupStates(n);
-      for (const target of NODE_NAMES) if (states[target] === 'FAULTED' || states[target] === 'PARTIAL') await this.rpc(n, 'grp.clear', { group: GROUP, node: target, wait: true, timeout: 30 });
-    }
+    // Clear what failed (a FAULTED resource blocks the group there; a NIC whose link came back clears itself at its next monitor).
+    await this.waitFor('no FAULTED resource left on either node', async () => {
+      let faulted = false;
+      for (const n of NODE_NAMES) {
+        const rows = await this.call<{ node: NodeName; state: string }[]>(n, 'res.state', { group: GROUP, node: n });
+        if (rows.some((r) => r.state === 'FAULTED')) {
+          faulted = true;
+          await this.rpc(n, 'grp.clear', { group: GROUP, node: n, wait: true, timeout: 30 });
+        }
+      }
+      return !faulted;
+    }, 15_000, 500);
     const states = await this.groupStates(node);
     if (states[node] !== 'ONLINE') {
       const from = other(node);
@@ -454,3 +480,12 @@ export class ClusterLab {
     await this.waitVip(addr, node);
   }
 }
+
+/** perl tx-csum-off.pl IFNAME: ETHTOOL_STXCSUM (0x17) with data 0 through the SIOCETHTOOL ioctl (0x8946). */
+const TX_CSUM_OFF = `use strict; use Socket;
+my $if = shift;
+socket(my $s, AF_INET, SOCK_DGRAM, 0) or die "socket: $!\\n";
+my $val = pack('L L', 0x17, 0);
+my $ifr = pack('a16 p', $if, $val) . ("\\0" x 16);
+ioctl($s, 0x8946, $ifr) or die "tx checksum off on $if: $!\\n";
+`;

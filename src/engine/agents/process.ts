@@ -108,7 +108,7 @@ function outputPath(ctx: AgentContext): string {
   return join(homePaths(ctx.home).logDir, `${ctx.resName}.out`);
 }
 
-async function readState(ctx: AgentContext): Promise<StateRecord | null> {
+async function readStateFile(ctx: AgentContext): Promise<StateRecord | null> {
   let text: string;
   try {
     text = await readFile(statePath(ctx), 'utf8');
@@ -126,7 +126,7 @@ async function readState(ctx: AgentContext): Promise<StateRecord | null> {
 }
 
 /** Temp file, fsync, rename: a crash leaves the old record or the new one, never half of one. */
-async function writeState(ctx: AgentContext, record: StateRecord): Promise<void> {
+async function writeStateFile(ctx: AgentContext, record: StateRecord): Promise<void> {
   const file = statePath(ctx);
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
@@ -140,7 +140,7 @@ async function writeState(ctx: AgentContext, record: StateRecord): Promise<void>
   await rename(tmp, file);
 }
 
-async function removeState(ctx: AgentContext): Promise<void> {
+async function removeStateFile(ctx: AgentContext): Promise<void> {
   await rm(statePath(ctx), { force: true });
 }
 
@@ -201,6 +201,26 @@ function childEnv(ctx: AgentContext, user: string, home: string | undefined): Re
  */
 export function createProcessAgent(): Agent {
   const children = new Map<string, Tracked>();
+  // The state file only has to survive an engine restart: in between, the
+  // record is kept in memory so a monitor tick reads no file (less garbage on
+  // the hot path with hundreds of resources).
+  const records = new Map<string, StateRecord | null>();
+  const readState = async (ctx: AgentContext): Promise<StateRecord | null> => {
+    const file = statePath(ctx);
+    if (records.has(file)) return records.get(file)!;
+    const record = await readStateFile(ctx);
+    records.set(file, record);
+    return record;
+  };
+  const writeState = async (ctx: AgentContext, record: StateRecord): Promise<void> => {
+    records.delete(statePath(ctx));
+    await writeStateFile(ctx, record);
+    records.set(statePath(ctx), record);
+  };
+  const removeState = async (ctx: AgentContext): Promise<void> => {
+    records.set(statePath(ctx), null);
+    await removeStateFile(ctx);
+  };
   const keyOf = (ctx: AgentContext) => `${ctx.home}\0${ctx.resName}`;
 
   /** The record if it names a live process; else the oldest process matching path, arguments (and user). */

@@ -476,6 +476,15 @@ function phases(lab: Lab, kind: Round['kind'], from: NodeName, to: NodeName, t0:
     for (const e of evs) debug(`${n} +${Date.parse(e.time) - t0} ms ${e.rule} ${e.resource ?? ''} ${e.newState ?? ''}`);
   }
   for (const l of log) if (/pg-|lease/.test(l.text)) debug(`${to} log +${l.at - t0} ms ${l.text.slice(0, 160)}`);
+  // PostgreSQL's own log, read through the node's root (the disk is mounted in its mount namespace only).
+  const init = lab.nodes[to].init;
+  const pgLog = init ? `/proc/${init.initPid}/root${join(lab.dir, 'pgdisk/data/mccs-pg_ctl.log')}` : '';
+  if (opts.verbose && pgLog && existsSync(pgLog)) {
+    for (const l of readFileSync(pgLog, 'utf8').split('\n')) {
+      const at = Date.parse(l.slice(0, 23).replace(' ', 'T') + 'Z');
+      if (at >= t0 - 100) debug(`${to} postgres +${at - t0} ms ${l.slice(24, 200)}`);
+    }
+  }
   return round;
 }
 

@@ -103,7 +103,7 @@ export class ClusterNode {
     m.on('peerState', (node, state, t) => {
       const old = e.observed.nodes[node]?.state;
       if (state !== 'FAULTED') e.observed.nodes[node] = { state };
-      this.record(`PEER_${t.code}`, `${node} is ${state}: ${t.message}`, t.facts, { oldState: old, newState: state });
+      this.record(t.code.startsWith('PEER_') ? t.code : `PEER_${t.code}`, `${node} is ${state}: ${t.message}`, t.facts, { oldState: old, newState: state });
       if (state === 'RUNNING' && old !== 'RUNNING') void this.exchangeState();
     });
     m.on('jeopardy', (node, on) => this.record(on ? 'JEOPARDY' : 'JEOPARDY_OVER', on ? `only one heartbeat link to ${node} is left` : `both heartbeat links to ${node} are up again`));

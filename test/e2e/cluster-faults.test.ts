@@ -19,20 +19,21 @@ const FENCE_DIR = join(labDir(LAB_ID), 'test', 'fence');
 const FENCE = join(FENCE_DIR, 'fence.sh');
 
 const FENCE_SCRIPT = `#!/bin/sh
-# FenceProgram of the lab test: $1 is the peer to fence.
+# FenceProgram of the lab test: $1 is the peer to fence; hostname is the node asking (each node has its own UTS namespace).
 dir='${FENCE_DIR}'
-echo "$1" >> "$dir/requests"
+me=$(hostname)
+echo "$me $1" >> "$dir/requests"
 if [ "$(cat "$dir/mode" 2>/dev/null)" = fail ]; then
   echo "fence: cannot reach the power switch of $1 (test mode: fail)" >&2
   exit 1
 fi
 i=0
-while [ ! -e "$dir/done-$1" ]; do
+while [ ! -e "$dir/done-$me-$1" ]; do
   i=$((i + 1))
   if [ $i -gt 300 ]; then echo "fence: no confirmation for $1" >&2; exit 1; fi
   sleep 0.1
 done
-rm -f "$dir/done-$1"
+rm -f "$dir/done-$me-$1"
 echo "fence: $1 is powered off"
 `;
 
@@ -71,8 +72,9 @@ describe.skipIf(!IS_ROOT)('fencing in the lab', () => {
     const before = requests().length;
     await Promise.all([cl.cutPeerPath('primary', true), cl.cutPeerPath('secondary', true)]);
     try {
-      await cl.waitFor('a fence request from node2', () => requests().length > before, 15_000, 50);
-      expect(requests().slice(before)).toEqual(['node1']);
+      // Both nodes see a silent peer while they reach the gateway: each asks to fence the other; the test
+      // grants node2's request (node1's waits, and dies with node1).
+      await cl.waitFor('a fence request from node2', () => requests().slice(before).includes('node2 node1'), 15_000, 50);
       await cl.waitEvent('node2', m, 'FENCE_STARTED', 2000);
       // The takeover waits for the fence: node1 still holds the group, node2 has started nothing.
       await sleep(1000);
@@ -81,7 +83,7 @@ describe.skipIf(!IS_ROOT)('fencing in the lab', () => {
       expect(await cl.vipHolders(VIP4)).toEqual(['node1']);
       // The fence acts: node1 is powered off, then confirmed.
       await cl.powerOff('node1');
-      writeFileSync(join(FENCE_DIR, 'done-node1'), '');
+      writeFileSync(join(FENCE_DIR, 'done-node2-node1'), '');
       await cl.waitEvent('node2', m, 'FENCE_SUCCEEDED', 10_000);
       await cl.waitGroup({ node2: 'ONLINE' }, { viewers: ['node2'] });
       await cl.waitVip(VIP4, 'node2');
@@ -118,9 +120,9 @@ describe.skipIf(!IS_ROOT)('fencing in the lab', () => {
       expect((await cl.groupStates('node2')).node2).toBe('OFFLINE');
       await cl.waitVip(VIP4, null, 3000);
       expect(await cl.echoPids('node2')).toEqual([]);
-      expect(requests().length - before).toBeGreaterThanOrEqual(2);
+      expect(requests().slice(before).filter((r) => r === 'node2 node1').length).toBeGreaterThanOrEqual(2);
       // The switch answers again: the next attempt succeeds, then node2 takes over.
-      writeFileSync(join(FENCE_DIR, 'done-node1'), '');
+      writeFileSync(join(FENCE_DIR, 'done-node2-node1'), '');
       rmSync(join(FENCE_DIR, 'mode'), { force: true });
       await cl.waitEvent('node2', m, 'FENCE_SUCCEEDED', 15_000);
       await cl.waitGroup({ node2: 'ONLINE' }, { viewers: ['node2'] });

@@ -360,7 +360,7 @@ class MccsCluster {
       }
     }
     // Let heartbeats and pings of the fresh engine run a while (the pinger needs answers on record).
-    await sleep(1000 + 2 * Number(this.settings.cluster.HBInterval ?? 1000));
+    await sleep(1000);
     return holder;
   }
 }
@@ -536,7 +536,7 @@ class Keepalived {
       if (h.length !== 1 || h[0] !== 'node1') return false;
       return (await probeVip(this.lab, VIP, ECHO_PORT, 300)) === 'node1';
     }, READY_LIMIT_MS, 100);
-    await sleep(Math.max(1000, 3 * this.settings.advertInt * 1000));
+    await sleep(1000);
   }
 
   async recover(n: NodeName): Promise<void> {

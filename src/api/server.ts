@@ -2,6 +2,7 @@
 // The socket is mode 0600 and owned by root, so only root can open it; the
 // local root user needs no password; -u/-pw are checked when given.
 import './methods-admin.js';
+import { JOIN_METHOD, JOIN_PRINCIPAL } from './methods-join.js';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
@@ -64,6 +65,9 @@ export async function handleRpc(engine: Engine, body: string, remote: boolean): 
     let principal: Principal = LOCAL_ROOT;
     if (typeof request.user === 'string' && request.user !== '') {
       principal = await authenticate(engine.paths.usersJson, request.user, typeof request.password === 'string' ? request.password : '');
+    } else if (remote && request.method === JOIN_METHOD) {
+      // The one exception: cluster.join (mccs init --join) carries a one-time join token instead of credentials; it runs as the read-only JOIN_PRINCIPAL and the method checks the token (methods-join.ts).
+      principal = JOIN_PRINCIPAL;
     } else if (remote) {
       throw new MccsError('AUTH', 'remote access needs a user and password', ['pass -u USER -pw PASSWORD, or set MCCS_USER/MCCS_PASSWORD']);
     }

@@ -9,6 +9,7 @@ import { MccsError } from '../model/errors.js';
 import { homePaths, mccsHome, type HomePaths } from '../model/home.js';
 import type { MainConfig } from '../model/types.js';
 import { runWithEnvelope } from '../init/command-output.js';
+import { joinCluster } from '../init/join.js';
 import { undeclaredAttributes } from '../init/declared.js';
 import { checkAnswer, flagNameFor, type AnswerValue, type Question } from '../init/questions.js';
 import { crossChecks, renderTemplate, resolveAnswers } from '../init/render-template.js';
@@ -53,7 +54,9 @@ On a terminal it asks each question the template needs and checks every answer a
 
 The admin password comes from --admin-password-file, the MCCS_ADMIN_PASSWORD environment variable, --admin-password (visible in ps: avoid), or the wizard; there is no default password.
 
-Second node: copy config/cluster.key from the first node, then run the same command there with --node NODE2 --cluster-key-file FILE (the same answers give the same main.json). --join is not implemented yet.`;
+Second node: copy config/cluster.key from the first node, then run the same command there with --node NODE2 --cluster-key-file FILE (the same answers give the same main.json).
+
+Or, simpler: with the first node's engine running, run mccs join-token there; it prints "mccs init --join ADDRESS --token TOKEN --fingerprint SHA256 --node NODE2" to run on the second node. That command checks the first node's certificate against the fingerprint before it sends anything, spends the one-time token (MCCS_JOIN_TOKEN may carry it instead of --token), and writes the first node's main.json and cluster.key here, with this node's own certificate and admin user (no template, no answers). A wrong, used or expired token exits 6, as does a certificate that does not match.`;
 
   static examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -89,6 +92,9 @@ Second node: copy config/cluster.key from the first node, then run the same comm
     force: Flags.boolean({ description: 'Overwrite an existing main.json, users.json admin entry and TLS certificate (the cluster secret is kept unless --cluster-key-file).' }),
     'non-interactive': Flags.boolean({ description: 'Never prompt; every answer from flags (automatic when stdin is not a terminal).' }),
     'dry-run': Flags.boolean({ description: 'Render and validate the configuration, print it, write nothing.' }),
+    join: Flags.string({ description: 'Set up this node from the first one: its address, ADDRESS[:PORT] (port HBPort+3, default 14324). Needs --token and --fingerprint (printed by mccs join-token there).', helpGroup: 'JOIN' }),
+    token: Flags.string({ description: 'The one-time join token printed by mccs join-token on the first node.', env: 'MCCS_JOIN_TOKEN', helpGroup: 'JOIN' }),
+    fingerprint: Flags.string({ description: "SHA-256 fingerprint of the first node's certificate, as mccs join-token printed it.", helpGroup: 'JOIN' }),
     json: Flags.boolean({ description: 'Print one JSON envelope {"ok","changed","result"} (implies --non-interactive).' }),
   };
 
@@ -96,6 +102,10 @@ Second node: copy config/cluster.key from the first node, then run the same comm
     const { flags } = await this.parse(Init);
     await runWithEnvelope<unknown>(this, flags.json, async () => {
       if (flags['list-templates']) return listTemplates();
+      if (flags.join) {
+        // --join: everything comes from the first node (src/init/join.ts).
+        return joinCluster({ address: flags.join, token: flags.token, fingerprint: flags.fingerprint, node: flags.node, home: flags.home || mccsHome(), password: await passwordFromFlags(flags), force: flags.force, dryRun: flags['dry-run'], json: flags.json });
+      }
       const interactive = !flags['non-interactive'] && !flags.json && Boolean(process.stdin.isTTY);
       return interactive ? this.wizard(flags) : this.byFlags(flags);
     });
@@ -374,6 +384,7 @@ function nextStepsFor(config: MainConfig, node: string, paths: HomePaths, flags:
     steps.push(`On ${others.join(', ')}: run this same mccs init with --node ${others[0]} --cluster-key-file /root/cluster.key, then delete /root/cluster.key`);
   }
   steps.push('Install the systemd unit: mccs service install && systemctl daemon-reload && systemctl enable --now mccs');
+  if (others.length > 0 && !flags['cluster-key-file']) steps.push(`Or, instead of copying the secret: once the engine runs here, mccs join-token prints the one command that sets up ${others.join(', ')} from this node`);
   steps.push('Check: mccluster status   (as root on the node; remotely: -u admin)');
   steps.push('Shell completion: mccs autocomplete bash   (or zsh)');
   return steps;

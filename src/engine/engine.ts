@@ -133,8 +133,10 @@ export class Engine {
   /** Runs one step of a plan made on another node (its effects are the same as ours). */
   async runStep(step: PlanStep, cause: string): Promise<void> {
     const single: Plan = { event: { kind: 'ProbeComplete', node: step.node }, steps: [{ ...step, id: 0, after: [] }], decision: step.decision };
-    const { group } = this.findResource(step.resource);
-    const result = await this.enqueue(group.GroupName, () => execute(single, this.effects(single, cause)));
+    this.findResource(step.resource);
+    // Not through the group queue: the planning node holds the plan and sends
+    // steps it may run in parallel (disk and IP of one group) at once.
+    const result = await execute(single, this.effects(single, cause));
     if (!result.ok) throw new AgentError(result.steps[0]?.error ?? 'step failed');
   }
 

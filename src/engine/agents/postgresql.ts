@@ -142,6 +142,19 @@ function postmasterPid(c: PgConfig): number | undefined {
   }
 }
 
+/**
+ * The pid in postmaster.pid is believed only when that process works in this
+ * data directory: after a takeover the file holds a pid of the other node,
+ * which may be any process here.
+ */
+function isClusterProcess(c: PgConfig, pid: number): boolean {
+  try {
+    return isAlive(pid) && readlinkSync(`/proc/${pid}/cwd`) === realpathSync(c.dataDir);
+  } catch {
+    return false;
+  }
+}
+
 /** Processes of this cluster: postgres processes whose cwd is the data directory. */
 function clusterProcesses(c: PgConfig): number[] {
   let dir: string;
@@ -170,7 +183,7 @@ async function observe(ctx: AgentContext): Promise<Observation> {
     if (left.length > 0) return { state: 'failed', reason: `no postmaster.pid, but processes of ${c.dataDir} still run: ${left.join(', ')}` };
     return { state: 'stopped', reason: `not running (no postmaster.pid in ${c.dataDir})` };
   }
-  if (!isAlive(pid)) {
+  if (!isClusterProcess(c, pid)) {
     return { state: 'failed', reason: `postmaster (pid ${pid}) is gone but left ${c.dataDir}/postmaster.pid behind (crashed or killed)` };
   }
   const args = ['-X', '-A', '-t', '-q', '-w', '-c', 'select 1', '-p', String(c.port), '-d', c.database];
@@ -225,13 +238,13 @@ async function pgStop(ctx: AgentContext, c: PgConfig, mode: 'fast' | 'immediate'
   const r = await pgTool(ctx, c, 'pg_ctl', ['stop', '-w', '-t', String(Math.max(1, Math.floor(ms / 1000))), '-m', mode, '-D', c.dataDir], ms + 2000);
   if (r.exitCode !== 0) ctx.log(`pg_ctl stop -m ${mode}: ${(r.stderr.trim() || r.stdout.trim()).split('\n').pop()}`);
   const pid = postmasterPid(c);
-  return pid === undefined || !isAlive(pid);
+  return pid === undefined || !isClusterProcess(c, pid);
 }
 
 /** Escalation: fast, immediate, then SIGKILL to every process of the cluster. */
 async function stopAll(ctx: AgentContext, c: PgConfig, left: () => number, graceful = false): Promise<void> {
   const pid = postmasterPid(c);
-  let gone = pid === undefined || !isAlive(pid);
+  let gone = pid === undefined || !isClusterProcess(c, pid);
   if (!gone && graceful) gone = await pgStop(ctx, c, 'fast', Math.max(1000, left() * 0.6));
   if (!gone) gone = await pgStop(ctx, c, 'immediate', Math.max(1000, Math.min(10_000, left() / 2)));
   const procs = clusterProcesses(c);
@@ -241,7 +254,7 @@ async function stopAll(ctx: AgentContext, c: PgConfig, left: () => number, grace
     if (survivors.length > 0) throw new AgentError(`processes of ${c.dataDir} survive SIGKILL: ${survivors.join(', ')}`);
   }
   const stale = postmasterPid(c);
-  if (stale !== undefined && !isAlive(stale) && clusterProcesses(c).length === 0) {
+  if (stale !== undefined && !isClusterProcess(c, stale) && clusterProcesses(c).length === 0) {
     // Nothing uses the directory any more: the stale lock file only confuses the next monitor.
     unlinkSync(`${c.dataDir}/postmaster.pid`);
     ctx.log(`removed stale ${c.dataDir}/postmaster.pid of pid ${stale}`);

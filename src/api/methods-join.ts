@@ -1,0 +1,134 @@
+// Joining a second node (issue 5, `mccs init --join`): node1's engine hands
+// its main.json and cluster.key to a node that proves it holds a one-time
+// join token, over the TLS remote API whose certificate the joining node has
+// pinned by fingerprint.
+//
+//   cluster.jointoken  (Administrator; local root needs no password)
+//       → a fresh random token (192 bits, base64url), valid `ttl` seconds
+//         (default 900), single use. Only its SHA-256 is kept, in this
+//         engine's memory: an engine restart forgets every token.
+//   cluster.join       { token, node? }
+//       → { config, clusterKeyBase64, peer, node }. The ONE method the
+//         server (src/api/server.ts) accepts over TLS without user and
+//         password: the token is its authentication. A wrong, expired or
+//         used token is AUTH (6) and nothing is returned; every attempt is
+//         recorded in the event log (never the token itself).
+import { createHash, randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Principal } from '../auth/users.js';
+import { clusterPorts } from '../cluster/ports.js';
+import { cloneConfig } from '../model/config.js';
+import { MccsError } from '../model/errors.js';
+import { registerMethod, type MethodContext } from './methods.js';
+
+export const JOIN_METHOD = 'cluster.join';
+/** Who a cluster.join request without credentials runs as: read-only, and only that method gets it. */
+export const JOIN_PRINCIPAL: Principal = { name: 'join-token', role: 'Monitor', local: false };
+
+export const DEFAULT_JOIN_TTL_S = 900;
+const TOKEN_BYTES = 24;
+/** Outstanding tokens at once (each issue beyond this drops the oldest). */
+const MAX_TOKENS = 16;
+
+interface IssuedToken {
+  hash: Buffer;
+  expiresAt: number;
+  issuedBy: string;
+}
+
+const tokens: IssuedToken[] = [];
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+function dropExpired(now = Date.now()): void {
+  for (let i = tokens.length - 1; i >= 0; i--) if (tokens[i]!.expiresAt <= now) tokens.splice(i, 1);
+}
+
+/** The outstanding token that matches, compared in constant time; undefined when none does. */
+function findToken(token: string): IssuedToken | undefined {
+  const hash = sha256(token);
+  return tokens.find((t) => timingSafeEqual(t.hash, hash));
+}
+
+async function certificateOf(ctx: MethodContext): Promise<string> {
+  const path = join(ctx.engine.paths.tlsDir, 'node.crt');
+  try {
+    return new X509Certificate(await readFile(path)).fingerprint256;
+  } catch {
+    throw new MccsError('CONFLICT', `this node has no TLS certificate (${path}), so its remote API is off and no node can join it`, [
+      'create one: mccs init (or openssl, see mccs init --help), then restart the engine',
+    ]);
+  }
+}
+
+registerMethod('cluster.jointoken', {
+  readOnly: false, // Administrator only (local root included)
+  params: { ttl: { type: 'integer', minimum: 1, maximum: 86400 } },
+  handler: async (ctx, params) => {
+    const { engine, principal } = ctx;
+    const fingerprint = await certificateOf(ctx);
+    const ttl = typeof params.ttl === 'number' ? params.ttl : DEFAULT_JOIN_TTL_S;
+    dropExpired();
+    while (tokens.length >= MAX_TOKENS) tokens.shift();
+    const token = randomBytes(TOKEN_BYTES).toString('base64url');
+    const expiresAt = Date.now() + ttl * 1000;
+    tokens.push({ hash: sha256(token), expiresAt, issuedBy: principal.name });
+    const me = engine.config.Nodes.find((n) => n.NodeName === engine.localNode);
+    const addresses = [me?.PrimaryHB, me?.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== '');
+    const port = clusterPorts(Number(engine.config.Cluster.HBPort ?? 14321)).api;
+    const others = engine.config.Nodes.map((n) => n.NodeName).filter((n) => n !== engine.localNode);
+    engine.record({
+      subject: `node:${engine.localNode}`,
+      cause: `operator ${principal.name}`,
+      rule: 'JOIN_TOKEN_ISSUED',
+      message: `one-time join token issued by ${principal.name}, valid ${ttl} s (until ${new Date(expiresAt).toISOString()})`,
+    });
+    return {
+      changed: true,
+      result: { token, expiresAt: new Date(expiresAt).toISOString(), ttl, fingerprint, node: engine.localNode, addresses, port, nodes: others },
+    };
+  },
+});
+
+registerMethod(JOIN_METHOD, {
+  // No configuration change, and callers without credentials run as JOIN_PRINCIPAL (Monitor).
+  readOnly: true,
+  params: { token: { type: 'string', minLength: 1, maxLength: 256 }, node: { type: 'string', minLength: 1, maxLength: 128 } },
+  required: ['token'],
+  handler: async (ctx, params) => {
+    const { engine } = ctx;
+    const who = typeof params.node === 'string' ? `node '${params.node}'` : 'a node';
+    dropExpired();
+    const entry = findToken(params.token as string);
+    if (!entry) {
+      engine.record({ subject: `node:${engine.localNode}`, cause: `join request from ${who}`, rule: 'JOIN_REFUSED', message: `join request from ${who} refused: unknown, used or expired token` });
+      throw new MccsError('AUTH', 'join refused: the token is unknown, already used or expired', [`on ${engine.localNode}: mccs join-token prints a new one`]);
+    }
+    const names = engine.config.Nodes.map((n) => n.NodeName);
+    if (typeof params.node === 'string') {
+      // Checked before the token is spent: a typo in --node costs no new token.
+      if (!names.includes(params.node)) {
+        throw new MccsError('NOT_FOUND', `node '${params.node}' is not in the configuration of ${engine.localNode} (nodes: ${names.join(', ')})`, ['give --node one of those names']);
+      }
+      if (params.node === engine.localNode) throw new MccsError('CONFLICT', `'${params.node}' is the node being joined, not the joining one`, [`give --node ${names.filter((n) => n !== engine.localNode).join(' or ')}`]);
+    }
+    tokens.splice(tokens.indexOf(entry), 1);
+    let key: Buffer;
+    try {
+      key = await readFile(engine.paths.clusterKey);
+    } catch (e) {
+      throw new MccsError('FAILED', `cannot read the cluster secret ${engine.paths.clusterKey}: ${(e as Error).message}`);
+    }
+    engine.record({
+      subject: `node:${engine.localNode}`,
+      cause: `join request from ${who}`,
+      rule: 'JOIN_ACCEPTED',
+      message: `${who} joined with a token issued by ${entry.issuedBy}: main.json (ConfigVersion ${engine.config.ConfigVersion}) and cluster.key sent over TLS`,
+    });
+    return {
+      changed: true,
+      result: { config: cloneConfig(engine.config), clusterKeyBase64: key.toString('base64'), peer: engine.localNode, ...(typeof params.node === 'string' ? { node: params.node } : {}) },
+    };
+  },
+});

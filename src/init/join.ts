@@ -1,0 +1,238 @@
+// `mccs init --join ADDRESS --token TOKEN --fingerprint SHA256`: sets up this
+// node from the first one. Trust comes from two things the operator carries
+// from node1 (both printed by `mccs join-token` there): the pinned SHA-256
+// fingerprint of node1's certificate, checked before a single byte of the
+// request is sent, and a one-time token, which node1's engine accepts once
+// (src/api/methods-join.ts). node1 answers with its main.json and
+// cluster.key over that TLS channel; this node then gets its own TLS
+// certificate and users.json (admin password of its own), as `mccs init` does.
+import { chmod } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { hostname, networkInterfaces } from 'node:os';
+import type { TLSSocket } from 'node:tls';
+import writeFileAtomic from 'write-file-atomic';
+import { normalizeFingerprint, splitHost } from '../api/client.js';
+import { API_PATH, type Envelope } from '../api/protocol.js';
+import { ExecRunner } from '../engine/exec-runner.js';
+import { MccsError } from '../model/errors.js';
+import { homePaths, type HomePaths } from '../model/home.js';
+import type { MainConfig } from '../model/types.js';
+import { checkPassword, CLUSTER_KEY_BYTES, createCertificate, createHomeDirs, exists, writeAdminUser, writeMainJson } from './setup.js';
+
+export interface JoinOptions {
+  /** node1's address as given to --join: ADDRESS, ADDRESS:PORT, [V6]:PORT (default port 14324 = HBPort+3). */
+  address: string;
+  token?: string;
+  fingerprint?: string;
+  /** This node's name (default: the node whose heartbeat address is on this host, else the only other node). */
+  node?: string;
+  home: string;
+  password?: string;
+  force?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  timeoutMs?: number;
+}
+
+export interface JoinAnswer {
+  config: MainConfig;
+  clusterKeyBase64: string;
+  peer: string;
+  node?: string;
+}
+
+export interface JoinResult {
+  home: string;
+  node: string;
+  peer: string;
+  files: string[];
+  /** This node's own certificate fingerprint (pin it on clients that use --host). */
+  fingerprint?: string;
+  ConfigVersion: number;
+  nextSteps: string[];
+}
+
+/** "SHA256:AB:CD…" and friends: 64 hex digits once normalized, else a usage error. */
+export function checkFingerprint(fp: string): string {
+  const n = normalizeFingerprint(fp);
+  if (!/^[0-9a-f]{64}$/.test(n)) throw new MccsError('USAGE', `--fingerprint '${fp}' is not a SHA-256 fingerprint (64 hex digits, colons allowed)`, ['copy it as mccs join-token printed it on the first node']);
+  return n;
+}
+
+/** A TLS connection to node1 whose certificate matched the pinned fingerprint (checked on the handshake, before anything is written). */
+export async function connectPinned(address: string, fingerprint: string, timeoutMs = 10_000): Promise<TLSSocket> {
+  const { connect } = await import('node:tls');
+  const { host, port } = splitHost(address);
+  const wanted = checkFingerprint(fingerprint);
+  const where = `${host}:${port}`;
+  return new Promise<TLSSocket>((resolve, reject) => {
+    const s = connect({ host, port, rejectUnauthorized: false, servername: /^[\d.:]+$/.test(host) ? undefined : host });
+    const timer = setTimeout(() => s.destroy(new Error('ETIMEDOUT')), Math.min(timeoutMs, 10_000));
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new MccsError('UNREACHABLE', `cannot reach the engine of the first node at ${where}: ${e.code ?? e.message}`, [
+        `check that its engine runs (systemctl status mccs) and that TCP port ${port} is open to this node`,
+        'the port is HBPort+3 of the first node (default 14324): --join ADDRESS:PORT',
+      ]));
+    });
+    s.once('secureConnect', () => {
+      clearTimeout(timer);
+      const seen = s.getPeerCertificate()?.fingerprint256 ?? '';
+      if (normalizeFingerprint(seen) !== wanted) {
+        s.destroy();
+        reject(new MccsError('AUTH', `the certificate of ${where} does not match --fingerprint (it presents ${seen}); nothing was sent`, [
+          'check the address and the fingerprint printed by mccs join-token on the first node',
+          'a different certificate may mean someone is in the middle',
+        ]));
+        return;
+      }
+      resolve(s);
+    });
+  });
+}
+
+/** Calls cluster.join on node1 over the pinned TLS channel, without user or password: the token is the authentication. */
+export async function requestJoin(address: string, fingerprint: string, params: { token: string; node?: string }, timeoutMs = 30_000): Promise<Envelope<JoinAnswer>> {
+  const { host, port } = splitHost(address);
+  const where = `${host}:${port}`;
+  const socket = await connectPinned(address, fingerprint, timeoutMs);
+  const body = JSON.stringify({ method: 'cluster.join', params });
+  const text = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = httpRequest(
+      { createConnection: () => socket, method: 'POST', path: API_PATH, host, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', reject);
+      },
+    );
+    const timer = setTimeout(() => req.destroy(new MccsError('UNREACHABLE', `the engine at ${where} did not answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e instanceof MccsError ? e : new MccsError('UNREACHABLE', `the engine at ${where} closed the connection: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    });
+    req.end(body);
+  });
+  let envelope: Envelope<JoinAnswer>;
+  try {
+    envelope = JSON.parse(text.text) as Envelope<JoinAnswer>;
+  } catch {
+    throw new MccsError('FAILED', `the engine at ${where} sent an answer that is not JSON (HTTP ${text.status})`);
+  }
+  if (envelope?.ok === false && envelope.error?.code === 'USAGE' && /unknown method/.test(envelope.error.message)) {
+    throw new MccsError('FAILED', `the engine at ${where} does not know cluster.join: upgrade it to this version first`);
+  }
+  return envelope;
+}
+
+function hostAddresses(): Set<string> {
+  return new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address)));
+}
+
+/** This node's name in node1's configuration: --node, else by heartbeat address, else by host name, else the only other node. */
+export function pickNode(config: MainConfig, peer: string, explicit?: string): string {
+  const names = config.Nodes.map((n) => n.NodeName);
+  if (explicit) {
+    if (!names.includes(explicit)) throw new MccsError('NOT_FOUND', `node '${explicit}' is not in the configuration of ${peer} (${names.join(', ')})`);
+    return explicit;
+  }
+  const others = config.Nodes.filter((n) => n.NodeName !== peer);
+  const mine = hostAddresses();
+  const byAddress = others.find((n) => [n.PrimaryHB, n.SecondaryHB].some((a) => typeof a === 'string' && mine.has(a)));
+  if (byAddress) return byAddress.NodeName;
+  const short = hostname().split('.')[0];
+  const byName = others.find((n) => n.NodeName === short);
+  if (byName) return byName.NodeName;
+  if (others.length === 1) return others[0]!.NodeName;
+  throw new MccsError('USAGE', `cannot tell which node this is (${others.map((n) => n.NodeName).join(', ')}): give --node`);
+}
+
+/** Everything but the network: what would go wrong before a token is spent. */
+async function preflight(opts: JoinOptions, paths: HomePaths): Promise<{ token: string; fingerprint: string }> {
+  const missing: string[] = [];
+  if (!opts.token) missing.push('--token TOKEN (or MCCS_JOIN_TOKEN)');
+  if (!opts.fingerprint) missing.push('--fingerprint SHA256');
+  if (!opts.dryRun && opts.password === undefined) missing.push('--admin-password-file FILE (or MCCS_ADMIN_PASSWORD, or --admin-password)');
+  if (missing.length > 0) {
+    throw new MccsError('USAGE', `missing flags for --join:\n  ${missing.join('\n  ')}`, ['on the first node, mccs join-token prints the token and the fingerprint'], { missing });
+  }
+  checkFingerprint(opts.fingerprint!);
+  if (opts.password !== undefined) {
+    const problem = checkPassword(opts.password);
+    if (problem) throw new MccsError('INVALID', problem);
+  }
+  if (!opts.dryRun && (await exists(paths.mainJson)) && !opts.force) {
+    throw new MccsError('CONFLICT', `${paths.mainJson} already exists`, ['keep it, or rerun with --force to replace this node\'s configuration with the first node\'s']);
+  }
+  return { token: opts.token!, fingerprint: opts.fingerprint! };
+}
+
+/** The whole --join: preflight, the call, then the files (main.json last, so a failed run can be repeated with a new token). */
+export async function joinCluster(opts: JoinOptions): Promise<{ changed: boolean; result: JoinResult; text: string }> {
+  const paths = homePaths(opts.home);
+  const { token, fingerprint } = await preflight(opts, paths);
+  if (opts.dryRun) {
+    // Checks the flags, the address and the pinned certificate; sends nothing, so the token stays valid.
+    (await connectPinned(opts.address, fingerprint, opts.timeoutMs)).destroy();
+    const result = { home: paths.home, address: opts.address, fingerprint: 'matches', dryRun: true };
+    return { changed: false, result: result as unknown as JoinResult, text: `${opts.address}: reachable, certificate matches --fingerprint; nothing was sent (the token is still valid).` };
+  }
+  const answer = await requestJoin(opts.address, fingerprint, { token, ...(opts.node ? { node: opts.node } : {}) }, opts.timeoutMs);
+  if (!answer.ok) throw new MccsError(answer.error.code, answer.error.message, answer.error.actions, answer.error.details);
+  const { config, clusterKeyBase64, peer } = answer.result;
+  const key = Buffer.from(clusterKeyBase64 ?? '', 'base64');
+  if (key.length !== CLUSTER_KEY_BYTES) throw new MccsError('FAILED', `${peer} sent a cluster secret of ${key.length} bytes (expected ${CLUSTER_KEY_BYTES})`);
+  const { validateConfig } = await import('../model/config.js');
+  const valid = validateConfig(config);
+  if (!valid.ok) throw new MccsError('INVALID', `the configuration sent by ${peer} is invalid here:\n  ${valid.errors.map((e) => `${e.path || '/'}: ${e.message}`).join('\n  ')}`, ['upgrade both nodes to the same version']);
+  const node = pickNode(config, peer, opts.node);
+  const me = config.Nodes.find((n) => n.NodeName === node)!;
+  const addresses = [me.PrimaryHB, me.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== '');
+
+  const files: string[] = [];
+  let ownFingerprint = '';
+  const { Listr } = await import('listr2');
+  const renderer = opts.json ? 'silent' : process.stdout.isTTY ? 'default' : 'simple';
+  const tasks = new Listr(
+    [
+      { title: `Create ${paths.home} (config/, config/tls/, log/, run/)`, task: async () => void (await createHomeDirs(paths)) },
+      {
+        title: `Cluster secret config/cluster.key (from ${peer})`,
+        task: async () => {
+          await writeFileAtomic(paths.clusterKey, key, { fsync: true, mode: 0o600 });
+          await chmod(paths.clusterKey, 0o600);
+          files.push(paths.clusterKey);
+        },
+      },
+      {
+        title: `TLS certificate of ${node} (config/tls/node.crt, node.key)`,
+        task: async () => {
+          ownFingerprint = (await createCertificate(new ExecRunner(), paths.tlsDir, node, addresses)).fingerprint;
+          files.push(`${paths.tlsDir}/node.crt`, `${paths.tlsDir}/node.key`);
+        },
+      },
+      { title: 'Admin user (config/users.json)', task: async () => void (await writeAdminUser(paths.usersJson, opts.password!), files.push(paths.usersJson)) },
+      { title: `config/main.json (ConfigVersion ${config.ConfigVersion}, from ${peer})`, task: async () => void (await writeMainJson(paths.mainJson, config), files.push(paths.mainJson)) },
+    ],
+    { renderer, exitOnError: true, rendererOptions: {} },
+  );
+  await tasks.run();
+  const nextSteps = [
+    'Install the systemd unit and start the engine: mccs service install && systemctl daemon-reload && systemctl enable --now mccs',
+    `Check that both nodes see each other: mccluster status   (${node} and ${peer} RUNNING)`,
+    `For remote CLI use of ${node} (--host), pin its certificate: SHA-256 ${ownFingerprint}`,
+  ];
+  const result: JoinResult = { home: paths.home, node, peer, files, fingerprint: ownFingerprint, ConfigVersion: config.ConfigVersion, nextSteps };
+  const text = [
+    `Joined: ${node} configured in ${paths.home} from ${peer} (main.json ConfigVersion ${config.ConfigVersion}, cluster.key).`,
+    `Certificate fingerprint (SHA-256) of ${node}: ${ownFingerprint}`,
+    '',
+    'Next steps:',
+    ...nextSteps.map((s, i) => `  ${i + 1}. ${s}`),
+  ].join('\n');
+  return { changed: true, result, text };
+}

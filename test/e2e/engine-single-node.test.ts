@@ -190,3 +190,33 @@ describe('invalid main.json at engine start', () => {
     expect(stderr).toContain('/Groups/0/Resources/0/Arguments');
   });
 });
+
+describe('offline monitor', () => {
+  it('a start/stop resource found running while offline is reported (OfflineMonitorInterval)', async () => {
+    const h = createHarness({ node: 'n1' });
+    try {
+      const config = chainConfig(h.home);
+      config.Groups[0]!.AutoStart = false;
+      config.Types = { Process: { MonitorInterval: 0.5, OfflineMonitorInterval: 0.3 } };
+      h.writeConfig(config);
+      await h.start();
+      const state = async () => {
+        const r = await h.rpc<{ state: string }[]>('res.state', { resource: 'base' });
+        return r.ok ? r.result[0]!.state : undefined;
+      };
+      expect(await state()).toBe('OFFLINE');
+      // Someone starts the exact program by hand, outside the cluster.
+      const { spawn } = await import('node:child_process');
+      const rogue = spawn(process.execPath, [SERVICE, `${h.home}/base`], { detached: true, stdio: 'ignore' });
+      rogue.unref();
+      await waitFor('UNEXPECTED_ONLINE event', () => h.events().some((e) => e.rule === 'UNEXPECTED_ONLINE' && e.resource === 'base'), 10_000);
+      expect(await state()).toBe('ONLINE');
+      const event = h.events().find((e) => e.rule === 'UNEXPECTED_ONLINE')!;
+      expect(event.message).toContain('found running on n1 while it was offline');
+      // Reported, not acted on: nothing else of the group was started.
+      expect(pidsWithArg(`${h.home}/mid`)).toHaveLength(0);
+    } finally {
+      await h.cleanup();
+    }
+  });
+});

@@ -24,6 +24,7 @@ export interface ClusterTiming {
   startAloneTimeoutMs: number;
   isolationTestTimeoutMs: number;
   fenceProgram: string;
+  fenceDelayMs: number;
 }
 
 function attr<T>(config: MainConfig, name: string): T {
@@ -40,6 +41,7 @@ export function clusterTiming(config: MainConfig): ClusterTiming {
     startAloneTimeoutMs: attr<number>(config, 'StartAloneTimeout') * 1000,
     isolationTestTimeoutMs: attr<number>(config, 'IsolationTestTimeout') * 1000,
     fenceProgram: attr<string>(config, 'FenceProgram') ?? '',
+    fenceDelayMs: (attr<number>(config, 'FenceDelay') ?? 0) * 1000,
   };
 }
 
@@ -520,6 +522,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
       fence.last = { node, program, attempt, ...r };
       this.emit('fence', fence.last);
     };
+    if (attempt === 1 && this.self.rank > 0 && this.timing.fenceDelayMs > 0) {
+      // Both sides of a partition decide at once: the lower-priority node lets the other fence first.
+      report({ phase: 'STARTED', message: `waiting FenceDelay ${this.timing.fenceDelayMs / 1000} s before fencing ${node} (this node has the lower priority)` });
+      await new Promise((r) => setTimeout(r, this.timing.fenceDelayMs));
+      if (epoch !== p.epoch || this.closed) {
+        fence.running = false;
+        return;
+      }
+    }
     report({ phase: 'STARTED', message: `fencing ${node}: ${program} ${node} (attempt ${attempt})` });
     let ok = false;
     try {

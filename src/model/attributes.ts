@@ -51,6 +51,7 @@ export const clusterAttributes: AttributeDeclaration[] = [
   { name: 'SplitThreshold', kind: 'integer', default: 500, minimum: 0, maximum: 60000, unit: 'ms', editable: true, description: 'Links that drop further apart in time than this are a network split, not a dead peer: no takeover.' },
   { name: 'StartAloneTimeout', kind: 'integer', default: 0, minimum: 0, maximum: 86400, unit: 's', editable: true, description: 'A node that hears no peer at start starts its groups alone after this long, if the peer is silent on heartbeat and ICMP and this node is not isolated. 0 = wait forever.' },
   { name: 'FenceProgram', kind: 'string', default: '', editable: true, description: 'Executable run with the peer node name as its argument before a takeover; takeover waits for exit 0.' },
+  { name: 'FenceDelay', kind: 'number', default: 2, minimum: 0, maximum: 300, unit: 's', editable: true, description: 'In a partition both nodes see a silent peer; the lower-priority node waits this long before running FenceProgram, so the two never shoot each other: the higher-priority node fences first.', ours: 'Not in MCCS.' },
   { name: 'LogBackupCount', kind: 'integer', default: 3, minimum: 0, maximum: 100, editable: true, description: 'Rotated engine log files kept.' },
   { name: 'LogFileSize', kind: 'integer', default: 10485760, minimum: 65536, editable: true, unit: 'bytes', description: 'Engine log size that triggers rotation.' },
 ];

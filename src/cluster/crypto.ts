@@ -77,6 +77,15 @@ export function generateSecret(path: string, options: { force?: boolean } = {}):
   return secret;
 }
 
+/** The secret in a key file: 64 hex digits (what we write), base64, or the 32 raw bytes. */
+export function parseSecret(content: Buffer): Buffer | undefined {
+  const text = content.toString('utf8').trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(text)) return Buffer.from(text, 'base64');
+  if (content.length === SECRET_BYTES) return Buffer.from(content);
+  return undefined;
+}
+
 /** Reads the cluster secret: 32 bytes as 64 hex digits or base64, in a file only its owner can read. */
 export function loadSecret(path: string): Buffer {
   let st;
@@ -94,11 +103,8 @@ export function loadSecret(path: string): Buffer {
       [`chmod 600 ${path}`],
     );
   }
-  const text = readFileSync(path, 'utf8').trim();
-  let secret: Buffer | undefined;
-  if (/^[0-9a-fA-F]{64}$/.test(text)) secret = Buffer.from(text, 'hex');
-  else if (/^[A-Za-z0-9+/]{43}=?$/.test(text)) secret = Buffer.from(text, 'base64');
-  if (!secret || secret.length !== SECRET_BYTES) {
+  const secret = parseSecret(readFileSync(path));
+  if (!secret) {
     throw new MccsError('INVALID', `cluster secret ${path} must hold ${SECRET_BYTES} random bytes as 64 hex digits or base64`, [
       'run `mccs secret generate --force` and copy the file to every node',
     ]);

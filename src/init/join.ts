@@ -52,6 +52,19 @@ export interface JoinResult {
   nextSteps: string[];
 }
 
+/**
+ * The cluster secret is copied byte for byte (every node holds the same
+ * file); it is checked only for shape: 32 raw bytes (mccs init, mccs secret
+ * generate) or 32 bytes as 64 hex digits or base64 (what the engine's
+ * loadSecret reads, src/cluster/crypto.ts).
+ */
+export function isClusterSecret(file: Buffer): boolean {
+  if (file.length === CLUSTER_KEY_BYTES) return true;
+  const text = file.toString('utf8').trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return true;
+  return /^[A-Za-z0-9+/]{43}=?$/.test(text) && Buffer.from(text, 'base64').length === CLUSTER_KEY_BYTES;
+}
+
 /** "SHA256:AB:CD…" and friends: 64 hex digits once normalized, else a usage error. */
 export function checkFingerprint(fp: string): string {
   const n = normalizeFingerprint(fp);
@@ -153,6 +166,17 @@ export function pickNode(config: MainConfig, peer: string, explicit?: string): s
 
 /** Everything but the network: what would go wrong before a token is spent. */
 async function preflight(opts: JoinOptions, paths: HomePaths): Promise<{ token: string; fingerprint: string }> {
+  if (opts.password === undefined && !opts.dryRun && !opts.json && process.stdin.isTTY && opts.token && opts.fingerprint) {
+    // At a terminal: ask for this node's admin password, as the wizard does.
+    const { password } = await import('@inquirer/prompts');
+    for (;;) {
+      const first = await password({ message: 'Password of the admin user of this node', mask: '*', validate: (p: string) => checkPassword(p) ?? true });
+      if (first === (await password({ message: 'Password again', mask: '*' }))) {
+        opts.password = first;
+        break;
+      }
+    }
+  }
   const missing: string[] = [];
   if (!opts.token) missing.push('--token TOKEN (or MCCS_JOIN_TOKEN)');
   if (!opts.fingerprint) missing.push('--fingerprint SHA256');
@@ -185,7 +209,7 @@ export async function joinCluster(opts: JoinOptions): Promise<{ changed: boolean
   if (!answer.ok) throw new MccsError(answer.error.code, answer.error.message, answer.error.actions, answer.error.details);
   const { config, clusterKeyBase64, peer } = answer.result;
   const key = Buffer.from(clusterKeyBase64 ?? '', 'base64');
-  if (key.length !== CLUSTER_KEY_BYTES) throw new MccsError('FAILED', `${peer} sent a cluster secret of ${key.length} bytes (expected ${CLUSTER_KEY_BYTES})`);
+  if (!isClusterSecret(key)) throw new MccsError('FAILED', `${peer} sent something that is not a cluster secret (${key.length} bytes)`);
   const { validateConfig } = await import('../model/config.js');
   const valid = validateConfig(config);
   if (!valid.ok) throw new MccsError('INVALID', `the configuration sent by ${peer} is invalid here:\n  ${valid.errors.map((e) => `${e.path || '/'}: ${e.message}`).join('\n  ')}`, ['upgrade both nodes to the same version']);

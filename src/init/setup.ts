@@ -1,5 +1,6 @@
 // The files `mccs init` and `mccs secret generate` create under MCCS_HOME
 // (SPEC §4). Each step is idempotent and reports what it did.
+import { parseSecret } from '../cluster/crypto.js';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { chmod, copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -59,14 +60,18 @@ export async function writeClusterKey(path: string, options: { force?: boolean; 
   }
   let key: Buffer;
   if (options.from) {
-    key = await readFile(options.from).catch((e: Error) => {
+    const content = await readFile(options.from).catch((e: Error) => {
       throw new MccsError('NOT_FOUND', `cannot read the cluster secret ${options.from}: ${e.message}`, ['copy config/cluster.key from the first node']);
     });
-    if (key.length !== CLUSTER_KEY_BYTES) throw new MccsError('INVALID', `${options.from} is not a cluster secret (${key.length} bytes, expected ${CLUSTER_KEY_BYTES})`, ['copy config/cluster.key from the first node as is (binary)']);
+    const parsed = parseSecret(content);
+    if (!parsed) throw new MccsError('INVALID', `${options.from} is not a cluster secret (expected 64 hex digits)`, ['copy config/cluster.key from the first node as is']);
+    key = parsed;
   } else {
     key = randomBytes(CLUSTER_KEY_BYTES);
   }
-  await writeFileAtomic(path, key, { fsync: true, mode: 0o600 });
+  // The same text format as `mccs secret generate` writes and the engine reads.
+  const text = `${key.toString('hex')}\n`;
+  await writeFileAtomic(path, text, { fsync: true, mode: 0o600 });
   await chmod(path, 0o600);
   return options.from ? 'copied' : present ? 'replaced' : 'created';
 }

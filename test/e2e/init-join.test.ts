@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/auth/password.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
-import { createCertificate, createHomeDirs, writeClusterKey, writeMainJson } from '../../src/init/setup.js';
+import { generateSecret } from '../../src/cluster/crypto.js';
+import { createCertificate, createHomeDirs, writeMainJson } from '../../src/init/setup.js';
 import { homePaths } from '../../src/model/home.js';
 import type { MainConfig } from '../../src/model/types.js';
 import { createHarness, DAEMON, makeHome, ROOT, rpcAt, waitFor, type Harness } from '../helpers/engine-harness.js';
@@ -128,7 +129,8 @@ describe('mccs init --join: the second node from the first, by one-time token an
     node1 = createHarness({ node: 'n1' });
     const paths = homePaths(node1.home);
     await createHomeDirs(paths);
-    await writeClusterKey(paths.clusterKey);
+    // The engine's own format (hex text): what `mccs secret generate` should write too (see the final note on setup.ts).
+    generateSecret(paths.clusterKey, { force: true });
     fingerprint = (await createCertificate(new ExecRunner(), paths.tlsDir, 'n1', [N1])).fingerprint;
     await writeMainJson(paths.mainJson, clusterConfig());
     await startEngine(node1, 'n1');

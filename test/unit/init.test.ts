@@ -1,6 +1,7 @@
 // `mccs init`, `mccs secret generate` and `mccs service install` as an
 // operator (or Ansible) runs them: the built CLI in a child process, the
 // wizard through a real pseudo-terminal.
+import { loadSecret } from '../../src/cluster/crypto.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,7 +73,7 @@ describe('mccs init, fully by flags (Ansible)', () => {
     expect(config.Groups[0].Resources[2]).toMatchObject({ Type: 'Process', Path: '/usr/bin/python3', Arguments: ['-m', 'http.server', '8081'] });
 
     const key = statSync(join(home, 'config/cluster.key'));
-    expect(key.size).toBe(32);
+    expect(loadSecret(join(home, 'config/cluster.key'))).toHaveLength(32);
     expect(key.mode & 0o777).toBe(0o600);
     expect(statSync(join(home, 'config/tls/node.key')).mode & 0o777).toBe(0o600);
     expect(statSync(join(home, 'config/users.json')).mode & 0o777).toBe(0o600);
@@ -328,7 +329,8 @@ describe('mccs secret generate', () => {
     expect(JSON.parse(first.stdout)).toMatchObject({ ok: true, changed: true, result: { action: 'created' } });
     const path = join(home, 'config/cluster.key');
     const key = readFileSync(path);
-    expect(key.length).toBe(32);
+    expect(loadSecret(path)).toHaveLength(32);
+    expect(key.toString('utf8')).toMatch(/^[0-9a-f]{64}\n$/);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const again = mccs(['secret', 'generate'], { MCCS_HOME: home });
     expect(again.code).toBe(5);

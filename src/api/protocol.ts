@@ -152,6 +152,10 @@ export interface Methods {
   'users.add': { params: { name: string; role: 'Administrator' | 'Monitor'; password: string }; result: { name: string; role: 'Administrator' | 'Monitor' } };
   'users.delete': { params: { name: string }; result: { name: string } };
   'users.password': { params: { name: string; password: string }; result: { name: string } };
+  /** On the first node: a one-time token for `mccs init --join` (valid `ttl` seconds, default 900). */
+  'cluster.jointoken': { params: { ttl?: number }; result: { token: string; expiresAt: string; ttl: number; fingerprint: string; node: string; addresses: string[]; port: number; nodes: string[] } };
+  /** Remote, without credentials: spends the token; returns main.json and the cluster secret over TLS. */
+  'cluster.join': { params: { token: string; node?: string }; result: { config: unknown; clusterKeyBase64: string; peer: string; node?: string } };
 }
 
 export type MethodName = keyof Methods;

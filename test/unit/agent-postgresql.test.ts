@@ -16,7 +16,6 @@ const BIN = '/usr/lib/postgresql/15/bin';
 const canRun = process.getuid?.() === 0 && existsSync(`${BIN}/initdb`) && existsSync('/etc/passwd') && readFileSync('/etc/passwd', 'utf8').includes('\npostgres:');
 if (!canRun) console.log('agent-postgresql: skipped: needs root, the postgres user and the Debian package postgresql-15');
 
-const d = canRun ? describe : describe.skip;
 const top = canRun ? mkdtempSync('/tmp/mccs-pg-') : '/nonexistent';
 const dataDir = join(top, 'data');
 const sockDir = join(top, 'sock');
@@ -64,7 +63,7 @@ afterAll(() => {
   rmSync(top, { recursive: true, force: true });
 });
 
-d('PostgreSQL 15 for real', () => {
+describe.skipIf(!canRun)('PostgreSQL 15 for real', () => {
   agentContract('PostgreSQL (temporary cluster)', () => ctx(), postgresqlAgent, {
     afterOnline: () => {
       const pid = postmasterPid()!;

@@ -13,7 +13,6 @@ import { agentContract, makeTestContext } from '../helpers/agent-contract.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.log('agent-shared-disk: skipped: needs root (losetup, mount)');
-const d = isRoot ? describe : describe.skip;
 
 const MiB = 1024 * 1024;
 const work = isRoot ? mkdtempSync('/tmp/mccs-sd-') : '/nonexistent';
@@ -60,7 +59,7 @@ const ctx = (o: { node?: string; extra?: Record<string, unknown>; log?: string[]
   makeTestContext({ home: work, attrs: attrs(o.extra), resName: 'disk', nodeName: o.node ?? 'node1', log: o.log, onUnexpectedExit: o.onExit, deadlineMs: o.deadlineMs ?? 20_000 });
 const leaseIO = () => new DdLeaseIO(new ExecRunner(), disk, 63 * MiB);
 
-d('SharedDisk on a loop device', () => {
+describe.skipIf(!isRoot)('SharedDisk on a loop device', () => {
   agentContract('SharedDisk ext4 (loop device)', () => ctx(), sharedDiskAgent, {
     afterOnline: async () => {
       expect(mountsAt(mnt)).toHaveLength(1);

@@ -139,7 +139,6 @@ describe('disk lease between two nodes (in memory)', () => {
 // ---------------------------------------------------------------- real loop device
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.log('disk-lease: loop device cases skipped: they need root (losetup)');
-const dr = isRoot ? describe : describe.skip;
 
 const work = mkdtempSync('/tmp/mccs-lease-');
 const image = join(work, 'disk.img');
@@ -201,7 +200,7 @@ setInterval(() => {}, 1000);
   return join(work, 'holder.mjs');
 }
 
-dr('disk lease on a loop device (dd, direct I/O)', () => {
+describe.skipIf(!isRoot)('disk lease on a loop device (dd, direct I/O)', () => {
   it('two nodes in one process: exclusion, release, takeover', async () => {
     const dev = setupLoop();
     const runner = new ExecRunner();

@@ -29,22 +29,13 @@ import { cloneConfig, validateConfig } from '../model/config.js';
 import { MccsError } from '../model/errors.js';
 import { groupAttribute } from '../model/resolve.js';
 import type { Dependency, GroupConfig, MainConfig, ResourceConfig } from '../model/types.js';
-import { registerMethod, type MethodContext, type MethodOutcome } from './methods.js';
+import { attributesParam, change, name, registerMethod, type MethodContext, type MethodOutcome } from './methods.js';
 
 type Params = Record<string, unknown>;
 type Spec = Parameters<typeof registerMethod>[1];
 
 // ------------------------------------------------------------------ param schemas
 
-const name = { type: 'string', minLength: 1, maxLength: 128 };
-const change = {
-  dryRun: { type: 'boolean' },
-  wait: { type: 'boolean' },
-  timeout: { type: 'number', minimum: 0, maximum: 86400 },
-  node: name,
-  force: { type: 'boolean' },
-};
-const attributesParam = { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'array'] } };
 const userName = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.@-]{0,63}$' };
 const role = { type: 'string', enum: ['Administrator', 'Monitor'] };
 const password = { type: 'string', minLength: 1, maxLength: 1024 };

@@ -30,15 +30,16 @@ interface MethodSpec {
   handler: Handler;
 }
 
-const name = { type: 'string', minLength: 1, maxLength: 128 };
-const change = {
+/** Param schemas shared by every method table. */
+export const name = { type: 'string', minLength: 1, maxLength: 128 };
+export const change = {
   dryRun: { type: 'boolean' },
   wait: { type: 'boolean' },
   timeout: { type: 'number', minimum: 0, maximum: 86400 },
   node: name,
   force: { type: 'boolean' },
 };
-const attributesParam = { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'array'] } };
+export const attributesParam = { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'array'] } };
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 

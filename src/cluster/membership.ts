@@ -25,6 +25,7 @@ export interface ClusterTiming {
   isolationTestTimeoutMs: number;
   fenceProgram: string;
   fenceDelayMs: number;
+  pingIntervalMs: number;
 }
 
 function attr<T>(config: MainConfig, name: string): T {
@@ -42,6 +43,7 @@ export function clusterTiming(config: MainConfig): ClusterTiming {
     isolationTestTimeoutMs: attr<number>(config, 'IsolationTestTimeout') * 1000,
     fenceProgram: attr<string>(config, 'FenceProgram') ?? '',
     fenceDelayMs: (attr<number>(config, 'FenceDelay') ?? 0) * 1000,
+    pingIntervalMs: attr<number>(config, 'PingInterval'),
   };
 }
 
@@ -185,7 +187,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.clock = options.clock ?? monotonic;
     this.runner = options.runner ?? new ExecRunner();
     this.incarnation = options.incarnation ?? newIncarnation();
-    this.pingIntervalMs = options.pingIntervalMs ?? 200;
+    this.pingIntervalMs = options.pingIntervalMs ?? this.timing.pingIntervalMs;
     const rank = config.Nodes.findIndex((n) => n.NodeName === localNode);
     if (rank < 0) throw new MccsError('NOT_FOUND', `node '${localNode}' is not in Nodes of main.json`, ['pass --node with one of: ' + config.Nodes.map((n) => n.NodeName).join(', ')]);
     this.localConfig = config.Nodes[rank]!;
@@ -211,6 +213,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
       clock: this.clock,
       info: () => ({ state: this.state, configVersion: this.self.configVersion, rank: this.self.rank, groups: this.groups }),
     });
+    // A decision waiting for ICMP (isolation test, peer silence) is taken the
+    // moment the answer it waits for arrives, not at the next timer tick.
+    if (this.icmp instanceof EventEmitter) {
+      (this.icmp as EventEmitter<{ answer: [string, number] }>).on('answer', () => {
+        for (const p of this.peers.values()) if (p.decideTimer && p.decision?.verdict === 'WAIT') this.runDecision(p, p.epoch);
+      });
+    }
     this.links.on('peerMessage', (m) => this.onMessage(m));
     this.links.on('linkUp', (node, link) => this.onLinkUp(node, link));
     this.links.on('linkDown', (node, link, at) => this.onLinkDown(node, link, at));

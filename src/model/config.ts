@@ -104,6 +104,11 @@ function crossReferenceErrors(config: MainConfig): ConfigError[] {
     if (nodeNames.has(n.NodeName)) errors.push({ path: `/Nodes/${i}/NodeName`, message: `node '${n.NodeName}' is declared twice` });
     nodeNames.add(n.NodeName);
   });
+  const ping = Number(config.Cluster.PingInterval ?? 100);
+  const hbTimeout = Number(config.Cluster.HBTimeout ?? 1000);
+  if (hbTimeout < 2 * ping) {
+    errors.push({ path: '/Cluster/HBTimeout', message: `HBTimeout ${hbTimeout} ms must be at least twice PingInterval ${ping} ms, or one lost ping would look like a dead peer` });
+  }
   const limit = Number(config.Cluster.GroupLimit ?? 32);
   if (config.Groups.length > limit) errors.push({ path: '/Groups', message: `${config.Groups.length} groups exceed GroupLimit ${limit}` });
   const groupNames = new Set<string>();

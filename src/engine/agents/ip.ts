@@ -183,7 +183,9 @@ async function announce(ctx: AgentContext, c: IpConfig): Promise<void> {
       r = await run(ctx, 'perl', ['-e', SEND_NA, c.address, c.dev, String(c.arpCount), String(ANNOUNCE_GAP_S)], budget);
     } else if ((await flavour(ctx)) === 'habets') {
       // Exit 1 is normal here: nobody replies to a gratuitous ARP.
-      r = await run(ctx, 'arping', ['-U', '-c', String(c.arpCount), '-W', String(ANNOUNCE_GAP_S), '-i', c.dev, '-S', c.address, c.address], budget);
+      // A single announcement need not wait for the (never coming) reply: -w 0.
+      const single = c.arpCount === 1 ? ['-w', '0'] : [];
+      r = await run(ctx, 'arping', ['-U', '-c', String(c.arpCount), '-W', String(ANNOUNCE_GAP_S), ...single, '-i', c.dev, '-S', c.address, c.address], budget);
       if (r.exitCode === 1 && r.stderr.trim() === '') return;
     } else {
       r = await run(ctx, 'arping', ['-U', '-c', String(c.arpCount), '-I', c.dev, c.address], c.arpCount * 1000 + 3000);

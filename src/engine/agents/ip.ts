@@ -196,6 +196,30 @@ async function announce(ctx: AgentContext, c: IpConfig): Promise<void> {
   }
 }
 
+/**
+ * The announcements after the first go out in the background; they stop the
+ * moment the address is taken down, or this node would keep claiming an
+ * address another node now holds.
+ */
+const announcing = new Map<string, AbortController>();
+
+function announceLater(ctx: AgentContext, c: IpConfig): void {
+  const key = `${c.dev}/${c.address}`;
+  announcing.get(key)?.abort();
+  const controller = new AbortController();
+  announcing.set(key, controller);
+  const own: AgentContext = { ...ctx, signal: controller.signal, deadline: c.arpCount * ANNOUNCE_GAP_S * 1000 + 3000 };
+  void announce(own, c).finally(() => {
+    if (announcing.get(key) === controller) announcing.delete(key);
+  });
+}
+
+function stopAnnouncing(c: IpConfig): void {
+  const key = `${c.dev}/${c.address}`;
+  announcing.get(key)?.abort();
+  announcing.delete(key);
+}
+
 async function removeAddress(ctx: AgentContext, c: IpConfig, prefixlen: number): Promise<RunResult> {
   return run(ctx, 'ip', ['addr', 'del', `${c.address}/${prefixlen}`, 'dev', c.dev]);
 }
@@ -233,13 +257,14 @@ export const ipAgent: Agent = {
     // One announcement before online returns (clients switch at once); the
     // rest go out in the background so they do not delay the takeover.
     await announce(ctx, { ...c, arpCount: Math.min(1, c.arpCount) });
-    if (c.arpCount > 1) void announce(ctx, { ...c, arpCount: c.arpCount - 1 });
+    if (c.arpCount > 1) announceLater(ctx, { ...c, arpCount: c.arpCount - 1 });
     const after = observation(c, await lookup(ctx, c));
     if (after.state !== 'running') throw new AgentError(`${c.address} did not come up on ${c.dev}: ${after.reason}`);
   },
 
   async offline(ctx: AgentContext): Promise<void> {
     const c = config(ctx);
+    stopAnnouncing(c);
     const p = await lookup(ctx, c);
     // No device, no address on it: nothing to take down.
     if (!p.exists || !p.addr) return;
@@ -253,6 +278,7 @@ export const ipAgent: Agent = {
 
   async clean(ctx: AgentContext): Promise<void> {
     const c = config(ctx);
+    stopAnnouncing(c);
     const p = await lookup(ctx, c).catch(() => undefined);
     if (p && (!p.exists || !p.addr)) return;
     await removeAddress(ctx, c, p?.exists ? p.addr?.prefixlen ?? c.prefix : c.prefix).catch(() => undefined);

@@ -186,8 +186,8 @@ interface MccsSettings {
 const MCCS_DEFAULT: MccsSettings = { label: 'mccs default', cluster: {}, ip: {} };
 const MCCS_TUNED: MccsSettings = {
   label: 'mccs tuned',
-  // HBTimeout must stay above the pinger interval (200 ms, not an attribute): see bench/README.md.
-  cluster: { HBInterval: 200, HBTimeout: 400, SplitThreshold: 100 },
+  // HBTimeout must be at least twice PingInterval (config validation enforces it).
+  cluster: { HBInterval: 100, HBTimeout: 200, PingInterval: 50, SplitThreshold: 50 },
   ip: { DuplicateCheckTimeout: 0 },
 };
 

@@ -27,8 +27,8 @@ export const ipAttributes: AttributeDeclaration[] = [
   { name: 'NICResName', kind: 'string', editable: true, required: true, description: 'The NIC resource (same group) whose Device carries the address.' },
   { name: 'Address', kind: 'string', editable: true, required: true, description: 'The virtual IPv4 or IPv6 address.' },
   { name: 'Prefix', kind: 'integer', minimum: 0, maximum: 128, editable: true, description: 'Prefix length of Address (default: 24 for IPv4, 64 for IPv6).' },
-  { name: 'ArpCount', kind: 'integer', default: 3, minimum: 0, maximum: 100, editable: true, description: 'Gratuitous ARPs (IPv4) or unsolicited neighbour advertisements (IPv6) sent after the address is added: the first before online returns, the rest in the background. 0 = none.' },
-  { name: 'DuplicateCheckTimeout', kind: 'number', default: 0.15, minimum: 0, maximum: 10, unit: 's', editable: true, description: 'How long online waits for another host answering for Address before taking it. 0 = no check (faster takeover, no protection against a duplicate).', ours: 'Not in MCCS.' },
+  { name: 'ArpCount', kind: 'integer', default: 3, minimum: 0, maximum: 100, editable: true, description: 'Gratuitous ARPs (IPv4) or unsolicited neighbour advertisements (IPv6) sent in the background right after the address is added. 0 = none.' },
+  { name: 'DuplicateCheckTimeout', kind: 'number', default: 0.1, minimum: 0, maximum: 10, unit: 's', editable: true, description: 'How long online waits for another host answering for Address before taking it. 0 = no check (faster takeover, no protection against a duplicate).', ours: 'Not in MCCS.' },
 ];
 
 /** Gap between two announcements. */
@@ -57,14 +57,14 @@ function config(ctx: AgentContext): IpConfig {
   const nic = typeof ctx.attrs.NICResName === 'string' ? ` (the engine resolves it from NIC resource '${ctx.attrs.NICResName}')` : '';
   const dev = deviceOf(ctx, nic);
   const arpCount = Number(ctx.attrs.ArpCount ?? 3);
-  const dupCheckS = Number(ctx.attrs.DuplicateCheckTimeout ?? 0.15);
+  const dupCheckS = Number(ctx.attrs.DuplicateCheckTimeout ?? 0.1);
   return {
     address: canonical(address, family),
     family,
     prefix,
     dev,
     arpCount: Number.isInteger(arpCount) && arpCount >= 0 ? Math.min(arpCount, 100) : 3,
-    dupCheckS: Number.isFinite(dupCheckS) && dupCheckS >= 0 ? Math.min(dupCheckS, 10) : 0.15,
+    dupCheckS: Number.isFinite(dupCheckS) && dupCheckS >= 0 ? Math.min(dupCheckS, 10) : 0.1,
   };
 }
 
@@ -254,12 +254,10 @@ export const ipAgent: Agent = {
     if (r.exitCode !== 0 && !/exists|already assigned/i.test(r.stderr)) {
       throw new AgentError(`ip addr add ${c.address}/${c.prefix} dev ${c.dev}: ${firstLine(r.stderr) || `exit ${r.exitCode}`}`);
     }
-    // One announcement before online returns (clients switch at once); the
-    // rest go out in the background so they do not delay the takeover.
-    await announce(ctx, { ...c, arpCount: Math.min(1, c.arpCount) });
-    if (c.arpCount > 1) announceLater(ctx, { ...c, arpCount: c.arpCount - 1 });
-    const after = observation(c, await lookup(ctx, c));
-    if (after.state !== 'running') throw new AgentError(`${c.address} did not come up on ${c.dev}: ${after.reason}`);
+    // The announcements go out in the background, while the engine goes on
+    // with the resources above (a service starts as the neighbours learn the
+    // new address); the engine's monitor after online confirms the address.
+    if (c.arpCount > 0) announceLater(ctx, c);
   },
 
   async offline(ctx: AgentContext): Promise<void> {

@@ -43,7 +43,7 @@ export const processAttributes: AttributeDeclaration[] = [
 ];
 
 /** How long online watches a fresh process for an immediate exit (bad arguments, missing library) before it reports success. */
-const START_SETTLE_MS = 50;
+const START_SETTLE_MS = 20;
 const POLL_MS = 20;
 /** How long a SIGKILLed process is given to vanish, even past the budget. */
 const KILL_SETTLE_MS = 500;

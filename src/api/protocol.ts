@@ -70,6 +70,8 @@ export interface ClusterStatus {
   resources: ResourceView[];
   /** Plain sentences: jeopardy, no fencing, waiting for the peer, ... */
   warnings: string[];
+  /** Two-node clusters: links, ICMP ages, the last fault decision, fencing, rejected messages. */
+  membership?: unknown;
 }
 
 /** One line of log/events.jsonl (ARCHITECTURE "The event log"). */

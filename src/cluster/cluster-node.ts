@@ -192,7 +192,6 @@ export class ClusterNode {
     if (body.node !== this.peer) return;
     e.observed.resources[this.peer] = body.resources;
     for (const [g, gen] of Object.entries(body.generations)) ((e.observed.groups ??= {})[g] ??= {}).peerGeneration = gen;
-    e.peerStateChanged();
     this.heal();
   }
 

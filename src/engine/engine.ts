@@ -150,9 +150,6 @@ export class Engine {
     }
   }
 
-  /** Called by the cluster layer when the peer's resource states arrive. */
-  peerStateChanged(): void {}
-
   /** Stops the engine only: services keep running and are adopted at the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -198,10 +195,7 @@ export class Engine {
    * (the plan is made when the group's previous work is done, on fresh state).
    */
   async handle(event: PolicyEvent, opts: HandleOptions): Promise<HandleResult> {
-    if (opts.dryRun) {
-      const plan = this.plan(event);
-      return { plan, changed: plan.steps.length > 0 };
-    }
+    if (opts.dryRun) return this.dryRun(event);
     await this.ready;
     const group = this.groupOf(event);
     if (!group) return this.handleGlobal(event, opts);
@@ -228,8 +222,8 @@ export class Engine {
 
   /** Events that concern several groups (AutoStart, node fault): one plan, run per group. */
   async handleGlobal(event: PolicyEvent, opts: HandleOptions): Promise<HandleResult> {
+    if (opts.dryRun) return this.dryRun(event);
     const plan = this.plan(event);
-    if (opts.dryRun) return { plan, changed: plan.steps.length > 0 };
     if (plan.refused) {
       this.recordPlan(plan, opts.cause);
       throw refusalError(plan);
@@ -246,6 +240,14 @@ export class Engine {
       return { plan, changed: true };
     }
     return { plan, changed: true, execution: await withTimeout(all, opts.timeout, plan) };
+  }
+
+  /** --dry-run: the same plan through the same executor, with effects that only record. */
+  private async dryRun(event: PolicyEvent): Promise<HandleResult> {
+    const plan = this.plan(event);
+    if (plan.refused) throw refusalError(plan);
+    const execution = await execute(plan, recordingEffects());
+    return { plan, changed: plan.steps.length > 0, execution };
   }
 
   plan(event: PolicyEvent): Plan {
@@ -270,7 +272,14 @@ export class Engine {
 
   private async run(plan: Plan, cause: string): Promise<ExecutionResult> {
     this.recordPlan(plan, cause);
-    const result = await execute(plan, this.effects(plan, cause));
+    const moving = (plan.failovers ?? (plan.failover ? [plan.failover] : [])).map((f) => f.group);
+    for (const g of moving) this.failingOver.add(g);
+    let result: ExecutionResult;
+    try {
+      result = await execute(plan, this.effects(plan, cause));
+    } finally {
+      for (const g of moving) this.failingOver.delete(g);
+    }
     const failedOnlines = plan.steps.filter((s, i) => s.op === 'online' && result.steps[i]?.status === 'failed' && s.node === this.localNode);
     for (const step of failedOnlines) this.afterFailedOnline(step, result.steps[step.id]?.error ?? 'online failed');
     if (plan.failover && plan.failover.to === null) {
@@ -678,14 +687,6 @@ export class Engine {
       this.scheduleMonitor(group, res);
     }
     return { changed: true, ConfigVersion: draft.ConfigVersion };
-  }
-
-  /** With --dry-run: the plan the policy would run, with the recorder as effects. */
-  async dryRun(event: PolicyEvent): Promise<{ plan: Plan; steps: PlanStep[] }> {
-    const plan = this.plan(event);
-    const rec = recordingEffects();
-    await execute(plan, rec);
-    return { plan, steps: rec.log };
   }
 }
 

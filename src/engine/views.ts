@@ -33,7 +33,7 @@ export function groupView(engine: Engine, g: GroupConfig): GroupView {
     Locked: g.Locked === true || engine.observed.groups?.[g.GroupName]?.tempLocked === true,
     MaxDependencyLevel: maxDependencyLevel(g),
     ActionState: busy ? (Object.values(states).includes('STARTING') ? 'STARTING' : 'STOPPING') : 'WATCHING',
-    Failover: engine.failingOver?.has(g.GroupName) ?? false,
+    Failover: engine.failingOver.has(g.GroupName),
   };
   return {
     GroupName: g.GroupName,
@@ -64,6 +64,7 @@ export function clusterStatus(engine: Engine): ClusterStatus {
     groups: cfg.Groups.map((g) => groupView(engine, g)),
     resources: cfg.Groups.flatMap((g) => g.Resources.map((r) => resourceView(engine, g, r))),
     warnings,
+    ...(engine.clusterStatus ? { membership: engine.clusterStatus() } : {}),
   };
 }
 

@@ -272,6 +272,7 @@ export class Engine {
 
   private async run(plan: Plan, cause: string): Promise<ExecutionResult> {
     this.recordPlan(plan, cause);
+    for (const g of this.groupsLeavingHere(plan)) await this.runGroupBatch(g, 'BatchBeforeOffline');
     const moving = (plan.failovers ?? (plan.failover ? [plan.failover] : [])).map((f) => f.group);
     for (const g of moving) this.failingOver.add(g);
     let result: ExecutionResult;
@@ -286,6 +287,17 @@ export class Engine {
       this.record({ subject: `group:${plan.failover.group}`, group: plan.failover.group, newState: 'FAULTED', cause, rule: 'NO_FAILOVER_TARGET', message: `group ${plan.failover.group} stays offline: no other node can take it` });
     }
     return result;
+  }
+
+  /** Groups this plan takes offline on this node as a whole (offline, switch or failover away). */
+  private groupsLeavingHere(plan: Plan): string[] {
+    const e = plan.event;
+    const online = (g: string) => ['ONLINE', 'PARTIAL'].includes(this.groupStateSafe(g, this.localNode) ?? '');
+    const out = new Set<string>();
+    if (e.kind === 'GroupOffline' && e.node === this.localNode && online(e.group)) out.add(e.group);
+    if (e.kind === 'GroupSwitch' && e.node !== this.localNode && online(e.group)) out.add(e.group);
+    for (const f of plan.failovers ?? (plan.failover ? [plan.failover] : [])) if (f.from === this.localNode && online(f.group)) out.add(f.group);
+    return [...out].filter((g) => plan.steps.some((s) => s.group === g && s.op === 'offline' && s.node === this.localNode));
   }
 
   /** An online that failed for good is a final failure of the resource: the policy decides what follows (failover if critical). */
@@ -605,7 +617,10 @@ export class Engine {
     const byNode = (this.observed.resources[node] ??= {});
     const old = byNode[res];
     byNode[res] = { restartCount: old?.restartCount ?? 0, ...next };
-    if (node === this.localNode) this.onLocalStateChange?.();
+    if (node === this.localNode) {
+      this.onLocalStateChange?.();
+      if (next.state === 'FAULTED' && old?.state !== 'FAULTED') this.scheduleAutoClear(res);
+    }
     if (!why) return;
     let group: string | undefined;
     for (const x of this.allResources()) if (x.res.ResName === res) group = x.group.GroupName;
@@ -631,8 +646,37 @@ export class Engine {
     const rt = ((this.observed.groups ??= {})[group] ??= {});
     if (state === 'ONLINE' && (rt.lastStable === undefined || rt.lastStable === 'OFFLINE' || rt.lastStable === 'FAULTED')) {
       rt.generation = Math.max(rt.generation ?? 0, rt.peerGeneration ?? 0) + 1;
+      // Not when a restarted engine adopts a group that stayed online.
+      if (this.probed) void this.runGroupBatch(group, 'BatchAfterOnline');
     }
     rt.lastStable = state;
+  }
+
+  /** Group batch programs (args: group, node); their result never changes group handling. */
+  private async runGroupBatch(groupName: string, name: 'BatchAfterOnline' | 'BatchBeforeOffline'): Promise<void> {
+    const group = this.config.Groups.find((g) => g.GroupName === groupName);
+    const program = group?.[name];
+    if (!group || typeof program !== 'string' || program === '') return;
+    const seconds = typeof group.BatchTimeout === 'number' ? group.BatchTimeout : 300;
+    const r = await this.runner.run(program, [groupName, this.localNode], { timeoutMs: seconds * 1000 }).catch((e: Error) => ({ exitCode: -1, stderr: e.message, timedOut: false }));
+    this.record({ subject: `group:${groupName}`, group: groupName, cause: name, rule: r.exitCode === 0 ? 'BATCH_DONE' : 'BATCH_FAILED', message: `${name} ${program} ${r.timedOut ? `timed out after ${seconds} s` : `exited ${r.exitCode}`}`, facts: { program, exitCode: r.exitCode } });
+  }
+
+  /** AutoFaultClearTime: a FAULTED resource is cleared after that long (0 = never). */
+  private scheduleAutoClear(resName: string): void {
+    let group: GroupConfig;
+    try {
+      group = this.findResource(resName).group;
+    } catch {
+      return;
+    }
+    const seconds = typeof group.AutoFaultClearTime === 'number' ? group.AutoFaultClearTime : 0;
+    if (seconds <= 0) return;
+    const timer = setTimeout(() => {
+      if (this.stopped || this.status(this.localNode, resName).state !== 'FAULTED') return;
+      this.handle({ kind: 'ResourceClear', resource: resName, node: this.localNode }, { cause: `AutoFaultClearTime ${seconds} s of group ${group.GroupName}` }).catch((e: Error) => this.log.warn(`auto clear of ${resName}: ${e.message}`));
+    }, seconds * 1000);
+    timer.unref?.();
   }
 
   private groupStateSafe(group: string, node: string, override?: Record<string, ResourceStatus>): string | undefined {

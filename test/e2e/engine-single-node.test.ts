@@ -220,3 +220,44 @@ describe('offline monitor', () => {
     }
   });
 });
+
+describe('group batch programs and AutoFaultClearTime', () => {
+  it('BatchAfterOnline runs when the group comes online, BatchBeforeOffline before it goes offline; a FAULTED resource clears itself after AutoFaultClearTime', async () => {
+    const h = createHarness({ node: 'n1' });
+    try {
+      const { writeFileSync, chmodSync, existsSync } = await import('node:fs');
+      const trace = join(h.home, 'batch.log');
+      const after = join(h.home, 'after.sh');
+      const before = join(h.home, 'before.sh');
+      writeFileSync(after, `#!/bin/sh\necho "after $1 $2" >> ${trace}\n`);
+      writeFileSync(before, `#!/bin/sh\necho "before $1 $2" >> ${trace}\n`);
+      chmodSync(after, 0o755);
+      chmodSync(before, 0o755);
+      const config = chainConfig(h.home);
+      Object.assign(config.Groups[0]!, { BatchAfterOnline: after, BatchBeforeOffline: before, AutoFaultClearTime: 1 });
+      config.Groups[0]!.Resources[2]!.RestartLimit = 0;
+      h.writeConfig(config);
+      await h.start();
+      await waitFor('after-online batch', () => existsSync(trace) && readFileSync(trace, 'utf8').includes('after web n1'));
+      expect(await h.rpc('grp.offline', { group: 'web', wait: true, timeout: 30 })).toMatchObject({ ok: true });
+      const lines = readFileSync(trace, 'utf8').trim().split('\n');
+      expect(lines).toEqual(['after web n1', 'before web n1']);
+      const beforeAt = h.events().findIndex((e) => e.rule === 'BATCH_DONE' && e.message.startsWith('BatchBeforeOffline'));
+      const firstOffline = h.events().findIndex((e) => e.rule === 'OFFLINE_DONE');
+      expect(beforeAt).toBeGreaterThanOrEqual(0);
+      expect(beforeAt).toBeLessThan(firstOffline);
+
+      // A critical failure with RestartLimit 0: FAULTED, then cleared by itself after 1 s.
+      expect(await h.rpc('grp.online', { group: 'web', wait: true, timeout: 30 })).toMatchObject({ ok: true });
+      process.kill(pidsWithArg(`${h.home}/app`)[0]!, 'SIGKILL');
+      await waitFor('app FAULTED', () => h.events().some((e) => e.resource === 'app' && e.newState === 'FAULTED'));
+      await waitFor('app cleared by AutoFaultClearTime', async () => {
+        const r = await h.rpc<{ state: string }[]>('res.state', { resource: 'app' });
+        return r.ok && r.result[0]!.state === 'OFFLINE';
+      });
+      expect(h.events().some((e) => e.cause.startsWith('AutoFaultClearTime 1 s'))).toBe(true);
+    } finally {
+      await h.cleanup();
+    }
+  });
+});

@@ -572,6 +572,7 @@ export class Engine {
       // Persistent resources (NIC) clear themselves when they recover.
       if (obs.state === 'running') {
         this.setState(this.localNode, name, { state: 'ONLINE', reason: obs.reason }, { cause: 'monitor', rule: 'MONITOR_RECOVERED', message: `${name} is up again: ${obs.reason}` });
+        this.autoRestart(group, name);
       } else if (before !== 'FAULTED') {
         this.setState(this.localNode, name, { state: 'FAULTED', reason: obs.reason }, { cause: 'monitor', rule: 'MONITOR_FAILED', message: `${name} failed: ${obs.reason}` });
       }
@@ -660,6 +661,17 @@ export class Engine {
     const seconds = typeof group.BatchTimeout === 'number' ? group.BatchTimeout : 300;
     const r = await this.runner.run(program, [groupName, this.localNode], { timeoutMs: seconds * 1000 }).catch((e: Error) => ({ exitCode: -1, stderr: e.message, timedOut: false }));
     this.record({ subject: `group:${groupName}`, group: groupName, cause: name, rule: r.exitCode === 0 ? 'BATCH_DONE' : 'BATCH_FAILED', message: `${name} ${program} ${r.timedOut ? `timed out after ${seconds} s` : `exited ${r.exitCode}`}`, facts: { program, exitCode: r.exitCode } });
+  }
+
+  /**
+   * AutoRestart: a persistent resource (NIC) whose failure took its group
+   * offline has recovered; if the group is online nowhere, it comes back here.
+   */
+  private autoRestart(group: GroupConfig, recovered: string): void {
+    if (group.AutoRestart !== true || group.Frozen === true) return;
+    const online = group.NodeList.some((n) => ['ONLINE', 'PARTIAL', 'STARTING'].includes(this.groupStateSafe(group.GroupName, n) ?? ''));
+    if (online) return;
+    this.handle({ kind: 'GroupOnline', group: group.GroupName, node: this.localNode }, { cause: `AutoRestart: ${recovered} recovered` }).catch((e: Error) => this.log.warn(`AutoRestart of ${group.GroupName}: ${e.message}`));
   }
 
   /** AutoFaultClearTime: a FAULTED resource is cleared after that long (0 = never). */

@@ -80,7 +80,7 @@ export const groupAttributes: AttributeDeclaration[] = [
   { name: 'AutoStart', kind: 'boolean', default: true, editable: true, description: 'Bring the group online when the engine starts.' },
   { name: 'AutoStartNode', kind: 'string', default: '', editable: true, description: 'Node on which AutoStart brings the group online (default: first of NodeList that is RUNNING).' },
   { name: 'AutoFailover', kind: 'boolean', default: true, editable: true, description: 'Fail the group over when a critical resource fails for good or its node dies.' },
-  { name: 'AutoRestart', kind: 'boolean', default: false, editable: true, description: 'Bring the group back online on a node that returns from a fault, when it is online nowhere.' },
+  { name: 'AutoRestart', kind: 'boolean', default: false, editable: true, description: 'When a persistent resource (NIC) whose failure took the group offline recovers, and the group is online nowhere, bring it back online on this node.' },
   { name: 'AutoFaultClearTime', kind: 'integer', default: 0, minimum: 0, unit: 's', editable: true, description: 'Clear FAULTED resources after this long. 0 = never.' },
   { name: 'Enabled', kind: 'boolean', default: true, editable: true, description: 'A disabled group is never brought online.' },
   { name: 'Locked', kind: 'boolean', default: false, editable: true, description: 'A locked group refuses online, offline and switch requests.' },

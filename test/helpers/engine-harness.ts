@@ -83,13 +83,16 @@ export function pidsWithArg(marker: string): number[] {
   return out;
 }
 
-export function createHarness(opts: { node?: string; home?: string; env?: Record<string, string> } = {}): Harness {
+export function createHarness(opts: { node?: string; home?: string; env?: Record<string, string>; netns?: string } = {}): Harness {
   const home = opts.home ?? makeHome();
   const socket = join(home, 'run/mccs.sock');
   const h: Harness = {
     home,
     async start() {
-      const child = spawn(process.execPath, [DAEMON, ...(opts.node ? ['--node', opts.node] : [])], {
+      const argv = [process.execPath, DAEMON, ...(opts.node ? ['--node', opts.node] : [])];
+      // `ip netns exec` execs the engine itself (same PID), inside the namespace, with its own /sys.
+      const [cmd, ...args] = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv;
+      const child = spawn(cmd!, args, {
         env: { ...process.env, MCCS_HOME: home, ...opts.env },
         stdio: ['ignore', 'ignore', 'pipe'],
       });

@@ -14,7 +14,8 @@ export const DAEMON = join(ROOT, 'dist/daemon/main.js');
 export interface Harness {
   home: string;
   daemon?: ChildProcess;
-  start(): Promise<void>;
+  /** Starts the engine; waits until it answers and (unless `running: false`) this node is RUNNING. */
+  start(options?: { running?: boolean }): Promise<void>;
   /** SIGTERM: the engine only. */
   stop(): Promise<void>;
   kill(): Promise<void>;
@@ -88,7 +89,7 @@ export function createHarness(opts: { node?: string; home?: string; env?: Record
   const socket = join(home, 'run/mccs.sock');
   const h: Harness = {
     home,
-    async start() {
+    async start(startOptions = {}) {
       const argv = [process.execPath, DAEMON, ...(opts.node ? ['--node', opts.node] : [])];
       // `ip netns exec` execs the engine itself (same PID), inside the namespace, with its own /sys.
       const [cmd, ...args] = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv;
@@ -102,8 +103,9 @@ export function createHarness(opts: { node?: string; home?: string; env?: Record
       await waitFor(`engine of ${home} to be ready (stderr: ${stderr})`, async () => {
         if (child.exitCode !== null) throw new Error(`daemon exited ${child.exitCode}: ${stderr}`);
         if (!existsSync(socket)) return false;
-        const s = await rpcAt<{ nodes: { state: string }[]; localNode: string }>(socket, 'cluster.status');
-        return s.ok && s.result.nodes.some((n) => n.state === 'RUNNING');
+        const s = await rpcAt<{ nodes: { NodeName: string; state: string }[]; localNode: string }>(socket, 'cluster.status');
+        if (startOptions.running === false) return s.ok;
+        return s.ok && s.result.nodes.some((n) => n.NodeName === s.result.localNode && n.state === 'RUNNING');
       });
     },
     async stop() {

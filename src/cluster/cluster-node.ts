@@ -75,7 +75,10 @@ export class ClusterNode {
     const e = this.engine;
     e.remoteStep = (step) => this.remoteStep(step);
     e.onLocalStateChange = () => this.schedulePush();
-    e.onConfigChange = (config) => void this.pushConfig(config);
+    e.onConfigChange = (config) => {
+      this.configChanged(config);
+      void this.pushConfig(config);
+    };
     e.nodeExtras = (node) => {
       const st = m.status();
       if (node === e.localNode) {
@@ -90,6 +93,7 @@ export class ClusterNode {
       const out = [...st.warnings];
       if (st.jeopardy) out.push(`JEOPARDY: only one heartbeat link to ${this.peer} is left`);
       if (st.startAlone && st.state === 'INITING') out.push(`WAITING: ${st.startAlone.message}`);
+      if (this.restartNeeded.size > 0) out.push(`RESTART_NEEDED: ${[...this.restartNeeded].join(', ')} changed; restart the engines one at a time (systemctl restart mccs; services keep running)`);
       return out;
     };
     e.clusterStatus = () => m.status();
@@ -170,7 +174,19 @@ export class ClusterNode {
     }
     await writeConfigFile(e.paths.mainJson, config);
     e.replaceConfig(config, `${why}: version ${config.ConfigVersion} from ${this.peer}`);
+    this.configChanged(config);
     return true;
+  }
+
+  /** Attributes changed at run time that only an engine restart applies. */
+  private readonly restartNeeded = new Set<string>();
+
+  /** Timings and fencing apply at once; ports and addresses at the next engine start. */
+  private configChanged(config: MainConfig): void {
+    const pending = this.membership.applyConfig(config);
+    const fresh = pending.filter((p) => !this.restartNeeded.has(p));
+    for (const p of pending) this.restartNeeded.add(p);
+    if (fresh.length > 0) this.record('RESTART_NEEDED', `${fresh.join(', ')} changed: applied at the next engine start`, { pending }, { subject: 'cluster' });
   }
 
   private async pushConfig(config: MainConfig): Promise<void> {

@@ -164,6 +164,16 @@ export class HeartbeatLinks extends EventEmitter<HeartbeatEvents> {
     }
   }
 
+  /** A new HBInterval (configuration change): applies to link-down checks and the send period at once. */
+  setHbInterval(ms: number): void {
+    if (ms === this.options.hbIntervalMs) return;
+    this.options.hbIntervalMs = ms;
+    if (this.sendTimer) {
+      clearInterval(this.sendTimer);
+      this.sendTimer = setInterval(() => this.sendAll(false), this.sendIntervalMs);
+    }
+  }
+
   get sendIntervalMs(): number {
     return Math.max(5, Math.floor(this.options.hbIntervalMs / 10));
   }

@@ -138,6 +138,8 @@ export interface MembershipStatus {
   incarnation: string;
   configVersion: number;
   hbPort: number;
+  hbIntervalMs: number;
+  hbTimeoutMs: number;
   jeopardy: boolean;
   warnings: string[];
   peers: Array<{
@@ -160,7 +162,7 @@ export interface MembershipStatus {
 }
 
 export class Membership extends EventEmitter<MembershipEvents> {
-  readonly timing: ClusterTiming;
+  timing: ClusterTiming;
   private readonly clock: Clock;
   private readonly runner: Runner;
   private readonly incarnation: Buffer;
@@ -263,6 +265,24 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (state === 'INITING') this.evaluateStartAlone();
   }
 
+  /**
+   * A configuration change: the decision timings, fencing and HBInterval apply
+   * at once. Returns what only an engine restart applies (ports, ping period,
+   * node addresses).
+   */
+  applyConfig(config: MainConfig): string[] {
+    const next = clusterTiming(config);
+    const pending: string[] = [];
+    if (next.hbPort !== this.timing.hbPort) pending.push('HBPort');
+    if (next.pingIntervalMs !== this.timing.pingIntervalMs && this.options.pingIntervalMs === undefined) pending.push('PingInterval');
+    const addresses = (c: MainConfig) => JSON.stringify(c.Nodes.map((n) => [n.NodeName, n.PrimaryHB, n.SecondaryHB, n.IsolationTestAddresses]));
+    if (addresses(config) !== addresses(this.options.config)) pending.push('node addresses');
+    this.timing = { ...next, hbPort: this.timing.hbPort, pingIntervalMs: this.timing.pingIntervalMs };
+    this.links.setHbInterval(next.hbIntervalMs);
+    this.self.configVersion = config.ConfigVersion;
+    return pending;
+  }
+
   /** The group digest carried in every heartbeat from now on. */
   setGroupDigest(groups: GroupDigest): void {
     this.groups = groups;
@@ -339,6 +359,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
       incarnation: this.incarnationId,
       configVersion: this.self.configVersion,
       hbPort: this.timing.hbPort,
+      hbIntervalMs: this.timing.hbIntervalMs,
+      hbTimeoutMs: this.timing.hbTimeoutMs,
       jeopardy: peers.some((p) => p.jeopardy),
       warnings,
       peers,

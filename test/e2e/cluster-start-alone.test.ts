@@ -60,3 +60,39 @@ describe('a node whose peer never comes', () => {
     expect(h.events().some((e) => e.rule === 'START_ALONE_FORCED')).toBe(true);
   });
 });
+
+describe('cluster timing changes at run time', () => {
+  it('HBInterval and HBTimeout apply at once; HBPort waits for a restart and status says so', async () => {
+    const h = createHarness({ node: 'node1' });
+    try {
+      h.writeConfig({
+        ConfigVersion: 1,
+        Cluster: { ClusterName: 'timing', HBPort: 27331 },
+        Nodes: [
+          { NodeName: 'node1', PrimaryHB: '127.0.0.71', IsolationTestAddresses: '127.0.0.1' },
+          { NodeName: 'node2', PrimaryHB: '127.0.0.81', IsolationTestAddresses: '127.0.0.1' },
+        ],
+        Groups: [],
+      });
+      generateSecret(join(h.home, 'config/cluster.key'));
+      await h.start({ running: false });
+      const membership = async () => {
+        const r = await h.rpc<{ membership: { hbIntervalMs: number; hbTimeoutMs: number; hbPort: number }; warnings: string[] }>('cluster.status');
+        if (!r.ok) throw new Error(r.error.message);
+        return r.result;
+      };
+      expect((await membership()).membership).toMatchObject({ hbIntervalMs: 1000, hbTimeoutMs: 1000 });
+      expect(await h.rpc('cluster.modify', { attributes: { HBInterval: '400', HBTimeout: '600' } })).toMatchObject({ ok: true, changed: true });
+      const after = await membership();
+      expect(after.membership).toMatchObject({ hbIntervalMs: 400, hbTimeoutMs: 600, hbPort: 27331 });
+      expect(after.warnings.join('\n')).not.toMatch(/RESTART_NEEDED/);
+      expect(await h.rpc('cluster.modify', { attributes: { HBPort: '27341' } })).toMatchObject({ ok: true, changed: true });
+      const later = await membership();
+      expect(later.membership.hbPort).toBe(27331);
+      expect(later.warnings.join('\n')).toMatch(/RESTART_NEEDED: HBPort changed/);
+      expect(h.events().some((e) => e.rule === 'RESTART_NEEDED')).toBe(true);
+    } finally {
+      await h.cleanup();
+    }
+  });
+});

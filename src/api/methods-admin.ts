@@ -567,8 +567,22 @@ const nodeSupport: Spec = {
         'states.json   the cluster status as this node sees it',
         'facts.txt     uname, addresses, uptime, disks, memory',
         'Never included: cluster.key, users.json, TLS keys.',
-        ...(p.all === true ? ['', `--all: this archive holds ${node} only; run the command on every other node as well.`] : []),
       ];
+      if (p.all === true) {
+        // --all: each other node's own archive, built by its engine, inside this one.
+        readme.push('', 'nodes/        the archives of the other nodes (--all), as their engines built them');
+        for (const other of engine.config.Nodes.map((n) => n.NodeName).filter((n) => n !== node)) {
+          try {
+            if (!engine.forward) throw new Error('this node is not in a running cluster');
+            const env = (await engine.forward('node.support', { node: other }, { name: ctx.principal.name, role: ctx.principal.role })) as { ok: boolean; result?: { fileName: string; contentBase64: string }; error?: { message: string } };
+            if (!env.ok || !env.result) throw new Error(env.error?.message ?? 'no archive');
+            await mkdir(join(dir, 'nodes'), { recursive: true });
+            await writeFile(join(dir, 'nodes', env.result.fileName), Buffer.from(env.result.contentBase64, 'base64'));
+          } catch (e) {
+            readme.push(`${other}: not included (${(e as Error).message}); run the command on ${other}`);
+          }
+        }
+      }
       await writeFile(join(dir, 'README.txt'), `${readme.join('\n')}\n`);
       const out = join(tmp, fileName);
       const tar = new ExecRunner((m) => engine.log.debug(m));

@@ -65,6 +65,23 @@ describe.skipIf(!IS_ROOT)('starting, configuration and IPv6 in the two-node lab'
     await cl.waitGroup({ node1: 'ONLINE', node2: 'OFFLINE' }, { timeoutMs: 2000 });
   }, 30_000);
 
+  it('commands about node2 given on node1 run on node2: probe, and a support archive with -all holds both nodes', async () => {
+    const probe = await cl.call<{ node: string }>('node1', 'res.probe', { resource: 'web-app', node: 'node2' });
+    expect(probe.node).toBe('node2');
+    const bundle = await cl.call<{ fileName: string; contentBase64: string }>('node1', 'node.support', { all: true });
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { execFileSync } = await import('node:child_process');
+    const dir = mkdtempSync('/tmp/mccs-support-test-');
+    try {
+      writeFileSync(`${dir}/${bundle.fileName}`, Buffer.from(bundle.contentBase64, 'base64'));
+      const list = execFileSync('tar', ['-tzf', `${dir}/${bundle.fileName}`], { encoding: 'utf8' });
+      expect(list).toMatch(/\/nodes\/mccs-support-node2-.*\.tar\.gz/);
+      expect(list).toMatch(/\/states\.json/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it('node1 restarted with an old main.json takes the newer configuration from node2 (its service is adopted, not restarted)', async () => {
     const newer = cl.readConfig('node2');
     const [pid] = await cl.echoPids('node1');

@@ -187,7 +187,7 @@ const MCCS_DEFAULT: MccsSettings = { label: 'mccs default', cluster: {}, ip: {} 
 const MCCS_TUNED: MccsSettings = {
   label: 'mccs tuned',
   // HBTimeout must be at least twice PingInterval (config validation enforces it).
-  cluster: { HBInterval: 100, HBTimeout: 200, PingInterval: 50, SplitThreshold: 50 },
+  cluster: { HBInterval: 80, HBTimeout: 120, PingInterval: 40, SplitThreshold: 40 },
   ip: { DuplicateCheckTimeout: 0 },
 };
 

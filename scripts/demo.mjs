@@ -15,9 +15,9 @@
 // fails for good (RestartLimit 0): the group moves to node2.
 //
 // Everything it creates is removed at the end, on failure and on Ctrl-C.
+import { probeTcp } from '../test/lab/tcp-probe.mjs';
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -303,25 +303,6 @@ async function whyItMoved(home, peer) {
 
 // ---------------------------------------------------------------- not root: two engines on 127.0.0.x
 
-function probeTcp(addr, port, timeoutMs = 500) {
-  return new Promise((resolve) => {
-    let data = '';
-    let done = false;
-    const finish = (v) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(v);
-    };
-    const socket = connect({ host: addr, port });
-    socket.setEncoding('utf8');
-    socket.on('data', (d) => (data += d));
-    socket.on('end', () => finish(data.trim() || null));
-    socket.on('error', () => finish(null));
-    const timer = setTimeout(() => finish(null), timeoutMs);
-  });
-}
 
 async function userDemo() {
   console.log('Not root: no network or PID namespaces, so no node power-off here (run as root for that demo).');

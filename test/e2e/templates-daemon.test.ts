@@ -6,27 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { renderTemplate } from '../../src/init/render-template.js';
 import { loadTemplate, templateNames } from '../../src/init/templates.js';
 import { createHarness } from '../helpers/engine-harness.js';
+import { sampleAnswersFor } from '../helpers/template-answers.js';
 
-const SAMPLE: Record<string, string> = {
-  CLUSTER_NAME: 'shop',
-  NODE1: 'node1',
-  NODE2: 'node2',
-  NODE1_PRIMARY_HB: '10.213.0.1',
-  NODE2_PRIMARY_HB: '10.213.0.2',
-  NODE1_SECONDARY_HB: '10.213.1.1',
-  NODE2_SECONDARY_HB: '10.213.1.2',
-  ISOLATION_ADDRESSES: '10.213.0.254',
-  VIP: '10.213.0.100',
-  DEVICE: '/dev/disk/by-id/scsi-shared-1',
-  MOUNT_POINT: '/pgdata',
-  DATA_DIR: '/pgdata/15/main',
-  ORACLE_SID: 'ORCL',
-};
 
 describe.each(templateNames())('template %s', (name) => {
   it('is loaded by a real daemon, which probes its resources and lists its groups', async () => {
     const template = loadTemplate(name);
-    const answers = Object.fromEntries(template.questions.questions.filter((q) => SAMPLE[q.name] !== undefined).map((q) => [q.name, SAMPLE[q.name]!]));
+    const answers = sampleAnswersFor(template.questions.questions);
     const config = renderTemplate(template.body, template.questions, answers);
     Object.assign(config.Nodes[0]!, { StandAlone: true, BootMode: 'MANUAL' });
     const h = createHarness({ node: config.Nodes[0]!.NodeName });

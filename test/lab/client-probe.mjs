@@ -4,30 +4,12 @@
 //   {id, op:'watch', addr, port, intervalMs, timeoutMs} → {id, watch}
 //   {id, op:'unwatch', watch} → {id, events: [{at, answer}]}  (changes of answer, in send order)
 // Times are CLOCK_MONOTONIC ms, the same clock as monotonicMs() in exec.ts.
-import { connect } from 'node:net';
+import { probeTcp } from './tcp-probe.mjs';
 import { createInterface } from 'node:readline';
 
 const now = () => Number(process.hrtime.bigint() / 1000n) / 1000;
 
-function probe(addr, port, timeoutMs) {
-  return new Promise((resolve) => {
-    let data = '';
-    let done = false;
-    const finish = (answer) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(answer);
-    };
-    const socket = connect({ host: addr, port });
-    socket.setEncoding('utf8');
-    socket.on('data', (d) => (data += d));
-    socket.on('end', () => finish(data.trim() || null));
-    socket.on('error', () => finish(null));
-    const timer = setTimeout(() => finish(null), timeoutMs);
-  });
-}
+const probe = probeTcp;
 
 const watches = new Map();
 let nextWatch = 1;

@@ -9,31 +9,12 @@ import { loadTemplate, templateNames } from '../../src/init/templates.js';
 import { parseConfig, validateConfig } from '../../src/model/config.js';
 import { MccsError } from '../../src/model/errors.js';
 import type { MainConfig } from '../../src/model/types.js';
+import { sampleAnswersFor } from '../helpers/template-answers.js';
 
-/** What an operator answers to the questions that have no default. */
-const SAMPLE: Record<string, string> = {
-  CLUSTER_NAME: 'shop',
-  NODE1: 'node1',
-  NODE2: 'node2',
-  NODE1_PRIMARY_HB: '10.213.0.1',
-  NODE2_PRIMARY_HB: '10.213.0.2',
-  NODE1_SECONDARY_HB: '10.213.1.1',
-  NODE2_SECONDARY_HB: '10.213.1.2',
-  ISOLATION_ADDRESSES: '10.213.0.254',
-  VIP: '10.213.0.100',
-  DEVICE: '/dev/disk/by-id/scsi-shared-1',
-  MOUNT_POINT: '/pgdata',
-  DATA_DIR: '/pgdata/15/main',
-  ORACLE_SID: 'ORCL',
-};
 
 const EXPECTED = ['ip-process', 'nginx', 'oracle-shared-disk', 'postgresql-drbd', 'postgresql-shared-disk', 'tomcat'];
 
-function answersFor(questions: Question[]): Record<string, string> {
-  const answers: Record<string, string> = {};
-  for (const q of questions) if (SAMPLE[q.name] !== undefined) answers[q.name] = SAMPLE[q.name]!;
-  return answers;
-}
+const answersFor = sampleAnswersFor;
 
 function typesOf(config: MainConfig): string[] {
   return [...new Set(config.Groups.flatMap((g) => g.Resources.map((r) => r.Type)))];

@@ -302,13 +302,9 @@ export class Engine {
 
   /** An online that failed for good is a final failure of the resource: the policy decides what follows (failover if critical). */
   private afterFailedOnline(step: PlanStep, reason: string): void {
-    const { res } = this.findResource(step.resource);
-    const limit = Number(resolveResourceAttributes(this.config, res).RestartLimit ?? 0);
-    const st = this.status(this.localNode, step.resource);
-    st.restartCount = Math.max(st.restartCount ?? 0, limit); // online failure is final: no restart in place
     setImmediate(() => {
       if (this.stopped) return;
-      this.handle({ kind: 'ResourceFailed', resource: step.resource, node: this.localNode, reason }, { cause: `online of ${step.resource} failed: ${reason}` }).catch((e) => this.log.error(`after failed online of ${step.resource}: ${(e as Error).message}`));
+      this.handle({ kind: 'ResourceFailed', resource: step.resource, node: this.localNode, reason, final: true }, { cause: `online of ${step.resource} failed: ${reason}` }).catch((e) => this.log.error(`after failed online of ${step.resource}: ${(e as Error).message}`));
     });
   }
 
@@ -410,7 +406,8 @@ export class Engine {
           await this.withAgent(group, res, 'CleanTimeout', 60, (a, ctx) => a.clean(ctx)).catch(() => undefined);
         }
       }
-      this.setState(this.localNode, res.ResName, { ...this.status(this.localNode, res.ResName), state: 'FAULTED', reason: lastError }, { cause, rule: 'ONLINE_FAILED', message: `online of ${res.ResName} failed: ${lastError}` });
+      // Not FAULTED here: the policy decides what the final failure means (fault, parents, failover).
+      this.setState(this.localNode, res.ResName, { ...this.status(this.localNode, res.ResName), state: 'OFFLINE', reason: `online failed: ${lastError}` }, { cause, rule: 'ONLINE_FAILED', message: `online of ${res.ResName} failed: ${lastError}` });
       throw new AgentError(lastError);
     } finally {
       rt.busy = false;

@@ -261,3 +261,28 @@ describe('group batch programs and AutoFaultClearTime', () => {
     }
   });
 });
+
+describe('a critical resource that cannot be brought online', () => {
+  it('is FAULTED (no restart in place), the rest of the group goes offline, and online exits with a failure', async () => {
+    const h = createHarness({ node: 'n1' });
+    try {
+      const config = chainConfig(h.home);
+      config.Groups[0]!.AutoStart = false;
+      // app exits at once: its online fails (RestartLimit 1 must not retry it in place).
+      Object.assign(config.Groups[0]!.Resources[2]!, { Path: '/bin/false', Arguments: [`${h.home}/app`] });
+      h.writeConfig(config);
+      await h.start();
+      const r = await h.rpc('grp.online', { group: 'web', wait: true, timeout: 30 });
+      expect(r).toMatchObject({ ok: false, error: { code: 'FAILED' } });
+      await waitFor('app FAULTED', async () => {
+        const s = await h.rpc<{ state: string }[]>('res.state', { resource: 'app' });
+        return s.ok && s.result[0]!.state === 'FAULTED';
+      });
+      await waitFor('base and mid offline again', () => pidsWithArg(`${h.home}/base`).length === 0 && pidsWithArg(`${h.home}/mid`).length === 0);
+      expect(h.events().some((e) => e.rule === 'RESTART_IN_PLACE')).toBe(false);
+      expect(h.events().some((e) => e.rule === 'FINAL_FAILURE_CRITICAL')).toBe(true);
+    } finally {
+      await h.cleanup();
+    }
+  });
+});

@@ -24,7 +24,7 @@ import { planned, type Outcome } from './outcome.js';
 import { failoverTarget, STAY_REASONS } from './placement.js';
 import { addTree, type PlanBuilder } from './steps.js';
 
-export function resourceFailed(ctx: Ctx, b: PlanBuilder, res: string, node: string, reason: string): Outcome {
+export function resourceFailed(ctx: Ctx, b: PlanBuilder, res: string, node: string, reason: string, final = false): Outcome {
   const r = resourceOf(ctx, res);
   const state = stateOf(ctx.observed, node, res);
   if (!isEnabled(ctx, res)) return planned(decide('RESOURCE_DISABLED', `resource ${res} is disabled: its failure on ${node} is not acted on`, { resource: res, node, reason }));
@@ -34,7 +34,7 @@ export function resourceFailed(ctx: Ctx, b: PlanBuilder, res: string, node: stri
   const limit = resourceNumber(ctx.config, r, 'RestartLimit');
   const monitorOnly = isMonitorOnly(ctx.config, r);
   const facts = { group: ctx.group.GroupName, resource: res, node, reason, restartCount: restarts, restartLimit: limit, critical: resourceFlag(ctx.config, r, 'Critical'), monitorOnly };
-  if (!monitorOnly && restarts < limit) return restartInPlace(ctx, b, res, node, facts);
+  if (!monitorOnly && !final && restarts < limit) return restartInPlace(ctx, b, res, node, facts);
   return resourceFlag(ctx.config, r, 'Critical') ? criticalFailure(ctx, b, res, node, facts) : nonCriticalFailure(ctx, b, res, node, facts);
 }
 

@@ -59,7 +59,7 @@ function handle(ctx: Ctx, b: PlanBuilder, event: PolicyEvent): Outcome {
     case 'GroupSwitch':
       return groupSwitch(ctx, b, event.node);
     case 'ResourceFailed':
-      return resourceFailed(ctx, b, event.resource, event.node, event.reason);
+      return resourceFailed(ctx, b, event.resource, event.node, event.reason, event.final === true);
     case 'NodeFaulted':
       return takeOver(ctx, b, event.node);
     case 'ProbeComplete':

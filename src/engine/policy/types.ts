@@ -47,7 +47,8 @@ export type PolicyEvent =
   /** Planned move of a failover group to `node`. */
   | { kind: 'GroupSwitch'; group: string; node: string }
   /** A monitor found an ONLINE resource failed or gone (unplanned). */
-  | { kind: 'ResourceFailed'; resource: string; node: string; reason: string }
+  /** final: the resource could not be brought online at all (after OnlineRetryLimit): no restart in place. */
+  | { kind: 'ResourceFailed'; resource: string; node: string; reason: string; final?: boolean }
   /** A node is judged dead (after fencing, if any): take over its failover groups. */
   | { kind: 'NodeFaulted'; node: string }
   /** Every resource of the local node has been probed after engine start: AutoStart. */

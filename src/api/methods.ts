@@ -83,6 +83,14 @@ function typedAttributes(decls: AttributeDeclaration[], raw: Record<string, unkn
 
 const methods: Record<string, MethodSpec> = {
   'cluster.status': { readOnly: true, params: {}, handler: async ({ engine }) => ({ changed: false, result: { ...clusterStatus(engine), attributes: clusterAttributeView(engine) } }) },
+  'witness.check': {
+    readOnly: true,
+    params: {},
+    handler: async ({ engine }) => {
+      if (!engine.witnessCheck) throw new MccsError('CONFLICT', 'this cluster has no witness (WitnessType none), or this node runs as a single-node cluster', ['mccluster modify WitnessType=etcd WitnessEndpoints=http://HOST:2379, then restart the engines one at a time']);
+      return { changed: false, result: await engine.witnessCheck() };
+    },
+  },
   'cluster.events': {
     readOnly: true,
     params: { group: name, resource: name, node: name, since: name, until: name, limit: { type: 'integer', minimum: 1 } },

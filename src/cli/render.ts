@@ -5,6 +5,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { ClusterStatus, EventRecord, GroupView, NodeView, ResourceView, ChangeResult } from '../api/protocol.js';
 import type { Plan } from '../engine/policy/types.js';
 import type { Io, RenderContext } from './spec.js';
+import { witnessBlock, witnessCheck } from './render-witness.js';
 
 export function useColour(io: Pick<Io, 'isTTY' | 'env'>): boolean {
   if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
@@ -166,6 +167,8 @@ export const renderers: Record<string, Renderer> = {
         (col, t) => (col >= 3 ? paintState(c, t) : t),
       ),
     ];
+    const witness = (s.membership as { witness?: Parameters<typeof witnessBlock>[0] } | undefined)?.witness;
+    if (witness) out.push('', witnessBlock(witness, c));
     if (s.warnings.length > 0) out.push('', ...s.warnings.map((w) => c.yellow(`warning: ${w}`)));
     return out.join('\n');
   },
@@ -184,6 +187,7 @@ export const renderers: Record<string, Renderer> = {
     ),
   users: (rows: { name: string; role: string }[], _ctx, c) => table(c, ['USER', 'ROLE'], rows.map((r) => [r.name, r.role])),
   support: (r: { path: string; bytes: number }) => `wrote ${r.path} (${r.bytes} bytes)`,
+  witness: (r: Parameters<typeof witnessCheck>[0], _ctx, c) => witnessCheck(r, c),
   change: (result: unknown, ctx, c) => renderChange(result, ctx, c),
 };
 

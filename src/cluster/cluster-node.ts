@@ -13,6 +13,9 @@ import { healWinner } from './fault-decision.js';
 import { Membership, type MembershipDecision } from './membership.js';
 import { PeerChannel, type PeerRequest, type PeerResponse } from './peer-channel.js';
 import { clusterPorts } from './ports.js';
+import { attachWitness } from '../witness/attach.js';
+import { witnessFingerprint } from '../witness/settings.js';
+import type { Witness } from '../witness/witness.js';
 
 /** Types whose data must never be written from two nodes: heal stops them on both first. */
 const STORAGE_TYPES = new Set(['SharedDisk', 'MirrorDisk']);
@@ -27,12 +30,17 @@ interface StateBody {
   configVersion: number;
   resources: Record<string, ResourceStatus>;
   generations: Record<string, number>;
+  /** This node reaches the witness (absent: no witness). */
+  witness?: boolean;
 }
 
 export class ClusterNode {
   readonly membership: Membership;
   readonly channel: PeerChannel;
   readonly peer: string;
+  readonly witness?: Witness;
+  private peerWitness?: boolean;
+  private readonly witnessAtStart: string;
   private pushTimer?: NodeJS.Timeout;
   private closed = false;
   private running!: () => void;
@@ -58,6 +66,8 @@ export class ClusterNode {
       port: clusterPorts(Number(config.Cluster.HBPort ?? 14321)).command,
       handler: (from, req) => this.onRequest(from, req),
     });
+    this.witnessAtStart = witnessFingerprint(config);
+    this.witness = attachWitness(engine, this.membership, this.peer, { peerReachable: () => this.peerWitness, reachabilityChanged: () => this.schedulePush() });
     this.wire();
   }
 
@@ -93,10 +103,12 @@ export class ClusterNode {
       const out = [...st.warnings];
       if (st.jeopardy) out.push(`JEOPARDY: only one heartbeat link to ${this.peer} is left`);
       if (st.startAlone && st.state === 'INITING') out.push(`WAITING: ${st.startAlone.message}`);
+      for (const p of st.peers) if (p.decision?.verdict === 'PARTITION') out.push(`PARTITION: ${p.node}: ${p.decision.message}`);
+      out.push(...(this.witness?.warnings() ?? []));
       if (this.restartNeeded.size > 0) out.push(`RESTART_NEEDED: ${[...this.restartNeeded].join(', ')} changed; restart the engines one at a time (systemctl restart mccs; services keep running)`);
       return out;
     };
-    e.clusterStatus = () => m.status();
+    e.clusterStatus = () => ({ ...m.status(), ...(this.witness ? { witness: this.witness.status() } : {}) });
     e.forward = (method, params, principal) => this.forward(method, params, principal);
     e.forceStartAlone = () => m.forceStartAlone();
 
@@ -127,13 +139,14 @@ export class ClusterNode {
   async start(): Promise<void> {
     await this.channel.start();
     await this.membership.start();
+    this.witness?.start();
   }
 
   async stop(): Promise<void> {
     this.closed = true;
     clearTimeout(this.pushTimer);
     await this.membership.plannedStop().catch(() => undefined);
-    await Promise.all([this.membership.close(), this.channel.close()]);
+    await Promise.all([this.membership.close(), this.channel.close(), this.witness?.close()]);
   }
 
   /** The node state machine says what to do next. */
@@ -184,6 +197,7 @@ export class ClusterNode {
   /** Timings and fencing apply at once; ports and addresses at the next engine start. */
   private configChanged(config: MainConfig): void {
     const pending = this.membership.applyConfig(config);
+    if (witnessFingerprint(config) !== this.witnessAtStart) pending.push('Witness attributes');
     const fresh = pending.filter((p) => !this.restartNeeded.has(p));
     for (const p of pending) this.restartNeeded.add(p);
     if (fresh.length > 0) this.record('RESTART_NEEDED', `${fresh.join(', ')} changed: applied at the next engine start`, { pending }, { subject: 'cluster' });
@@ -200,12 +214,13 @@ export class ClusterNode {
 
   private stateBody(): StateBody {
     const e = this.engine;
-    return { node: e.localNode, configVersion: e.config.ConfigVersion, resources: e.observed.resources[e.localNode] ?? {}, generations: Object.fromEntries(Object.entries(e.observed.groups ?? {}).map(([g, r]) => [g, r.generation ?? 0])) };
+    return { node: e.localNode, configVersion: e.config.ConfigVersion, resources: e.observed.resources[e.localNode] ?? {}, generations: Object.fromEntries(Object.entries(e.observed.groups ?? {}).map(([g, r]) => [g, r.generation ?? 0])), ...(this.witness ? { witness: this.witness.reachable() } : {}) };
   }
 
   private applyPeerState(body: StateBody): void {
     const e = this.engine;
     if (body.node !== this.peer) return;
+    if (typeof body.witness === 'boolean') this.peerWitness = body.witness;
     e.observed.resources[this.peer] = body.resources;
     for (const [g, gen] of Object.entries(body.generations)) ((e.observed.groups ??= {})[g] ??= {}).peerGeneration = gen;
     this.heal();

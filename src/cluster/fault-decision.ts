@@ -14,7 +14,11 @@
 //   silence proves nothing about the moment after it (no race with the ping
 //   phase).
 
-export type Verdict = 'ISOLATED' | 'SPLIT' | 'PEER_EXITED' | 'NODE_FAULT' | 'WAIT';
+import type { WitnessFact } from '../witness/fact.js';
+
+export type { WitnessFact };
+
+export type Verdict = 'ISOLATED' | 'SPLIT' | 'PARTITION' | 'PEER_EXITED' | 'NODE_FAULT' | 'WAIT';
 
 export type DecisionCode =
   | 'LINK_ALIVE'
@@ -23,7 +27,10 @@ export type DecisionCode =
   | 'PEER_EXITED'
   | 'NODE_FAULT'
   | 'ISOLATION_UNKNOWN'
-  | 'ICMP_PENDING';
+  | 'ICMP_PENDING'
+  | 'PARTITION'
+  | 'WITNESS_UNREACHABLE'
+  | 'WITNESS_MARGIN';
 
 export interface LinkFact {
   link: string;
@@ -52,7 +59,10 @@ export interface FaultFacts {
   /** This node's IsolationTestAddresses (may be empty: isolation cannot be told). */
   testAddresses: AddressFact[];
   fenceConfigured: boolean;
+  /** With a witness (WitnessType etcd): what it says of the peer. */
+  witness?: WitnessFact;
 }
+
 
 export interface Decision<V extends string = Verdict, C extends string = DecisionCode> {
   verdict: V;
@@ -114,13 +124,18 @@ export function decide(f: FaultFacts): Decision {
     const reachable = testSilence.filter((t) => t.answeredAfterSilence);
     if (testSilence.length === 0 || reachable.length > 0) {
       facts.isolationCheck = testSilence.length === 0 ? 'NOT_CONFIGURED' : 'REACHED';
+      if (f.witness) {
+        const w = witnessVerdict(f, f.witness, allDownAt, facts);
+        if (w) return w;
+      }
       return {
         verdict: 'NODE_FAULT',
         code: 'NODE_FAULT',
         message:
           `the peer is silent on every heartbeat link and on ICMP for at least HBTimeout ${ms(f.hbTimeoutMs)}` +
           (testSilence.length === 0 ? ' (no IsolationTestAddresses: isolation not checked)' : ` while this node still reaches ${reachable.map((r) => r.address).join(', ')}`) +
-          (f.fenceConfigured ? ': fence it, then take over' : ': take over (no FenceProgram: a partition between two healthy nodes could run a group twice)'),
+          (f.witness ? (f.witness.reachable ? '; the witness has seen no renewal from it for WitnessTTL' : '; the witness is unreachable from both nodes: two-node rules') : '') +
+          (f.fenceConfigured ? ': fence it, then take over' : f.witness?.reachable ? ': take over' : ': take over (no FenceProgram: a partition between two healthy nodes could run a group twice)'),
         facts,
       };
     }
@@ -152,6 +167,49 @@ export function decide(f: FaultFacts): Decision {
     facts,
     recheckAt: confirmAt,
   };
+}
+
+/**
+ * With a witness, a peer silent on heartbeat and ICMP is dead only if the
+ * witness agrees: a peer that still renews there is on the other side of a
+ * partition (PARTITION: no takeover). Returns null when the witness agrees
+ * with a node fault (or is unreachable from both nodes: two-node rules).
+ */
+function witnessVerdict(f: FaultFacts, w: WitnessFact, allDownAt: number, facts: Record<string, unknown>): Decision | null {
+  const aliveForMs = w.peerAliveUntil === undefined ? null : Math.round(w.peerAliveUntil - f.now);
+  facts.witness = { reachable: w.reachable, peerRenewalValidForMs: aliveForMs, peerReachable: w.peerReachable ?? null, marginMs: w.marginMs };
+  if (!w.reachable) {
+    if (w.peerReachable === false) {
+      facts.witnessRule = 'UNREACHABLE_FROM_BOTH';
+      return null;
+    }
+    return {
+      verdict: 'PARTITION',
+      code: 'WITNESS_UNREACHABLE',
+      message: `the peer is silent on heartbeat and ICMP, but this node cannot reach the witness while the peer could when last heard: it may still own and run its groups there; no takeover`,
+      facts,
+    };
+  }
+  if (w.peerAliveUntil !== undefined && f.now < w.peerAliveUntil) {
+    return {
+      verdict: 'PARTITION',
+      code: 'PARTITION',
+      message: `the peer is silent on heartbeat and ICMP but still renews at the witness (valid ${ms(w.peerAliveUntil - f.now)} more): a partition between two healthy nodes; it keeps its groups, no takeover`,
+      facts,
+      recheckAt: w.peerAliveUntil,
+    };
+  }
+  if (f.now < allDownAt + w.marginMs) {
+    return {
+      verdict: 'WAIT',
+      code: 'WITNESS_MARGIN',
+      message: `the peer's renewals at the witness lapsed; waiting ${ms(allDownAt + w.marginMs - f.now)} more so that an owner holding on its heartbeat alone has stopped`,
+      facts,
+      recheckAt: allDownAt + w.marginMs,
+    };
+  }
+  facts.witnessRule = 'PEER_LAPSED';
+  return null;
 }
 
 // ---------------------------------------------------------------- starting alone

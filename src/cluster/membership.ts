@@ -10,7 +10,7 @@ import type { Runner } from '../engine/runner.js';
 import { ExecRunner } from '../engine/exec-runner.js';
 import { monotonic, type Clock } from './clock.js';
 import { newIncarnation } from './crypto.js';
-import { decide, decideStartAlone, type AddressFact, type Decision, type StartAloneCode, type StartAloneVerdict, type Verdict } from './fault-decision.js';
+import { decide, decideStartAlone, type AddressFact, type Decision, type StartAloneCode, type StartAloneVerdict, type Verdict, type WitnessFact } from './fault-decision.js';
 import { HeartbeatLinks, LINKS, type GroupDigest, type HeartbeatMessage, type LinkName, type LinkStatus, type RejectInfo, type HeartbeatRejectCode } from './heartbeat.js';
 import { peerTransition, transition, type NodeEvent, type PeerView, type SelfView, type Transition } from './node-state.js';
 import { Pinger, type IcmpSource } from './pinger.js';
@@ -181,6 +181,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private forceAlone = false;
   private readonly rejectLimiter = new Map<string, { at: number; suppressed: number }>();
   private closed = false;
+  /** Set by the cluster layer when the cluster has a witness: its input into every fault decision. */
+  witnessInput?: (peer: string) => WitnessFact;
 
   constructor(private readonly options: MembershipOptions) {
     super();
@@ -298,6 +300,17 @@ export class Membership extends EventEmitter<MembershipEvents> {
     return this.peers.get(node)?.state;
   }
 
+  /** A heartbeat link to the peer is up now. */
+  peerHeard(node: string): boolean {
+    return LINKS.some((l) => this.links.linkStatus(node, l) === 'UP');
+  }
+
+  /** Monotonic ms of the last authentic heartbeat from the peer on any link. */
+  peerLastHeardAt(node: string): number | undefined {
+    const at = this.links.configuredLinks(node).map((l) => this.links.lastHeardAt(node, l)).filter((x): x is number => x !== undefined);
+    return at.length > 0 ? Math.max(...at) : undefined;
+  }
+
   peerGroups(node: string): GroupDigest | undefined {
     return this.peers.get(node)?.last?.groups;
   }
@@ -330,7 +343,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     };
     const warnings: string[] = [];
     if (!this.localConfig.SecondaryHB) warnings.push('NO_SECONDARY_HB: this node has a single heartbeat link; losing it cannot be told from a peer fault');
-    if (!this.timing.fenceProgram) warnings.push('NO_FENCING: no FenceProgram; a partition between two healthy nodes can run a failover group on both');
+    if (!this.timing.fenceProgram && !this.witnessInput) warnings.push('NO_FENCING: no FenceProgram; a partition between two healthy nodes can run a failover group on both');
     if (this.testAddresses.length === 0) warnings.push('NO_ISOLATION_TEST: no IsolationTestAddresses; an isolated node cannot tell it is the one cut off');
     const peers = [...this.peers.values()].map((p) => {
       const links = hb.peers.find((x) => x.node === p.config.NodeName)!;
@@ -504,6 +517,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       peerAddresses: this.addressFacts([p.config.PrimaryHB, p.config.SecondaryHB].filter((a): a is string => Boolean(a))),
       testAddresses: this.addressFacts(this.testAddresses),
       fenceConfigured: Boolean(this.timing.fenceProgram),
+      witness: this.witnessInput?.(node),
     });
     const decision: MembershipDecision = { ...d, node };
     p.decision = decision;

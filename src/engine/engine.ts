@@ -15,6 +15,7 @@ import { EventLog } from './event-log.js';
 import { ExecRunner } from './exec-runner.js';
 import { execute, recordingEffects, type Effects, type ExecutionResult } from './executor.js';
 import type { Logger } from './logger.js';
+import { isOwnershipRefusal, type OwnershipGate } from './ownership-gate.js';
 import { groupState } from './policy/group-state.js';
 import { plan as policyPlan } from './policy/plan.js';
 import type { Observed, Plan, PlanStep, PolicyEvent, ResourceStatus } from './policy/types.js';
@@ -83,6 +84,10 @@ export class Engine {
   forward?: (method: string, params: Record<string, unknown>, principal: { name: string; role: string }) => Promise<unknown>;
   /** Set by the cluster layer: the local resource states changed (push them to the peer). */
   onLocalStateChange?: () => void;
+  /** Set by the cluster layer when the cluster has a witness: awaited before a failover group comes online here. */
+  ownershipGate?: OwnershipGate;
+  /** Set by the cluster layer when the cluster has a witness: `mccs witness check`. */
+  witnessCheck?: () => Promise<unknown>;
   /** Set by the cluster layer: the configuration changed here (apply it on the peer). */
   onConfigChange?: (config: MainConfig) => void;
 
@@ -281,7 +286,7 @@ export class Engine {
     } finally {
       for (const g of moving) this.failingOver.delete(g);
     }
-    const failedOnlines = plan.steps.filter((s, i) => s.op === 'online' && result.steps[i]?.status === 'failed' && s.node === this.localNode);
+    const failedOnlines = plan.steps.filter((s, i) => s.op === 'online' && result.steps[i]?.status === 'failed' && !isOwnershipRefusal(result.steps[i]?.error) && s.node === this.localNode);
     for (const step of failedOnlines) this.afterFailedOnline(step, result.steps[step.id]?.error ?? 'online failed');
     if (plan.failover && plan.failover.to === null) {
       this.record({ subject: `group:${plan.failover.group}`, group: plan.failover.group, newState: 'FAULTED', cause, rule: 'NO_FAILOVER_TARGET', message: `group ${plan.failover.group} stays offline: no other node can take it` });
@@ -316,7 +321,10 @@ export class Engine {
       return fn(step);
     };
     return {
-      online: local((s) => this.onlineResource(s, cause)),
+      online: local(async (s) => {
+        if (this.ownershipGate && (this.findGroup(s.group).GroupType ?? 'FAILOVER') === 'FAILOVER') await this.ownershipGate.acquire(s.group, cause);
+        return this.onlineResource(s, cause);
+      }),
       offline: local((s) => this.offlineResource(s, cause)),
       clean: local((s) => this.cleanResource(s, cause)),
       fault: async (s) => {

@@ -109,6 +109,10 @@ function crossReferenceErrors(config: MainConfig): ConfigError[] {
   if (hbTimeout < 2 * ping) {
     errors.push({ path: '/Cluster/HBTimeout', message: `HBTimeout ${hbTimeout} ms must be at least twice PingInterval ${ping} ms, or one lost ping would look like a dead peer` });
   }
+  if (config.Cluster.WitnessType === 'etcd') {
+    if (!config.Cluster.WitnessEndpoints) errors.push({ path: '/Cluster/WitnessEndpoints', message: 'WitnessType etcd needs WitnessEndpoints (comma list of http(s)://host:port of every etcd member)' });
+    if (Boolean(config.Cluster.WitnessCert) !== Boolean(config.Cluster.WitnessKey)) errors.push({ path: '/Cluster/WitnessKey', message: 'WitnessCert and WitnessKey go together: set both or neither' });
+  }
   const limit = Number(config.Cluster.GroupLimit ?? 32);
   if (config.Groups.length > limit) errors.push({ path: '/Groups', message: `${config.Groups.length} groups exceed GroupLimit ${limit}` });
   const groupNames = new Set<string>();

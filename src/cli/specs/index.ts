@@ -5,8 +5,9 @@ import { grpSpecs } from './grp.js';
 import { nodeSpecs } from './node.js';
 import { resSpecs } from './res.js';
 import { usersSpecs } from './users.js';
+import { witnessSpecs } from './witness.js';
 
-export const specs: AnySpec[] = [...nodeSpecs, ...grpSpecs, ...resSpecs, ...clusterSpecs, ...usersSpecs];
+export const specs: AnySpec[] = [...nodeSpecs, ...grpSpecs, ...resSpecs, ...clusterSpecs, ...usersSpecs, ...witnessSpecs];
 
 const byId = new Map(specs.map((s) => [s.id, s]));
 

@@ -26,6 +26,8 @@ export const STEP_CODES = [
   'TAKEOVER_ONLINE', // a dead node's group started here
   'AUTOSTART_ONLINE', // AutoStart after the node's probes
   'CLEAR_FAULTED', // operator clear of a FAULTED resource
+  'OWNERSHIP_LOST_VIP', // witness: ownership lapsed, the virtual IP goes first
+  'OWNERSHIP_LOST_OFFLINE', // witness: ownership lapsed, the rest of the group, top-down
 ] as const;
 
 /** Codes of a plan's decision: what the policy decided for the event as a whole. */
@@ -43,6 +45,7 @@ export const PLAN_CODES = [
   'NODE_FAULT_TAKEOVER',
   'AUTOSTART',
   'CLEAR_FAULTED',
+  'OWNERSHIP_LOST',
   // nothing to do (success, "changed": false)
   'ALREADY_ONLINE',
   'ALREADY_OFFLINE',

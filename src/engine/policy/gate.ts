@@ -39,6 +39,8 @@ export function intentOf(event: PolicyEvent): Intent {
       return 'failure';
     case 'NodeFaulted':
       return 'takeover';
+    case 'OwnershipLost':
+      return 'failure';
     case 'ProbeComplete':
       return 'autostart';
   }

@@ -17,6 +17,7 @@ import { groupOnline, resourceOnline } from './online.js';
 import type { Failover, Outcome } from './outcome.js';
 import { PlanBuilder } from './steps.js';
 import { subjectOf } from './subject.js';
+import { ownershipLost } from './ownership-lost.js';
 import { groupSwitch } from './switch.js';
 import { takeOver, wasActiveOn } from './takeover.js';
 import type { MainConfig } from '../../model/types.js';
@@ -68,6 +69,8 @@ function handle(ctx: Ctx, b: PlanBuilder, event: PolicyEvent): Outcome {
       return resourceClear(ctx, b, event.resource, event.node);
     case 'GroupClear':
       return groupClear(ctx, b, event.node);
+    case 'OwnershipLost':
+      return ownershipLost(ctx, b, event.node, event.reason);
   }
 }
 

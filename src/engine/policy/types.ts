@@ -55,7 +55,9 @@ export type PolicyEvent =
   | { kind: 'ProbeComplete'; node: string }
   /** Operator: clear FAULTED on a resource (or a whole group). */
   | { kind: 'ResourceClear'; resource: string; node: string }
-  | { kind: 'GroupClear'; group: string; node: string };
+  | { kind: 'GroupClear'; group: string; node: string }
+  /** The witness: this node's ownership of a failover group lapsed (or was lost): drop the group here, virtual IPs first. */
+  | { kind: 'OwnershipLost'; group: string; node: string; reason: string };
 
 /** Why a step is in the plan: a stable code, a sentence, and the facts behind it. */
 export interface Decision {

@@ -1,0 +1,25 @@
+// Attaches a witness to a cluster node when WitnessType is etcd: the engine's
+// ownership gate, membership's input into fault decisions, a hold check at
+// every heartbeat link drop, `mccs witness check`.
+import type { Engine } from '../engine/engine.js';
+import type { WitnessFact } from './fact.js';
+import { witnessSettings } from './settings.js';
+import { Witness, type WitnessHooks } from './witness.js';
+
+/** What the witness needs of membership (src/cluster/membership.ts). */
+export interface MembershipPort {
+  peerHeard(node: string): boolean;
+  witnessInput?: (peer: string) => WitnessFact;
+  on(event: 'linkDown', listener: () => void): unknown;
+}
+
+export function attachWitness(engine: Engine, membership: MembershipPort, peer: string, hooks: Omit<WitnessHooks, 'peerHeard'>): Witness | undefined {
+  const settings = witnessSettings(engine.config);
+  if (settings.type !== 'etcd') return undefined;
+  const witness = new Witness(settings, engine, peer, { ...hooks, peerHeard: () => membership.peerHeard(peer) });
+  engine.ownershipGate = witness;
+  engine.witnessCheck = () => witness.check();
+  membership.witnessInput = (node) => witness.faultFact(node);
+  membership.on('linkDown', () => witness.checkHold());
+  return witness;
+}

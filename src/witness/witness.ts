@@ -1,0 +1,428 @@
+// The witness of a cluster (WitnessType etcd): every failover group has one
+// owner recorded in etcd under PREFIX/groups/<group>; every node renews
+// PREFIX/nodes/<node> and the groups it owns in one compare-and-swap
+// transaction every WitnessTTL/5. The engine awaits `acquire` (the ownership
+// gate) before a failover group comes online here; membership asks
+// `faultFact` before it calls a silent peer dead. Timing rules: ./lease.ts.
+import type { Engine } from '../engine/engine.js';
+import { OwnershipRefused, type OwnershipGate } from '../engine/ownership-gate.js';
+import { groupState } from '../engine/policy/group-state.js';
+import type { Clock, WitnessFact } from './fact.js';
+import { EtcdStore, type StoredKey, type TxnResult, type WitnessStore } from './etcd-store.js';
+import { holdVerdict, leaseTimings, ownerDeadline, stalled, takeableAt, type LeaseTimings } from './lease.js';
+import type { WitnessSettings } from './settings.js';
+
+interface KeyView {
+  owner: string;
+  incarnation: string;
+  modRevision: string;
+  /** When this node first saw this revision (its clock, at the answer): never earlier than the write. */
+  seenAt: number;
+}
+
+interface Owned {
+  modRevision: string;
+  /** Send time of the last renewal that succeeded. */
+  sentAt: number;
+  acquiredAt: number;
+  holdingOnPeer: boolean;
+}
+
+export interface WitnessHooks {
+  /** A heartbeat link to the peer is up now. */
+  peerHeard(): boolean;
+  /** What the peer last told of its own reach of the witness (undefined: not told). */
+  peerReachable(): boolean | undefined;
+  /** This node's reach of the witness changed (tell the peer). */
+  reachabilityChanged(): void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(1, ms)));
+const HELD: readonly string[] = ['ONLINE', 'PARTIAL', 'STARTING', 'STOPPING'];
+
+export class Witness implements OwnershipGate {
+  readonly timings: LeaseTimings;
+  private readonly store: WitnessStore;
+  private readonly views = new Map<string, KeyView>();
+  private readonly owned = new Map<string, Owned>();
+  private readonly acquiring = new Map<string, Promise<void>>();
+  private readonly dropping = new Set<string>();
+  /** Groups brought online under the two-node rules while the witness was unreachable from both nodes. */
+  private readonly unrecorded = new Set<string>();
+  private readonly incarnation = Math.random().toString(16).slice(2, 10);
+  private timer?: NodeJS.Timeout;
+  private lapseTimer?: NodeJS.Timeout;
+  private beatTimer?: NodeJS.Timeout;
+  /** A steady beat: a gap in it means the whole process stood still. */
+  private lastBeatAt = 0;
+  /** When the last stand-still was noticed: until the next renewal, heartbeats queued meanwhile are not trusted. */
+  private stalledAt = -Infinity;
+  private lastOkAt?: number;
+  private lastLatencyMs?: number;
+  private lastError?: string;
+  private reachableShown = false;
+  private round?: Promise<TxnResult | undefined>;
+  private closed = false;
+
+  constructor(
+    readonly settings: WitnessSettings,
+    private readonly engine: Engine,
+    private readonly peer: string,
+    private readonly hooks: WitnessHooks,
+    private readonly clock: Clock = () => performance.now(),
+    store?: WitnessStore,
+  ) {
+    this.timings = leaseTimings(settings.ttlMs);
+    this.store = store ?? new EtcdStore(settings);
+  }
+
+  private get me(): string {
+    return this.engine.localNode;
+  }
+
+  private groupKey(g: string): string {
+    return `${this.settings.prefix}/groups/${g}`;
+  }
+
+  private nodeKey(n: string): string {
+    return `${this.settings.prefix}/nodes/${n}`;
+  }
+
+  private record(rule: string, message: string, facts: Record<string, unknown> = {}, group?: string): void {
+    this.engine.record({ subject: group ? `group:${group}` : 'cluster', group, cause: 'witness', rule, message, facts: { witness: this.settings.endpoints.join(','), ...facts } });
+  }
+
+  start(): void {
+    this.lastBeatAt = this.clock();
+    this.beatTimer = setInterval(() => this.beat(), this.timings.renewEveryMs);
+    void this.tick();
+  }
+
+  private beat(): void {
+    const now = this.clock();
+    if (stalled(this.timings, this.lastBeatAt, now)) this.stalledAt = now;
+    this.lastBeatAt = now;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.lapseTimer);
+    clearInterval(this.beatTimer);
+    await this.round?.catch(() => undefined);
+    this.store.close();
+  }
+
+  // ------------------------------------------------------------ reachability
+
+  reachable(now = this.clock()): boolean {
+    return this.lastOkAt !== undefined && now - this.lastOkAt <= this.timings.ttlMs;
+  }
+
+  /** Membership's input into a fault decision about the peer. */
+  faultFact(peer: string): WitnessFact {
+    const v = this.views.get(this.nodeKey(peer));
+    return { reachable: this.reachable(), peerAliveUntil: v ? takeableAt(this.timings, v.seenAt) : undefined, peerReachable: this.hooks.peerReachable(), marginMs: this.timings.marginMs };
+  }
+
+  private noteReachability(): void {
+    const now = this.reachable();
+    if (now === this.reachableShown) return;
+    this.reachableShown = now;
+    if (now) this.record('WITNESS_REACHABLE', `the witness answers (${this.settings.endpoints.join(', ')}), round trip ${this.lastLatencyMs} ms`);
+    else this.record('WITNESS_UNREACHABLE', `the witness did not answer for WitnessTTL ${this.timings.ttlMs} ms (${this.lastError ?? 'no answer'}): groups stay where they are while the nodes hear each other; a takeover follows the two-node rules only if the peer cannot reach it either`);
+    this.hooks.reachabilityChanged();
+  }
+
+  // ------------------------------------------------------------ the loop
+
+  private async tick(): Promise<void> {
+    if (this.closed) return;
+    this.checkHold(); // before any network: a resumed node drops first
+    await this.renew();
+    this.noteReachability();
+    this.reconcile();
+    if (!this.closed) this.timer = setTimeout(() => void this.tick(), this.timings.renewEveryMs);
+  }
+
+  /** One transaction: renew the node key and every owned group (compare on revision); read the whole prefix. */
+  private async renew(): Promise<TxnResult | undefined> {
+    if (this.round) return this.round;
+    const run = async (): Promise<TxnResult | undefined> => {
+      const expect: Record<string, string> = {};
+      const put: Record<string, string> = { [this.nodeKey(this.me)]: JSON.stringify({ node: this.me, incarnation: this.incarnation }) };
+      for (const [g, o] of this.owned) {
+        expect[this.groupKey(g)] = o.modRevision;
+        put[this.groupKey(g)] = JSON.stringify({ owner: this.me, incarnation: this.incarnation });
+      }
+      const sentAt = this.clock();
+      let r: TxnResult;
+      try {
+        r = await this.store.txn({ expect, put, del: [], readPrefix: this.settings.prefix }, this.timings.callTimeoutMs);
+      } catch (e) {
+        this.lastError = (e as Error).message.split('\n')[0];
+        return undefined;
+      }
+      const at = this.clock();
+      this.lastOkAt = at;
+      this.lastLatencyMs = Math.round((at - sentAt) * 10) / 10;
+      this.absorb(r.keys, at);
+      if (r.succeeded) {
+        for (const [g, o] of this.owned) if (expect[this.groupKey(g)] === o.modRevision) Object.assign(o, { modRevision: r.revision, sentAt, holdingOnPeer: false });
+        this.scheduleLapse();
+      } else {
+        this.lostKeys();
+      }
+      return r;
+    };
+    this.round = run().finally(() => (this.round = undefined));
+    return this.round;
+  }
+
+  /** Takes in what etcd holds under the prefix; a revision seen for the first time is dated now. */
+  private absorb(keys: StoredKey[], at: number): void {
+    const present = new Set<string>();
+    for (const k of keys) {
+      present.add(k.key);
+      const old = this.views.get(k.key);
+      if (old && old.modRevision === k.modRevision) continue;
+      let parsed: { owner?: string; node?: string; incarnation?: string } = {};
+      try {
+        parsed = JSON.parse(k.value) as typeof parsed;
+      } catch {
+        // a foreign value: owned by nobody we know
+      }
+      this.views.set(k.key, { owner: parsed.owner ?? parsed.node ?? '?', incarnation: parsed.incarnation ?? '', modRevision: k.modRevision, seenAt: at });
+    }
+    for (const k of [...this.views.keys()]) if (!present.has(k)) this.views.delete(k);
+  }
+
+  /** The renewal failed on a compare: every group whose key moved is lost (taken, or released by an operator). */
+  private lostKeys(): void {
+    for (const [g, o] of [...this.owned]) {
+      const v = this.views.get(this.groupKey(g));
+      if (v && v.modRevision === o.modRevision && v.owner === this.me) continue;
+      this.owned.delete(g);
+      const reason = v ? `ownership of ${g} was taken by ${v.owner} (revision ${v.modRevision})` : `the owner key of ${g} was removed`;
+      this.record('OWNERSHIP_LOST', reason, { group: g, owner: v?.owner ?? null }, g);
+      this.drop(g, reason);
+    }
+    // The others are renewed at once, without the lost ones.
+    setImmediate(() => void this.renew().then(() => this.noteReachability()));
+  }
+
+  // ------------------------------------------------------------ holding
+
+  private scheduleLapse(): void {
+    clearTimeout(this.lapseTimer);
+    if (this.closed || this.owned.size === 0) return;
+    const next = Math.min(...[...this.owned.values()].map((o) => ownerDeadline(this.timings, o.sentAt)));
+    this.lapseTimer = setTimeout(() => this.checkHold(), Math.max(1, Math.ceil(next - this.clock())));
+  }
+
+  /** Also called by the cluster layer when a heartbeat link drops. */
+  checkHold(): void {
+    if (this.closed) return;
+    const now = this.clock();
+    this.beat();
+    const peerHeard = this.hooks.peerHeard();
+    for (const [g, o] of [...this.owned]) {
+      const wasStalled = this.stalledAt > o.sentAt;
+      const verdict = holdVerdict(this.timings, { now, sentAt: o.sentAt, peerHeard, stalled: wasStalled });
+      if (verdict === 'VALID') continue;
+      const held = this.heldHere(g);
+      if (!held) {
+        this.owned.delete(g); // nothing runs here: let the lease run out
+        continue;
+      }
+      if (verdict === 'HOLD_ON_PEER') {
+        if (!o.holdingOnPeer) this.record('OWNERSHIP_HOLD_ON_PEER', `no renewal of ${g} at the witness for ${Math.round(now - o.sentAt)} ms, but ${this.peer} is heard on heartbeat (it cannot take over): ${g} stays here`, { group: g }, g);
+        o.holdingOnPeer = true;
+        continue;
+      }
+      this.owned.delete(g);
+      const reason = `ownership of ${g} lapsed: last renewal at the witness ${Math.round(now - o.sentAt)} ms ago (lease ${this.timings.ownerValidMs} ms of WitnessTTL ${this.timings.ttlMs} ms)${wasStalled ? ', and this node stood still (frozen)' : ''}, and ${this.peer} is not heard`;
+      this.record('OWNERSHIP_LAPSED', reason, { group: g, sinceRenewalMs: Math.round(now - o.sentAt), stalled: wasStalled }, g);
+      this.drop(g, reason);
+    }
+  }
+
+  private heldHere(g: string): boolean {
+    const group = this.engine.config.Groups.find((x) => x.GroupName === g);
+    return Boolean(group && HELD.includes(groupState(this.engine.config, group, this.engine.observed, this.me)));
+  }
+
+  private drop(g: string, reason: string): void {
+    if (!this.heldHere(g) || this.dropping.has(g)) return;
+    this.dropping.add(g);
+    this.engine
+      .handle({ kind: 'OwnershipLost', group: g, node: this.me, reason }, { cause: `witness: ${reason}`, wait: true, timeout: 600 })
+      .catch((e: Error) => this.engine.log.error(`witness: dropping ${g}: ${e.message}`))
+      .finally(() => this.dropping.delete(g));
+  }
+
+  // ------------------------------------------------------------ the gate
+
+  /** The ownership gate: resolves once this node owns the group. */
+  acquire(group: string, cause: string): Promise<void> {
+    const o = this.owned.get(group);
+    if (o && this.clock() < ownerDeadline(this.timings, o.sentAt)) return Promise.resolve();
+    let p = this.acquiring.get(group);
+    if (!p) {
+      p = this.take(group, cause).finally(() => this.acquiring.delete(group));
+      this.acquiring.set(group, p);
+    }
+    return p;
+  }
+
+  private async take(group: string, cause: string): Promise<void> {
+    const key = this.groupKey(group);
+    const start = this.clock();
+    let announced = false;
+    while (!this.closed) {
+      const now = this.clock();
+      if (now - start > this.timings.acquireLimitMs) {
+        const v = this.views.get(key);
+        const reason = !this.reachable()
+          ? `this node cannot reach the witness (${this.lastError ?? 'no answer'}) and ${this.peer} could when last heard: ${group} is not started here`
+          : `${group} is owned by ${v?.owner ?? '?'}, which keeps renewing at the witness: not started here (PARTITION)`;
+        this.record('OWNERSHIP_REFUSED', reason, { group, owner: v?.owner ?? null, cause }, group);
+        throw new OwnershipRefused(group, reason);
+      }
+      const r = await this.renew();
+      if (!r) {
+        if (this.hooks.peerReachable() === false) {
+          this.unrecorded.add(group);
+          this.record('OWNERSHIP_UNRECORDED', `the witness is unreachable from both nodes: ${group} comes online here under the two-node rules (${cause})`, { group, cause }, group);
+          return;
+        }
+        await sleep(this.timings.renewEveryMs);
+        continue;
+      }
+      const v = this.views.get(key);
+      const at = this.clock();
+      let expect: string | undefined;
+      let from: string | null = null;
+      if (!v) expect = '0';
+      else if (v.owner === this.me) expect = v.modRevision;
+      else if (at >= takeableAt(this.timings, v.seenAt)) {
+        expect = v.modRevision;
+        from = v.owner;
+      } else {
+        if (!announced) {
+          announced = true;
+          this.record('OWNERSHIP_WAIT', `${group} is owned by ${v.owner}: waiting until its lease runs out (no renewal seen for WitnessTTL ${this.timings.ttlMs} ms) before starting it here`, { group, owner: v.owner, waitMs: Math.round(takeableAt(this.timings, v.seenAt) - at) }, group);
+        }
+        await sleep(Math.min(this.timings.renewEveryMs, takeableAt(this.timings, v.seenAt) - at));
+        continue;
+      }
+      const sentAt = this.clock();
+      let t: TxnResult;
+      try {
+        t = await this.store.txn({ expect: { [key]: expect }, put: { [key]: JSON.stringify({ owner: this.me, incarnation: this.incarnation }) }, del: [], readPrefix: this.settings.prefix }, this.timings.callTimeoutMs);
+      } catch {
+        continue;
+      }
+      this.absorb(t.keys, this.clock());
+      if (!t.succeeded) continue; // someone wrote it meanwhile: look again
+      this.owned.set(group, { modRevision: t.revision, sentAt, acquiredAt: sentAt, holdingOnPeer: false });
+      this.unrecorded.delete(group);
+      this.scheduleLapse();
+      this.record(
+        'OWNERSHIP_TAKEN',
+        from ? `${this.me} took ownership of ${group} from ${from}, whose lease ran out (no renewal seen for ${Math.round(sentAt - (v?.seenAt ?? sentAt))} ms)` : `${this.me} owns ${group} (revision ${t.revision})`,
+        { group, from, revision: t.revision, cause },
+        group,
+      );
+      return;
+    }
+    throw new OwnershipRefused(group, 'engine stopping');
+  }
+
+  /** Groups running here that the witness does not record as ours (adopted at start, started unrecorded); owned groups no longer running here. */
+  private reconcile(): void {
+    if (!this.engine.probed || !this.reachable() || this.closed) return;
+    for (const g of this.engine.config.Groups) {
+      if ((g.GroupType ?? 'FAILOVER') !== 'FAILOVER') continue;
+      const name = g.GroupName;
+      if (this.acquiring.has(name) || this.dropping.has(name)) continue;
+      const held = this.heldHere(name);
+      const o = this.owned.get(name);
+      if (held && !o) {
+        const v = this.views.get(this.groupKey(name));
+        if (v && v.owner !== this.me && this.clock() < takeableAt(this.timings, v.seenAt)) {
+          const reason = `${name} runs here but ${v.owner} owns it at the witness and renews`;
+          this.record('OWNERSHIP_CONFLICT', reason, { group: name, owner: v.owner }, name);
+          this.drop(name, reason);
+        } else {
+          void this.acquire(name, this.unrecorded.has(name) ? 'recording a start made under the two-node rules' : 'running here at engine start (adopted)').catch(() => undefined);
+        }
+      } else if (!held && o && this.clock() - o.acquiredAt > 2 * this.timings.renewEveryMs) {
+        void this.release(name, o);
+      }
+    }
+  }
+
+  /** Hands the group back: deleted only if still ours (compare on revision), so another node may take it at once. */
+  private async release(group: string, o: Owned): Promise<void> {
+    this.owned.delete(group);
+    const key = this.groupKey(group);
+    try {
+      const t = await this.store.txn({ expect: { [key]: o.modRevision }, put: {}, del: [key], readPrefix: this.settings.prefix }, this.timings.callTimeoutMs);
+      this.absorb(t.keys, this.clock());
+      if (t.succeeded) this.record('OWNERSHIP_RELEASED', `${group} is offline here: ownership released at the witness`, { group }, group);
+    } catch {
+      // unreachable: the lease runs out by itself
+    }
+  }
+
+  // ------------------------------------------------------------ status
+
+  status(): unknown {
+    const now = this.clock();
+    const nodes = this.engine.config.Nodes.map((n) => {
+      const v = this.views.get(this.nodeKey(n.NodeName));
+      if (n.NodeName === this.me) return { node: n.NodeName, reachable: this.reachable(now), lastRoundTripMs: this.lastLatencyMs ?? null, lastAnswerAgeMs: this.lastOkAt === undefined ? null : Math.round(now - this.lastOkAt), error: this.reachable(now) ? null : (this.lastError ?? null) };
+      return { node: n.NodeName, reachable: v ? now < takeableAt(this.timings, v.seenAt) : false, lastRenewalSeenAgeMs: v ? Math.round(now - v.seenAt) : null, reported: this.hooks.peerReachable() ?? null };
+    });
+    const groups = this.engine.config.Groups.filter((g) => (g.GroupType ?? 'FAILOVER') === 'FAILOVER').map((g) => {
+      const v = this.views.get(this.groupKey(g.GroupName));
+      const o = this.owned.get(g.GroupName);
+      const deadlineInMs = o ? Math.round(ownerDeadline(this.timings, o.sentAt) - now) : v ? Math.round(takeableAt(this.timings, v.seenAt) - now) : null;
+      return { group: g.GroupName, owner: o ? this.me : (v?.owner ?? null), revision: o?.modRevision ?? v?.modRevision ?? null, deadlineInMs, holdingOnPeer: o?.holdingOnPeer ?? false, unrecorded: this.unrecorded.has(g.GroupName) };
+    });
+    return { type: this.settings.type, endpoints: this.settings.endpoints, prefix: this.settings.prefix, ttlMs: this.timings.ttlMs, reachable: this.reachable(now), nodes, groups };
+  }
+
+  warnings(): string[] {
+    const out: string[] = [];
+    if (!this.reachable()) out.push(`WITNESS_UNREACHABLE: this node cannot reach the witness (${this.settings.endpoints.join(', ')}: ${this.lastError ?? 'no answer yet'}); groups stay where they are while the nodes hear each other; takeovers follow the two-node rules only if ${this.peer} cannot reach it either`);
+    for (const [g, o] of this.owned) if (o.holdingOnPeer) out.push(`WITNESS_HOLD_ON_PEER: ${g} is kept here only because ${this.peer} is heard; it goes offline if the heartbeat links drop too`);
+    return out;
+  }
+
+  /** `mccs witness check`: every endpoint alone, then what this node holds. */
+  async check(): Promise<unknown> {
+    const endpoints = await Promise.all(
+      this.settings.endpoints.map(async (endpoint) => {
+        const t0 = this.clock();
+        try {
+          const st = await this.store.ping(endpoint, Math.max(1000, this.timings.ttlMs));
+          return { endpoint, reachable: true, latencyMs: Math.round((this.clock() - t0) * 10) / 10, version: st.version, member: st.member, leader: st.leader };
+        } catch (e) {
+          return { endpoint, reachable: false, latencyMs: null, error: (e as Error).message.split('\n')[0] };
+        }
+      }),
+    );
+    const s = this.status() as { groups: { group: string; owner: string | null }[] };
+    return {
+      node: this.me,
+      reachable: endpoints.some((e) => e.reachable),
+      endpoints,
+      prefix: this.settings.prefix,
+      ttlMs: this.timings.ttlMs,
+      holds: s.groups.filter((g) => g.owner === this.me).map((g) => g.group),
+      status: s,
+    };
+  }
+}

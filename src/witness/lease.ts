@@ -18,7 +18,11 @@ export interface LeaseTimings {
   renewEveryMs: number;
   /** The owner's lease, from the send time of its last successful renewal. */
   ownerValidMs: number;
-  /** Time an owner holding on its peer's heartbeat alone needs to stop once the links drop (detection + virtual IPs down). */
+  /**
+   * Time an owner holding on its peer's heartbeat alone needs to stop once
+   * the links drop: the two nodes' last heartbeats may be one send period
+   * (HBInterval/10) apart, plus 100 ms to notice and take the virtual IPs down.
+   */
   marginMs: number;
   /** Deadline of one round trip to etcd. */
   callTimeoutMs: number;
@@ -26,12 +30,12 @@ export interface LeaseTimings {
   acquireLimitMs: number;
 }
 
-export function leaseTimings(ttlMs: number): LeaseTimings {
+export function leaseTimings(ttlMs: number, hbIntervalMs: number): LeaseTimings {
   return {
     ttlMs,
     renewEveryMs: Math.max(20, Math.round(ttlMs / 5)),
     ownerValidMs: Math.round((ttlMs * 3) / 4),
-    marginMs: Math.max(100, Math.round(ttlMs / 4)),
+    marginMs: Math.round(hbIntervalMs / 10) + 100,
     callTimeoutMs: Math.max(50, Math.round(ttlMs / 4)),
     acquireLimitMs: 3 * ttlMs,
   };

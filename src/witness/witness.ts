@@ -72,7 +72,7 @@ export class Witness implements OwnershipGate {
     private readonly clock: Clock = () => performance.now(),
     store?: WitnessStore,
   ) {
-    this.timings = leaseTimings(settings.ttlMs);
+    this.timings = leaseTimings(settings.ttlMs, Number(engine.config.Cluster.HBInterval ?? 1000));
     this.store = store ?? new EtcdStore(settings);
   }
 

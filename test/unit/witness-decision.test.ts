@@ -72,7 +72,7 @@ describe('ownership lease (each node its own clock)', () => {
     expect(leaseTimings(200, 80)).toMatchObject({ renewEveryMs: 40, ownerValidMs: 150, marginMs: 108 });
   });
 
-  it('the owner stops before any taker may start: sent ≤ seen, so sent + ¾ TTL < seen + TTL, even with the owner's clock 20 % slow', () => {
+  it('the owner stops before any taker may start: sent ≤ seen, so sent + ¾ TTL < seen + TTL, even with the owner clock 20 % slow', () => {
     for (const [sent, seen] of [[0, 0], [0, 1], [100, 400]]) {
       expect(ownerDeadline(t, sent!)).toBeLessThan(takeableAt(t, seen!));
       expect(sent! + t.ownerValidMs / 0.8).toBeLessThan(takeableAt(t, seen!));

@@ -3,7 +3,7 @@
 // it with the lab library (test/lab/*.ts) into bench/dist (Node 20 runs no
 // .ts), copies the lab's plain helpers beside the compiled lab, and runs it.
 //
-//   npm run bench:failover -- [--rounds N] [--only mccs|keepalived] [--json-only] [--verbose]
+//   npm run bench:failover -- [--rounds N] [--only mccs|keepalived|witness] [--json-only] [--verbose]
 //
 // Root only. Needs the engine built (npm run build: dist/daemon/main.js),
 // tini, arping and keepalived installed.

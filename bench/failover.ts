@@ -7,8 +7,14 @@
 //   - keepalived (Debian package, VRRP) with advert_int 1 and 0.1,
 // and the "SIGKILL of the cluster software only" case (keepalived: VIP on
 // both nodes; mccs: PEER_EXITED, VIP on exactly one node).
+// Issue 11 adds mccs with a witness (a real etcd 3.4 in the lab namespace on
+// the gateway address), default and tuned: power-off, and a partition (both
+// heartbeat networks cut between the nodes, each still reaching the gateway,
+// the client and the witness) measured as the time both nodes hold the VIP
+// (address tables sampled every 10 ms), for mccs default with and without
+// the witness.
 //
-//   npm run bench:failover -- [--rounds N] [--only mccs|keepalived] [--json-only]
+//   npm run bench:failover -- [--rounds N] [--only mccs|keepalived|witness] [--json-only]
 //
 // Built by bench/failover.mjs (tsc -p bench/tsconfig.json into bench/dist).
 // Root only: network, PID and mount namespaces. Every packet stays inside the
@@ -20,6 +26,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { childrenOf, exec, monotonicMs, signal, sleep } from '../test/lab/exec.js';
+import { ETCD_ENDPOINT, startEtcd, stopEtcd, type EtcdProcess } from '../test/lab/etcd.js';
 import {
   ECHO_PORT, createLab, destroyLab, isolate, powerOff, powerOn, probeVip, spawnInNode, watchVip,
   type Lab, type NodeName, type NodeProcess,
@@ -42,7 +49,10 @@ const { values: opts } = parseArgs({
 });
 const ROUNDS = Math.max(1, Math.min(50, Number(opts.rounds) || 10));
 const ONLY = opts.only;
-if (ONLY && ONLY !== 'mccs' && ONLY !== 'keepalived') throw new Error('--only mccs|keepalived');
+if (ONLY && ONLY !== 'mccs' && ONLY !== 'keepalived' && ONLY !== 'witness') throw new Error('--only mccs|keepalived|witness');
+/** Rounds of the partition case (each holds the partition PARTITION_MS). */
+const PARTITION_ROUNDS = Math.min(ROUNDS, 3);
+const PARTITION_MS = 6000;
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DIST = opts['engine-dist'] ? resolve(opts['engine-dist']) : join(ROOT, 'dist');
@@ -179,8 +189,10 @@ function killTree(pid: number): void {
 
 interface MccsSettings {
   label: string;
-  cluster: Record<string, number>;
+  cluster: Record<string, number | string>;
   ip: Record<string, number>;
+  /** Scenarios run (default: power-off, kill+isolation, SIGKILL of the engine). */
+  scenarios?: ('powerOff' | 'killIsolate' | 'partition' | 'sigkill')[];
 }
 
 const MCCS_DEFAULT: MccsSettings = { label: 'mccs default', cluster: {}, ip: {} };
@@ -190,6 +202,11 @@ const MCCS_TUNED: MccsSettings = {
   cluster: { HBInterval: 80, HBTimeout: 120, PingInterval: 40, SplitThreshold: 40 },
   ip: { DuplicateCheckTimeout: 0 },
 };
+
+const WITNESS = { WitnessType: 'etcd', WitnessEndpoints: ETCD_ENDPOINT };
+const MCCS_DEFAULT_PARTITION: MccsSettings = { label: 'mccs default, partition', cluster: {}, ip: {}, scenarios: ['partition'] };
+const MCCS_WITNESS_DEFAULT: MccsSettings = { label: 'mccs+witness default', cluster: { ...WITNESS }, ip: {}, scenarios: ['powerOff', 'partition'] };
+const MCCS_WITNESS_TUNED: MccsSettings = { label: 'mccs+witness tuned', cluster: {}, ip: {}, scenarios: ['powerOff', 'partition'] };
 
 const IP_ATTRIBUTES = new Set(['DuplicateCheckTimeout', 'ArpCount']);
 if (opts.tuned) {
@@ -201,6 +218,9 @@ if (opts.tuned) {
     (IP_ATTRIBUTES.has(k) ? MCCS_TUNED.ip : MCCS_TUNED.cluster)[k] = Number(v);
   }
 }
+
+MCCS_WITNESS_TUNED.cluster = { ...MCCS_TUNED.cluster, ...WITNESS, WitnessTTL: 200 };
+MCCS_WITNESS_TUNED.ip = { ...MCCS_TUNED.ip };
 
 function mainJson(s: MccsSettings): unknown {
   const node = (i: number) => ({ NodeName: `node${i}`, PrimaryHB: `10.213.0.${i}`, SecondaryHB: `10.213.1.${i}`, IsolationTestAddresses: '10.213.0.254,10.213.1.254' });
@@ -372,7 +392,60 @@ interface MccsResult {
   killIsolate: Stats;
   breakdown: { powerOff: Breakdown[]; killIsolate: Breakdown[] };
   recoveryRetries: number;
+  /** Partition of PARTITION_MS: ms during which both nodes held the VIP, per round. */
+  partition: Stats & { samplesPerRound: number[] };
   sigkillEngineOnly: { verdictSeen: string | null; holdersAfter: NodeName[]; answersDuring: (string | null)[]; interrupted: boolean; adoptedAfterRestart: boolean; ok: boolean };
+}
+
+/** Isolated bridge ports may talk to the bridge (gateway, witness) and the client, not to each other. */
+async function cutPeerPaths(lab: Lab, cut: boolean): Promise<void> {
+  for (const n of NODES) {
+    for (const port of Object.values(lab.nodes[n].ports)) {
+      await exec('ip', ['-n', lab.labNs, 'link', 'set', 'dev', port, 'type', 'bridge_slave', 'isolated', cut ? 'on' : 'off']);
+    }
+  }
+}
+
+/** PARTITION_MS of partition between the nodes; the address tables of both sampled every 10 ms; the time with two holders. */
+async function partition(lab: Lab): Promise<{ dualMs: number; dualSamples: number; samples: number; seen: string[] }> {
+  let stop = false;
+  let samples = 0;
+  let dualSamples = 0;
+  let dualMs = 0;
+  const seen = new Set<string>();
+  const sampler = (async () => {
+    let last = monotonicMs();
+    let lastDual = false;
+    const end = monotonicMs() + PARTITION_MS + 30_000; // bounded
+    while (!stop && monotonicMs() < end) {
+      const h = await Promise.all(NODES.map(async (n) => {
+        const r = await exec('ip', ['-n', lab.nodes[n].ns, '-j', 'addr', 'show', 'dev', 'eth0']);
+        const shown = JSON.parse(r.stdout || '[]') as { addr_info?: { local: string }[] }[];
+        return (shown[0]?.addr_info ?? []).some((a) => a.local === VIP) ? n : null;
+      }));
+      const holders = h.filter(Boolean);
+      const now = monotonicMs();
+      const isDual = holders.length > 1;
+      if (isDual || lastDual) dualMs += now - last; // an interval that starts or ends with two holders counts whole
+      if (isDual) dualSamples += 1;
+      samples += 1;
+      seen.add(holders.join('+') || 'none');
+      last = now;
+      lastDual = isDual;
+      await sleep(10);
+    }
+  })();
+  await sleep(200);
+  await cutPeerPaths(lab, true);
+  try {
+    await sleep(PARTITION_MS);
+  } finally {
+    await cutPeerPaths(lab, false);
+  }
+  await sleep(3000); // the heal, sampled too
+  stop = true;
+  await sampler;
+  return { dualMs: Math.round(dualMs), dualSamples, samples, seen: [...seen] };
 }
 
 async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
@@ -399,10 +472,12 @@ async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
     killIsolate: stats([]),
     breakdown: { powerOff: [], killIsolate: [] },
     recoveryRetries: 0,
+    partition: { ...stats([]), samplesPerRound: [] },
     sigkillEngineOnly: { verdictSeen: null, holdersAfter: [], answersDuring: [], interrupted: false, adoptedAfterRestart: false, ok: false },
   };
 
-  for (const scenario of ['powerOff', 'killIsolate'] as const) {
+  const wanted = settings.scenarios ?? ['powerOff', 'killIsolate', 'sigkill'];
+  for (const scenario of (['powerOff', 'killIsolate'] as const).filter((s) => wanted.includes(s))) {
     const samples: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const victim = active;
@@ -428,8 +503,22 @@ async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
     result[scenario] = stats(samples);
   }
 
+  if (wanted.includes('partition')) {
+    const dual: number[] = [];
+    const counts: number[] = [];
+    for (let i = 0; i < PARTITION_ROUNDS; i++) {
+      const r = await partition(lab);
+      dual.push(r.dualMs);
+      counts.push(r.samples);
+      say(`   partition ${i + 1}/${PARTITION_ROUNDS} (${PARTITION_MS} ms, both heartbeat networks cut between the nodes): both held the VIP for ${r.dualMs} ms (${r.dualSamples} of ${r.samples} samples); holders seen: ${r.seen.join(', ')}`);
+      active = await c.ready();
+      await sleep(1000);
+    }
+    result.partition = { ...stats(dual), samplesPerRound: counts };
+  }
+
   // SIGKILL of the active engine only: the peer must see PEER_EXITED and not take over.
-  {
+  if (wanted.includes('sigkill')) {
     const victim = active;
     const peer = other(victim);
     const hb = Number(settings.cluster.HBInterval ?? 1000);
@@ -630,18 +719,25 @@ function table(mccs: MccsResult[], ka: KaResult[]): string {
   const mt = mccs.find((m) => m.label === MCCS_TUNED.label);
   const k1 = ka.find((k) => k.advertInt === 1);
   const k01 = ka.find((k) => k.advertInt === 0.1);
+  const mp = mccs.find((m) => m.label === MCCS_DEFAULT_PARTITION.label);
+  const wd = mccs.find((m) => m.label === MCCS_WITNESS_DEFAULT.label);
+  const wt = mccs.find((m) => m.label === MCCS_WITNESS_TUNED.label);
   const cell = (s: Stats | undefined): string => (s && s.n ? `${sec(s.median)} / ${sec(s.max)}` : '—');
+  const dual = (m: MccsResult | undefined): string => (m && m.partition.n ? `${m.partition.median} ms / ${m.partition.max} ms` : '—');
   const rows: string[][] = [
-    ['scenario (median / max)', 'mccs default', 'mccs tuned', 'keepalived 1 s', 'keepalived 0.1 s'],
-    [`power-off → standby answers (n=${ROUNDS})`, cell(md?.powerOff), cell(mt?.powerOff), cell(k1?.powerOff), cell(k01?.powerOff)],
-    [`kill + isolation → standby answers (n=${ROUNDS})`, cell(md?.killIsolate), cell(mt?.killIsolate), cell(k1?.killIsolate), cell(k01?.killIsolate)],
+    ['scenario (median / max)', 'mccs default', 'mccs tuned', 'mccs+witness default', 'mccs+witness tuned', 'keepalived 1 s', 'keepalived 0.1 s'],
+    [`power-off → standby answers (n=${ROUNDS})`, cell(md?.powerOff), cell(mt?.powerOff), cell(wd?.powerOff), cell(wt?.powerOff), cell(k1?.powerOff), cell(k01?.powerOff)],
+    [`kill + isolation → standby answers (n=${ROUNDS})`, cell(md?.killIsolate), cell(mt?.killIsolate), '—', '—', cell(k1?.killIsolate), cell(k01?.killIsolate)],
     [
       'SIGKILL of the cluster software only: VIP held by',
       md ? `${md.sigkillEngineOnly.holdersAfter.join('+') || 'none'} (${md.sigkillEngineOnly.verdictSeen ?? '?'})` : '—',
       mt ? `${mt.sigkillEngineOnly.holdersAfter.join('+') || 'none'} (${mt.sigkillEngineOnly.verdictSeen ?? '?'})` : '—',
+      '—',
+      '—',
       k1?.sigkillOnly ? `${k1.sigkillOnly.holdersAfter.join('+') || 'none'}${k1.sigkillOnly.bothHold ? ' (BOTH)' : ''}` : '—',
       k01?.sigkillOnly ? `${k01.sigkillOnly.holdersAfter.join('+') || 'none'}${k01.sigkillOnly.bothHold ? ' (BOTH)' : ''}` : '—',
     ],
+    [`partition ${PARTITION_MS / 1000} s → both hold the VIP (n=${PARTITION_ROUNDS})`, dual(mp), '—', dual(wd), dual(wt), '—', '—'],
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -663,6 +759,11 @@ function targets(mccs: MccsResult[], ka: KaResult[]): { name: string; value: str
     const kt = k01?.[sc].median ?? k01?.powerOff.median ?? null;
     out.push({ name: `tuned ${sc} median ≤ keepalived 0.1 s (${sec(kt)})`, value: sec(t), ok: t === null || kt === null ? null : t <= kt });
   }
+  const wd = mccs.find((m) => m.label === MCCS_WITNESS_DEFAULT.label);
+  const wt = mccs.find((m) => m.label === MCCS_WITNESS_TUNED.label);
+  if (wd?.powerOff.n) out.push({ name: 'witness default: power-off median ≤ 1.6 s', value: sec(wd.powerOff.median), ok: (wd.powerOff.median ?? Infinity) <= 1600 });
+  if (wt?.powerOff.n) out.push({ name: 'witness tuned: power-off median ≤ 0.4 s', value: sec(wt.powerOff.median), ok: (wt.powerOff.median ?? Infinity) <= 400 });
+  for (const w of [wd, wt]) if (w?.partition.n) out.push({ name: `${w.label}: partition, time with two holders = 0 ms (every round)`, value: `${w.partition.max} ms`, ok: w.partition.max === 0 });
   if (md) out.push({ name: 'default: SIGKILL engine only → PEER_EXITED, VIP on one node, adopted', value: md.sigkillEngineOnly.ok ? 'yes' : 'no', ok: md.sigkillEngineOnly.ok });
   if (mt) out.push({ name: 'tuned: SIGKILL engine only → PEER_EXITED, VIP on one node, adopted', value: mt.sigkillEngineOnly.ok ? 'yes' : 'no', ok: mt.sigkillEngineOnly.ok });
   return out;
@@ -708,13 +809,22 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   const mccs: MccsResult[] = [];
   const ka: KaResult[] = [];
+  let etcd: EtcdProcess | undefined;
   try {
     say(`bench/failover: engine ${DIST}; ${ROUNDS} round(s) per scenario; VIP ${VIP}:${ECHO_PORT} probed every 10 ms from the client namespace`);
-    if (ONLY !== 'keepalived') {
+    if (ONLY !== 'keepalived' && ONLY !== 'witness') {
       mccs.push(await runMccs(lab, MCCS_DEFAULT));
       mccs.push(await runMccs(lab, MCCS_TUNED));
     }
-    if (ONLY !== 'mccs') {
+    if (ONLY !== 'keepalived' && ONLY !== 'mccs') {
+      etcd = await startEtcd(lab);
+      say(`\nwitness: etcd ${ETCD_ENDPOINT} in the lab namespace`);
+      mccs.push(await runMccs(lab, MCCS_DEFAULT_PARTITION));
+      mccs.push(await runMccs(lab, MCCS_WITNESS_DEFAULT));
+      mccs.push(await runMccs(lab, MCCS_WITNESS_TUNED));
+      await stopEtcd(etcd);
+    }
+    if (ONLY !== 'mccs' && ONLY !== 'witness') {
       ka.push(await runKeepalived(lab, { label: 'keepalived 1 s', advertInt: 1 }, true));
       ka.push(await runKeepalived(lab, { label: 'keepalived 0.1 s', advertInt: 0.1 }, true));
     }
@@ -734,7 +844,7 @@ async function main(): Promise<void> {
   }
   const tg = targets(mccs, ka);
   say('\n' + table(mccs, ka));
-  say('\ntargets (issue 3):');
+  say('\ntargets (issues 3 and 11):');
   for (const t of tg) say(`  [${t.ok === null ? ' ?  ' : t.ok ? ' ok ' : 'MISS'}] ${t.name}: ${t.value}`);
   say('\nmccs breakdown (median ms after the fault, standby events.jsonl):');
   for (const m of mccs) {
@@ -754,6 +864,7 @@ async function main(): Promise<void> {
       recoveryRetries: m.recoveryRetries,
       powerOff: m.powerOff,
       killIsolate: m.killIsolate,
+      partition: m.partition,
       breakdownMedian: breakdownSummary(m),
       breakdown: m.breakdown,
       sigkillEngineOnly: { ...m.sigkillEngineOnly, answersDuring: [...new Set(m.sigkillEngineOnly.answersDuring)] },

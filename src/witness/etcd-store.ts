@@ -3,11 +3,14 @@
 // are compare-and-swap on a key's mod revision, so of two nodes racing for a
 // key exactly one wins, whatever their clocks say.
 import { readFileSync } from 'node:fs';
-import etcd3 from 'etcd3';
-import { handleAll, noop, retry } from 'cockatiel';
+import { createRequire } from 'node:module';
+import type * as Etcd3Module from 'etcd3';
+import type * as CockatielModule from 'cockatiel';
 import type { WitnessSettings } from './settings.js';
 
-const { Etcd3 } = etcd3;
+// Loaded when a witness is configured only: gRPC and the etcd protocol
+// definitions cost every other engine start nothing.
+const load = createRequire(import.meta.url);
 
 export interface StoredKey {
   key: string;
@@ -41,7 +44,7 @@ export interface WitnessStore {
   close(): void;
 }
 
-type Client = InstanceType<typeof Etcd3>;
+type Client = InstanceType<typeof Etcd3Module.Etcd3>;
 
 export class EtcdStore implements WitnessStore {
   private readonly client: Client;
@@ -51,6 +54,8 @@ export class EtcdStore implements WitnessStore {
   }
 
   private newClient(hosts: string[]): Client {
+    const { Etcd3 } = load('etcd3') as typeof Etcd3Module;
+    const { handleAll, noop, retry } = load('cockatiel') as typeof CockatielModule;
     const s = this.settings;
     const credentials = s.caCert
       ? { rootCertificate: readFileSync(s.caCert), ...(s.cert ? { certChain: readFileSync(s.cert), privateKey: readFileSync(s.key) } : {}) }

@@ -433,7 +433,8 @@ export class Engine {
     try {
       await this.runBatch(res, 'BatchBeforeOffline');
       try {
-        await this.withAgent(group, res, 'OfflineTimeout', 300, (a, ctx) => a.offline(ctx));
+        const successor = step.decision.facts.to;
+        await this.withAgent(group, res, 'OfflineTimeout', 300, (a, ctx) => a.offline(Object.assign(ctx, typeof successor === 'string' ? { successor } : {})));
       } catch (e) {
         const why = (e as Error).message;
         this.record({ subject: `resource:${res.ResName}`, group: group.GroupName, resource: res.ResName, cause, rule: 'FORCED_CLEAN', message: `offline of ${res.ResName} failed (${why}); forced clean`, facts: { error: why } });

@@ -2,12 +2,14 @@
 // lease, a lost lease, a takeover that waits for staleness, processes that
 // keep the disk busy, and bad input.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DdLeaseIO, encodeRecord } from '../../src/engine/agents/disk-lease.js';
-import { heldLease, mountsAt, sharedDiskAgent } from '../../src/engine/agents/shared-disk.js';
+import { heldLease, leaseWatch, mountsAt, sharedDiskAgent } from '../../src/engine/agents/shared-disk.js';
+import { reservationKey } from '../../src/engine/agents/scsi-reservation.js';
+import type { Runner } from '../../src/engine/runner.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
 import { agentContract, makeTestContext } from '../helpers/agent-contract.js';
 
@@ -45,7 +47,10 @@ function dir(name: string): string {
 afterAll(async () => {
   if (!isRoot) return;
   for (const c of children) c.kill('SIGKILL');
-  for (const n of ['node1', 'node2']) await heldLease({ nodeName: n, resName: 'disk' })?.stop();
+  for (const n of ['node1', 'node2', 'node3']) {
+    await heldLease({ nodeName: n, resName: 'disk' })?.stop();
+    leaseWatch({ nodeName: n, resName: 'disk' })?.stop();
+  }
   for (const mp of mountPoints) while (mountsAt(mp).length > 0 && spawnSync('umount', ['-l', mp]).status === 0);
   for (const l of loops) spawnSync('losetup', ['-d', l]);
   rmSync(work, { recursive: true, force: true });
@@ -55,8 +60,8 @@ afterAll(async () => {
 const disk = isRoot ? loopDevice('shared', 64, ['mkfs.ext4', '-q', '-b', '4096', 'DEV', String(63 * 256)]) : '';
 const mnt = isRoot ? dir('mnt') : '';
 const attrs = (extra: Record<string, unknown> = {}) => ({ Device: disk, MountPoint: mnt, FSType: 'ext4', LeaseRenewInterval: 200, LeaseStaleIntervals: 4, ...extra });
-const ctx = (o: { node?: string; extra?: Record<string, unknown>; log?: string[]; onExit?: (r: string) => void; deadlineMs?: number } = {}) =>
-  makeTestContext({ home: work, attrs: attrs(o.extra), resName: 'disk', nodeName: o.node ?? 'node1', log: o.log, onUnexpectedExit: o.onExit, deadlineMs: o.deadlineMs ?? 20_000 });
+const ctx = (o: { node?: string; extra?: Record<string, unknown>; log?: string[]; onExit?: (r: string) => void; deadlineMs?: number; runner?: Runner } = {}) =>
+  makeTestContext({ home: work, attrs: attrs(o.extra), resName: 'disk', nodeName: o.node ?? 'node1', log: o.log, onUnexpectedExit: o.onExit, deadlineMs: o.deadlineMs ?? 20_000, runner: o.runner });
 const leaseIO = () => new DdLeaseIO(new ExecRunner(), disk, 63 * MiB);
 
 describe.skipIf(!isRoot)('SharedDisk on a loop device', () => {
@@ -101,6 +106,122 @@ describe.skipIf(!isRoot)('SharedDisk on a loop device', () => {
       expect(performance.now() - t0).toBeGreaterThan(800);
       expect(await sharedDiskAgent.observe(ctx({ node: 'node2' }))).toMatchObject({ state: 'running' });
       await sharedDiskAgent.offline(ctx({ node: 'node2' }));
+    });
+  });
+
+  describe('fast and safe takeover', () => {
+    it('a standby that watched the lease waits only for what is left of the stale period', async () => {
+      // node2 is the standby: its probe (before node1 mounts: the two "nodes" share one mount table here) starts the watch.
+      expect(await sharedDiskAgent.observe(ctx({ node: 'node2' }))).toMatchObject({ state: 'stopped' });
+      expect(leaseWatch({ nodeName: 'node2', resName: 'disk' })?.active).toBe(true);
+      await sharedDiskAgent.online(ctx({ node: 'node1' }));
+      await sleep(400);
+      expect(leaseWatch({ nodeName: 'node2', resName: 'disk' })?.sighting?.block).toMatchObject({ kind: 'record', record: { owner: 'node1' } });
+      // node1 dies; the takeover is decided after a detection time longer than the stale period (800 ms).
+      await heldLease({ nodeName: 'node1', resName: 'disk' })!.stop();
+      spawnSync('umount', [mnt]);
+      await sleep(1000);
+      const log: string[] = [];
+      const t0 = performance.now();
+      await sharedDiskAgent.online(ctx({ node: 'node2', log }));
+      const took = performance.now() - t0;
+      expect(log.join('\n')).toMatch(/ms of it already watched/);
+      // Only the acquisition check (1.5 renewal periods = 300 ms) and the mount: no 800 ms stale wait.
+      expect(took).toBeLessThan(800);
+      expect(leaseWatch({ nodeName: 'node2', resName: 'disk' })).toBeUndefined();
+      expect(await sharedDiskAgent.observe(ctx({ node: 'node2' }))).toMatchObject({ state: 'running' });
+      await sharedDiskAgent.offline(ctx({ node: 'node2' }));
+    });
+
+    it('a planned switch hands the lease to the next node: it takes it at once, any other node must wait', async () => {
+      await sharedDiskAgent.online(ctx({ node: 'node1' }));
+      await sharedDiskAgent.offline({ ...ctx({ node: 'node1' }), successor: 'node2' });
+      expect(await leaseIO().read()).toMatch(/^MCCSLEASE1 owner= gen=\d+ counter=\d+ for=node2 /);
+      await expect(sharedDiskAgent.online(ctx({ node: 'node3', deadlineMs: 1500 }))).rejects.toThrow(/released for node2.*can only be taken over after/);
+      const log: string[] = [];
+      const t0 = performance.now();
+      await sharedDiskAgent.online(ctx({ node: 'node2', log }));
+      expect(log.join('\n')).toMatch(/disk lease handed over to node2/);
+      expect(performance.now() - t0).toBeLessThan(300); // no 1.5-period acquisition wait
+      await sharedDiskAgent.offline(ctx({ node: 'node2' }));
+      leaseWatch({ nodeName: 'node3', resName: 'disk' })?.stop();
+    });
+
+    it('a frozen holder: the lease is lost on its first renewal after resuming; it never writes again and kills what uses the disk', async () => {
+      const exits: string[] = [];
+      await sharedDiskAgent.online(ctx({ node: 'node1', onExit: (r) => exits.push(r) }));
+      const user = spawn('sleep', ['300'], { cwd: mnt, stdio: 'ignore' });
+      children.push(user);
+      await sleep(100);
+      const lease = heldLease({ nodeName: 'node1', resName: 'disk' })!;
+      // Freeze: block this process's event loop longer than the hold time (600 ms) — the monotonic clock runs on.
+      const until = performance.now() + 900;
+      while (performance.now() < until) { /* frozen */ }
+      const writes = lease.writes;
+      for (let i = 0; i < 40 && exits.length === 0; i++) await sleep(25);
+      expect(exits[0]).toMatch(/disk lease lost: not renewed for \d+ ms/);
+      expect(lease.writes).toBe(writes);
+      for (let i = 0; i < 40 && user.exitCode === null && user.signalCode === null; i++) await sleep(25);
+      expect(user.signalCode).toBe('SIGKILL');
+      await sharedDiskAgent.clean(ctx({ node: 'node1' }));
+      expect(mountsAt(mnt)).toHaveLength(0);
+      // Lost, so not released: free it as the taker would have, for the next tests.
+      const blk = await leaseIO().read();
+      const m = /gen=(\d+) counter=(\d+)/.exec(blk)!;
+      await leaseIO().write(encodeRecord({ owner: '', generation: Number(m[1]), counter: Number(m[2]) + 1 }));
+    });
+
+    it('LeaseDevice: the lease on a separate small device; the file system may fill its own device', async () => {
+      const data = loopDevice('data-full', 16, ['mkfs.ext4', '-q', '-b', '4096', 'DEV']);
+      const leaseDev = loopDevice('lease', 1);
+      const extra = { Device: data, LeaseDevice: leaseDev };
+      await sharedDiskAgent.online(ctx({ node: 'node1', extra }));
+      expect(await new DdLeaseIO(new ExecRunner(), leaseDev, 0).read()).toMatch(/^MCCSLEASE1 owner=node1 /);
+      expect(await sharedDiskAgent.observe(ctx({ node: 'node1', extra }))).toMatchObject({ state: 'running' });
+      // The data device's tail is untouched (the file system is there).
+      expect(await new DdLeaseIO(new ExecRunner(), data, 15 * MiB).read()).not.toMatch(/MCCSLEASE1/);
+      await sharedDiskAgent.offline(ctx({ node: 'node1', extra }));
+      expect(await new DdLeaseIO(new ExecRunner(), leaseDev, 0).read()).toMatch(/^MCCSLEASE1 owner= /);
+      leaseWatch({ nodeName: 'node1', resName: 'disk' })?.stop();
+      await expect(sharedDiskAgent.online(ctx({ node: 'node1', extra: { ...extra, LeaseDevice: '/dev/mccs-no-such-lease' } }))).rejects.toThrow(/LeaseDevice: device \/dev\/mccs-no-such-lease does not exist/);
+    });
+
+    describe('SCSI-3 reservation (sg_persist simulator)', () => {
+      const SIM = join(import.meta.dirname, '../simulators');
+      const statePath = join(work, 'pr.json');
+      const nodeRunner = (node: string): Runner => {
+        const real = new ExecRunner();
+        return { run: (c, a, o = {}) => real.run(c, a, { ...o, env: { ...o.env, PATH: `${SIM}:${process.env.PATH}`, SG_PERSIST_STATE: statePath, SG_PERSIST_INITIATOR: node } }) };
+      };
+      const pr = (node: string, o: { log?: string[]; deadlineMs?: number } = {}) => ctx({ node, extra: { Reservation: 'SCSI3' }, runner: nodeRunner(node), ...o });
+      const sim = () => JSON.parse(readFileSync(statePath, 'utf8')) as { devices: Record<string, { registrations: Record<string, string>; reservation: { key: string } | null; supported?: boolean }> };
+
+      it('online reserves; a takeover preempts the old holder, whose monitor then fails; offline releases', async () => {
+        await sharedDiskAgent.online(pr('node1'));
+        expect(sim().devices[disk]).toMatchObject({ registrations: { node1: reservationKey('node1') }, reservation: { key: reservationKey('node1'), type: 5 } });
+        expect(await sharedDiskAgent.observe(pr('node1'))).toMatchObject({ state: 'running', reason: expect.stringMatching(/SCSI-3 reservation held/) });
+        // node1 dies holding both the lease and the reservation.
+        await heldLease({ nodeName: 'node1', resName: 'disk' })!.stop();
+        spawnSync('umount', [mnt]);
+        const log: string[] = [];
+        await sharedDiskAgent.online(pr('node2', { log }));
+        expect(log.join('\n')).toMatch(new RegExp(`preempted ${reservationKey('node1')}`));
+        expect(sim().devices[disk]!.registrations).toEqual({ node2: reservationKey('node2') });
+        expect(await sharedDiskAgent.observe(pr('node2'))).toMatchObject({ state: 'running' });
+        await sharedDiskAgent.offline(pr('node2'));
+        expect(sim().devices[disk]).toMatchObject({ registrations: {}, reservation: null });
+      });
+
+      it('the disk is never mounted when the reservation cannot be taken; the lease is released again', async () => {
+        const s = sim();
+        s.devices[disk]!.supported = false;
+        writeFileSync(statePath, JSON.stringify(s));
+        await expect(sharedDiskAgent.online(pr('node1'))).rejects.toThrow(/sg_persist .* failed \(exit 9\): PR out: command not supported/);
+        expect(mountsAt(mnt)).toHaveLength(0);
+        expect(await leaseIO().read()).toMatch(/^MCCSLEASE1 owner= /);
+        s.devices[disk]!.supported = true;
+        writeFileSync(statePath, JSON.stringify(s));
+      });
     });
   });
 

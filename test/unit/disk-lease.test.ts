@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DdLeaseIO, decodeBlock, DiskLease, encodeRecord, filesystemSize, LEASE_BLOCK, type LeaseIO } from '../../src/engine/agents/disk-lease.js';
+import { LeaseWatch } from '../../src/engine/agents/lease-watch.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
 
 class MemoryIO implements LeaseIO {
@@ -126,6 +127,62 @@ describe('disk lease between two nodes (in memory)', () => {
     const t0 = performance.now();
     await b.acquire();
     expect(performance.now() - t0).toBeLessThan(4 * R);
+  });
+
+  it('a release for a planned switch names the successor: it takes the lease at once, others must wait it out', async () => {
+    const io = new MemoryIO();
+    const a = lease(io, 'nodeA');
+    await a.acquire();
+    await a.release('nodeB');
+    expect(decodeBlock(io.block)).toMatchObject({ kind: 'record', record: { owner: '', handoff: 'nodeB' } });
+    await expect(lease(io, 'nodeC').acquire(2 * R)).rejects.toThrow(/released for nodeB.*can only be taken over after/);
+    const b = lease(io, 'nodeB');
+    const t0 = performance.now();
+    await b.acquire();
+    expect(performance.now() - t0).toBeLessThan(R); // no acquisition wait
+    expect(b.held).toBe(true);
+    expect(owner(io)).toBe('nodeB');
+    // The handed-over lease is renewed like any other.
+    await b.renew();
+    expect(b.held).toBe(true);
+  });
+
+  it('a watched lease: the takeover waits only for what is left of the stale period', async () => {
+    const io = new MemoryIO();
+    const a = lease(io, 'nodeA');
+    await a.acquire(); // then dies without renewing
+    const watch = new LeaseWatch(io, R);
+    watch.start();
+    await sleep(4 * R + 50); // detection takes longer than the stale period
+    const log: string[] = [];
+    const b = lease(io, 'nodeB', log);
+    const t0 = performance.now();
+    await b.acquire(Number.POSITIVE_INFINITY, undefined, watch.sighting);
+    watch.stop();
+    expect(log.join('\n')).toMatch(/ms of it already watched/);
+    expect(performance.now() - t0).toBeLessThan(4 * R); // 1.5 R acquisition check only
+    expect(owner(io)).toBe('nodeB');
+  });
+
+  it('a watch that saw the block change counts from the change, and a stale sighting of another block gives no head start', async () => {
+    const io = new MemoryIO();
+    const a = lease(io, 'nodeA');
+    await a.acquire();
+    a.start(() => {});
+    const watch = new LeaseWatch(io, R / 2);
+    watch.start();
+    await sleep(3 * R);
+    const since = watch.sighting!.since;
+    expect(performance.now() - since).toBeLessThan(2 * R); // the holder renews: the unchanged period keeps restarting
+    await a.stop();
+    const old = watch.sighting!;
+    watch.stop();
+    await a.renew(); // one more write the watch did not see
+    const log: string[] = [];
+    const t0 = performance.now();
+    await lease(io, 'nodeB', log).acquire(Number.POSITIVE_INFINITY, undefined, old);
+    expect(performance.now() - t0).toBeGreaterThan(4 * R);
+    expect(log.join('\n')).not.toMatch(/already watched/);
   });
 
   it('data that is not a lease is never overwritten', async () => {

@@ -24,6 +24,11 @@ export interface AgentContext {
   deadline: number;
   /** Called by agents that can see their resource end between monitor ticks (a child they started exiting). */
   onUnexpectedExit?: (reason: string) => void;
+  /**
+   * Offline only, when it is part of a planned switch: the node the group
+   * moves to (a SharedDisk hands its lease to it, so it takes it at once).
+   */
+  successor?: string;
   /** One-line log for the engine log. */
   log: (message: string) => void;
 }

@@ -2,10 +2,14 @@
 // shared device, so that only one node mounts the file system.
 //
 // Record (ASCII, NUL-padded to one block):
-//   MCCSLEASE1 owner=<node> gen=<generation> counter=<n> sum=<16 hex>\n
+//   MCCSLEASE1 owner=<node> gen=<generation> counter=<n>[ for=<node>] sum=<16 hex>\n
 // The holder rewrites it every renewal period with counter+1. Nobody ever
 // compares wall clocks: a reader judges freshness by whether the counter
-// changes, timed on its own monotonic clock.
+// changes, timed on its own monotonic clock. Every write raises the counter,
+// so two reads of the same record mean nobody wrote in between, however far
+// apart they are (a standby's LeaseWatch relies on this).
+// A release for a planned switch names the successor (`for=`): that node
+// takes the lease at once; any other node treats it as held by the successor.
 //
 // Block I/O goes through `dd iflag=direct` / `oflag=direct,dsync` (see
 // DdLeaseIO): O_DIRECT needs buffers aligned to the logical block size, and a
@@ -25,6 +29,8 @@ export interface LeaseRecord {
   owner: string;
   generation: number;
   counter: number;
+  /** Released for this node only (planned switch): it may take the lease without waiting. */
+  handoff?: string;
 }
 
 export type DecodedBlock =
@@ -56,7 +62,8 @@ function checksum(body: string): string {
 
 export function encodeRecord(r: LeaseRecord): string {
   if (r.owner !== '' && !OWNER_PATTERN.test(r.owner)) throw new Error(`invalid lease owner name '${r.owner}'`);
-  const body = `owner=${r.owner} gen=${r.generation} counter=${r.counter}`;
+  if (r.handoff !== undefined && (r.owner !== '' || !OWNER_PATTERN.test(r.handoff))) throw new Error(`invalid lease handoff '${r.handoff}'`);
+  const body = `owner=${r.owner} gen=${r.generation} counter=${r.counter}${r.handoff !== undefined ? ` for=${r.handoff}` : ''}`;
   const line = `${LEASE_MAGIC} ${body} sum=${checksum(body)}\n`;
   return line + '\0'.repeat(LEASE_BLOCK - line.length);
 }
@@ -65,21 +72,24 @@ export function decodeBlock(text: string): DecodedBlock {
   const trimmed = text.replace(/\0+$/, '');
   if (trimmed === '') return { kind: 'blank' };
   if (!trimmed.startsWith(`${LEASE_MAGIC} `)) return { kind: 'foreign' };
-  const m = /^MCCSLEASE1 (owner=([A-Za-z0-9_.-]{0,63}) gen=(\d+) counter=(\d+)) sum=([0-9a-f]{16})\n?$/.exec(trimmed);
-  if (!m || checksum(m[1]!) !== m[5]) return { kind: 'corrupt', text: trimmed.slice(0, 120) };
-  return { kind: 'record', record: { owner: m[2]!, generation: Number(m[3]), counter: Number(m[4]) } };
+  const m = /^MCCSLEASE1 (owner=([A-Za-z0-9_.-]{0,63}) gen=(\d+) counter=(\d+)(?: for=([A-Za-z0-9_.-]{1,63}))?) sum=([0-9a-f]{16})\n?$/.exec(trimmed);
+  if (!m || checksum(m[1]!) !== m[6]) return { kind: 'corrupt', text: trimmed.slice(0, 120) };
+  const record: LeaseRecord = { owner: m[2]!, generation: Number(m[3]), counter: Number(m[4]) };
+  if (m[5] !== undefined) record.handoff = m[5];
+  return { kind: 'record', record };
 }
 
-function sameRecord(a: DecodedBlock, b: DecodedBlock): boolean {
+export function sameRecord(a: DecodedBlock, b: DecodedBlock): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'record' && b.kind === 'record') {
-    return a.record.owner === b.record.owner && a.record.generation === b.record.generation && a.record.counter === b.record.counter;
+    return a.record.owner === b.record.owner && a.record.generation === b.record.generation && a.record.counter === b.record.counter && a.record.handoff === b.record.handoff;
   }
   if (a.kind === 'corrupt' && b.kind === 'corrupt') return a.text === b.text;
   return true;
 }
 
-function describeHolder(d: DecodedBlock): string {
+export function describeHolder(d: DecodedBlock): string {
+  if (d.kind === 'record' && d.record.owner === '' && d.record.handoff) return `nobody (released for ${d.record.handoff})`;
   if (d.kind === 'record') return `${d.record.owner} (generation ${d.record.generation}, counter ${d.record.counter})`;
   if (d.kind === 'corrupt') return 'an unreadable record';
   return 'nobody';
@@ -136,6 +146,13 @@ export interface DiskLeaseOptions {
   clock?: Clock;
   sleep?: (ms: number) => Promise<void>;
   log?: (message: string) => void;
+}
+
+/** What a standby's LeaseWatch saw: a block, and since when (monotonic) it has been unchanged. */
+export interface LeaseSighting {
+  block: DecodedBlock;
+  /** Monotonic time of the first read that returned this block. */
+  since: number;
 }
 
 export class LeaseError extends Error {
@@ -226,22 +243,28 @@ export class DiskLease {
   }
 
   /**
-   * Takes the lease: at once when blank or released, after it went stale
-   * when another node holds it, never while its counter moves.
+   * Takes the lease: at once when blank, released, or handed to this node;
+   * after it went stale when another node holds it, never while its counter
+   * moves. `seen` (from a LeaseWatch): when the block still reads the same,
+   * the stale period is counted from when the watch first saw it, so a
+   * takeover waits only for what is left of it.
    * `budgetMs`: give up (LeaseError) when the wait would exceed it.
    */
-  async acquire(budgetMs = Number.POSITIVE_INFINITY, signal?: AbortSignal): Promise<void> {
+  async acquire(budgetMs = Number.POSITIVE_INFINITY, signal?: AbortSignal, seen?: LeaseSighting): Promise<void> {
     if (this.held) return;
     const started = this.clock.now();
     const first = await this.readBlock();
     if (first.kind === 'foreign') {
       throw new LeaseError(`the lease area (${this.io.describe()}) holds data that is not an mccs lease: refusing to overwrite it (is the file system covering it?)`);
     }
-    const free = first.kind === 'blank' || (first.kind === 'record' && first.record.owner === '');
+    const released = first.kind === 'record' && first.record.owner === '';
+    const handedHere = released && first.record.handoff === this.owner;
+    const free = first.kind === 'blank' || (released && (first.record.handoff === undefined || handedHere));
     if (!free) {
-      // Someone (maybe our own earlier life) holds it: wait for it to go stale.
-      this.log(`disk lease on ${this.io.describe()} held by ${describeHolder(first)}: waiting until it is stale (${this.staleMs} ms unchanged)`);
-      const seenAt = this.clock.now();
+      // Someone (maybe our own earlier life, or the successor of a switch) holds it: wait for it to go stale.
+      const seenAt = seen && sameRecord(seen.block, first) ? Math.min(seen.since, this.clock.now()) : this.clock.now();
+      const already = Math.round(this.clock.now() - seenAt);
+      this.log(`disk lease on ${this.io.describe()} held by ${describeHolder(first)}: waiting until it is stale (${this.staleMs} ms unchanged${already > 0 ? `, ${already} ms of it already watched` : ''})`);
       for (;;) {
         if (signal?.aborted) throw new LeaseError(`gave up waiting for the disk lease held by ${describeHolder(first)}`);
         const waited = this.clock.now() - seenAt;
@@ -255,7 +278,20 @@ export class DiskLease {
           throw new LeaseError(`disk lease is held and renewed by ${describeHolder(now)}: the disk is in use on that node`);
         }
       }
-      this.log(`disk lease of ${describeHolder(first)} is stale (unchanged for more than ${this.staleMs} ms): taking it over`);
+      this.log(`disk lease of ${describeHolder(first)} is stale (unchanged for ${Math.round(this.clock.now() - seenAt)} ms, more than ${this.staleMs} ms): taking it over`);
+    }
+    if (handedHere) {
+      // Released for this node by a holder that stopped using the disk: nobody else may take it, so no race to wait out.
+      const mine: LeaseRecord = { owner: this.owner, generation: first.record.generation + 1, counter: first.record.counter + 1 };
+      const writeAt = this.clock.now();
+      await this.writeRecord(mine);
+      this.generation = mine.generation;
+      this.counter = mine.counter;
+      this.lastRenewAt = writeAt;
+      this.heldFlag = true;
+      this.lost = undefined;
+      this.log(`disk lease handed over to ${this.owner} (generation ${mine.generation})`);
+      return;
     }
     const prev = first.kind === 'record' ? first.record : { owner: '', generation: 0, counter: 0 };
     const mine: LeaseRecord = { owner: this.owner, generation: prev.generation + 1, counter: prev.counter + 1 };
@@ -377,15 +413,19 @@ export class DiskLease {
     if (this.inFlight) await this.inFlight;
   }
 
-  /** Stops renewing and marks the lease free, if it is still ours (read before write). */
-  async release(): Promise<void> {
+  /**
+   * Stops renewing and marks the lease free, if it is still ours (read
+   * before write). `successor`: free for that node only (planned switch).
+   */
+  async release(successor?: string): Promise<void> {
     await this.stop();
     if (!this.heldFlag) return;
     this.heldFlag = false;
     if (this.lost !== undefined) return;
     const b = await this.readBlock();
     if (b.kind === 'record' && b.record.owner === this.owner && b.record.generation === this.generation) {
-      await this.writeRecord({ owner: '', generation: this.generation, counter: b.record.counter + 1 });
+      const handoff = successor !== undefined && successor !== this.owner && OWNER_PATTERN.test(successor) ? successor : undefined;
+      await this.writeRecord({ owner: '', generation: this.generation, counter: b.record.counter + 1, ...(handoff ? { handoff } : {}) });
     }
   }
 

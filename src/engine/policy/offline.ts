@@ -18,7 +18,7 @@ export function stopConflict(ctx: Ctx, node: string): Outcome | null {
 }
 
 /** Offline steps for `members` that may run on `node`, top-down. */
-export function addOffline(ctx: Ctx, b: PlanBuilder, node: string, members: Iterable<string>, after: number[], decideFor: (r: string) => { code: StepCode; message: string }): Map<string, number> {
+export function addOffline(ctx: Ctx, b: PlanBuilder, node: string, members: Iterable<string>, after: number[], decideFor: (r: string) => { code: StepCode; message: string }, facts: Record<string, unknown> = {}): Map<string, number> {
   return addTree(b, ctx, {
     node,
     members,
@@ -28,13 +28,14 @@ export function addOffline(ctx: Ctx, b: PlanBuilder, node: string, members: Iter
     needsStep: (r) => isManaged(ctx, r) && mayRun(stateOf(ctx.observed, node, r)),
     decide: (r) => {
       const d = decideFor(r);
-      return decide(d.code, d.message, { resource: r, node, state: stateOf(ctx.observed, node, r) });
+      return decide(d.code, d.message, { resource: r, node, state: stateOf(ctx.observed, node, r), ...facts });
     },
   });
 }
 
-export function addGroupOffline(ctx: Ctx, b: PlanBuilder, node: string, after: number[], code: StepCode, why: string): Map<string, number> {
-  return addOffline(ctx, b, node, resourceNames(ctx.group), after, (r) => ({ code, message: `stop ${r} on ${node}: ${why}` }));
+/** `facts`: added to every step's facts (a switch names its target `to`, which agents receive as the successor). */
+export function addGroupOffline(ctx: Ctx, b: PlanBuilder, node: string, after: number[], code: StepCode, why: string, facts: Record<string, unknown> = {}): Map<string, number> {
+  return addOffline(ctx, b, node, resourceNames(ctx.group), after, (r) => ({ code, message: `stop ${r} on ${node}: ${why}` }), facts);
 }
 
 export function resourceOffline(ctx: Ctx, b: PlanBuilder, res: string, node: string): Outcome {

@@ -32,7 +32,7 @@ export function groupSwitch(ctx: Ctx, b: PlanBuilder, to: string): Outcome {
 
   const mark = b.steps.length;
   const leaving = from.filter((n) => n !== to);
-  for (const n of leaving) addGroupOffline(ctx, b, n, [], 'SWITCH_OFFLINE', `group ${g} switches to ${to}`);
+  for (const n of leaving) addGroupOffline(ctx, b, n, [], 'SWITCH_OFFLINE', `group ${g} switches to ${to}`, { to });
   const started = addGroupOnline(ctx, b, to, b.sinks(b.since(mark)), 'SWITCH_ONLINE', `group ${g} switches from ${leaving.join(', ')}`);
   return planned(decide('GROUP_SWITCH', `switch group ${g} from ${leaving.join(', ')} to ${to}: stop top-down there, then start ${list([...started.keys()])} bottom-up`, { group: g, from: leaving, to }));
 }

@@ -16,7 +16,7 @@ import {
   typeAttributes,
   type AttributeDeclaration,
 } from '../model/attributes.js';
-import { entryPoints, environment, exitStatus, files, jsonOutput, recovery, seeAlso, type EntryPoint } from './man-sections.js';
+import { entryPoints, environment, exitStatus, files, jsonOutput, leaseLimits, recovery, seeAlso, type EntryPoint } from './man-sections.js';
 import { arg, esc, literal, paragraphs, tagged } from './roff.js';
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -136,6 +136,7 @@ mccs init writes a first main.json from a template (PostgreSQL, Oracle, Tomcat, 
       const intro = [TYPE_SUMMARY[type] ?? '', agent.monitorOnly ? 'Monitor only.' : '', aliases.length ? `Also accepted as Type ${aliases.join(', ')} (MCCS compatibility).` : ''].filter(Boolean).join(' ');
       return attributeSection(type, intro || `Type ${type}.`, agent.attributes);
     }),
+    leaseLimits(),
     files(),
     seeAlso('mccs-main.json'),
   ];

@@ -103,6 +103,13 @@ const EXIT_MEANING: Record<ErrorCode, string> = {
   TIMEOUT: '--wait timed out: the request was accepted but the state does not hold yet.',
 };
 
+/** What the disk lease of a SharedDisk cannot stop (mccs-main.json(5)). */
+export function leaseLimits(): string {
+  return ['.SH "WHAT A DISK LEASE CANNOT STOP"', paragraphs(`A SharedDisk is guarded by a disk lease: one 4 KiB block, in the reserved tail of Device or on LeaseDevice, rewritten by the holder every LeaseRenewInterval. The standby reads it every renewal period, so a takeover waits only for what is left of the stale period (LeaseStaleIntervals renewal periods without a change, on the standby's own clock), in parallel with the detection of the node fault. The holder gives up, without writing, LeaseStaleIntervals minus two periods after its last successful renewal; a holder that lost the lease kills (SIGKILL) every process using the file system at once and never writes the lease again. A planned switch releases the lease for the next node, which takes it without waiting.
+
+A lease only works for a node whose programs run. A node that freezes while it holds the disk (paused VM, hung kernel, SIGSTOP) is taken over after the stale period; when it resumes, its processes may run for a moment (up to one renewal period) before the engine kills them, and its kernel may still write back dirty pages of the file system it had mounted. Either can corrupt the file system the new holder mounted. Only fencing closes that gap: FenceProgram (power fencing, before the takeover), or, on storage that supports them, SCSI-3 persistent reservations (Reservation SCSI3): online registers the node's key and reserves the logical unit Write Exclusive, Registrants Only; a takeover preempts the old holder's key, after which the storage refuses its writes. A takeover never mounts when a required reservation cannot be taken.`)].join('\n');
+}
+
 export function exitStatus(): string {
   const rows = [['0', '', 'Done, or already so.'], ...Object.entries(EXIT_CODES).sort((a, b) => a[1] - b[1]).map(([code, n]) => [String(n), code, EXIT_MEANING[code as ErrorCode] ?? ''])];
   return ['.SH "EXIT STATUS"', 'The same for every command. With --json the error code is also in the output.', '.PP', ...rows.map(([n, code, meaning]) => tagged(`.B ${n}`, `${code ? `\\fB${esc(code)}\\fR: ` : ''}${esc(meaning!)}`))].join('\n');

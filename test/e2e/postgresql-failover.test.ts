@@ -21,12 +21,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MainConfig } from '../../src/model/types.js';
 import { ClusterLab, IS_ROOT, NODE_NAMES, VIP4, type NodeName } from '../helpers/cluster-lab.js';
 import { exec, must, sleep } from '../lab/exec.js';
-import { bootNode, execInClient } from '../lab/lab.js';
+import { bootNode, execInClient, freeze, nodePids, thaw } from '../lab/lab.js';
+import { DdLeaseIO, decodeBlock } from '../../src/engine/agents/disk-lease.js';
+import { ExecRunner } from '../../src/engine/exec-runner.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const GROUP = 'pg';
@@ -51,131 +54,6 @@ function pgIds(): { uid: number; gid: number } {
   return { uid: Number(f[2]), gid: Number(f[3]) };
 }
 
-// ---------------------------------------------------------------- the writer (runs in the client namespace)
-
-/**
- * argv: host port table intervalMs maxRows maxMs. Stdout, one line per event:
- *   C <ms>           connected           F <message>   connect failed
- *   S <n>            INSERT of n sent    A <n> <ms>    n committed (acknowledged)
- *   L <n> <message>  n in doubt: connection lost / error before the answer
- *   END <last n>
- * Stops at maxRows, after maxMs, or when "stop" arrives on stdin.
- */
-const WRITER = String.raw`
-import net from 'node:net';
-const [host, port, table, intervalMs, maxRows, maxMs] = process.argv.slice(2);
-const out = (s) => process.stdout.write(s + '\n');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let stopping = false;
-process.stdin.on('data', (d) => { if (String(d).includes('stop')) stopping = true; });
-process.stdin.on('end', () => { stopping = true; });
-
-function open(timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port: Number(port) });
-    sock.setNoDelay(true);
-    let buf = Buffer.alloc(0);
-    let dead = null;
-    const queue = [];
-    let wake = null;
-    const poke = () => { if (wake) { const w = wake; wake = null; w(); } };
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      while (buf.length >= 5) {
-        const len = buf.readInt32BE(1);
-        if (buf.length < 1 + len) break;
-        queue.push({ type: String.fromCharCode(buf[0]), body: buf.subarray(5, 1 + len) });
-        buf = buf.subarray(1 + len);
-      }
-      poke();
-    });
-    sock.on('error', (e) => { dead ??= e.message; poke(); });
-    sock.on('close', () => { dead ??= 'connection closed'; poke(); });
-    // Reads messages until ReadyForQuery: { tag } or { error }; throws when the connection dies or the time is up.
-    const untilReady = async (ms) => {
-      const end = Date.now() + ms;
-      let tag = '', error = '';
-      for (;;) {
-        while (queue.length) {
-          const m = queue.shift();
-          if (m.type === 'E' || (m.type === 'R' && m.body.readInt32BE(0) !== 0)) {
-            if (m.type === 'R') error = 'authentication required';
-            else for (let i = 0; i < m.body.length && m.body[i] !== 0;) {
-              const code = String.fromCharCode(m.body[i]);
-              const z = m.body.indexOf(0, i + 1);
-              if (code === 'M' || code === 'C') error += (error ? ' ' : '') + m.body.toString('utf8', i + 1, z);
-              i = z + 1;
-            }
-          } else if (m.type === 'C') tag = m.body.toString('utf8', 0, m.body.length - 1);
-          else if (m.type === 'Z') return error ? { error } : { tag };
-        }
-        if (dead) throw new Error(error || dead);
-        const left = end - Date.now();
-        if (left <= 0) throw new Error('no answer within ' + ms + ' ms');
-        await new Promise((r) => { wake = r; setTimeout(r, left); });
-      }
-    };
-    const timer = setTimeout(() => { dead ??= 'connect timeout'; sock.destroy(); }, timeoutMs);
-    sock.once('connect', async () => {
-      const params = Buffer.from('user\0postgres\0database\0postgres\0application_name\0mccs-writer\0\0');
-      const head = Buffer.alloc(8);
-      head.writeInt32BE(8 + params.length, 0);
-      head.writeInt32BE(196608, 4);
-      sock.write(Buffer.concat([head, params]));
-      try {
-        const r = await untilReady(timeoutMs);
-        clearTimeout(timer);
-        if (r.error) { sock.destroy(); reject(new Error(r.error)); return; }
-        resolve({
-          close: () => sock.destroy(),
-          query: async (sql, ms) => {
-            const body = Buffer.from(sql + '\0');
-            const h = Buffer.alloc(5);
-            h.write('Q', 0);
-            h.writeInt32BE(4 + body.length, 1);
-            sock.write(Buffer.concat([h, body]));
-            return untilReady(ms);
-          },
-        });
-      } catch (e) { clearTimeout(timer); sock.destroy(); reject(e); }
-    });
-    sock.once('close', () => { clearTimeout(timer); reject(new Error(dead ?? 'connection closed')); });
-  });
-}
-
-const t0 = Date.now();
-let next = t0;
-let n = 0;
-let conn = null;
-while (!stopping && n < Number(maxRows) && Date.now() - t0 < Number(maxMs)) {
-  const wait = next - Date.now();
-  if (wait > 0) await sleep(wait);
-  next = Math.max(next + Number(intervalMs), Date.now());
-  if (!conn) {
-    try {
-      conn = await open(1000);
-      out('C ' + Date.now());
-    } catch (e) {
-      out('F ' + String(e.message).replace(/\s+/g, ' '));
-      continue;
-    }
-  }
-  n += 1;
-  out('S ' + n);
-  try {
-    const r = await conn.query('INSERT INTO ' + table + ' (n) VALUES (' + n + ')', 1500);
-    if (r.error || r.tag !== 'INSERT 0 1') throw new Error(r.error || 'unexpected answer ' + r.tag);
-    out('A ' + n + ' ' + Date.now());
-  } catch (e) {
-    out('L ' + n + ' ' + String(e.message).replace(/\s+/g, ' '));
-    conn.close();
-    conn = null;
-  }
-}
-conn?.close();
-out('END ' + n);
-process.exit(0);
-`;
 
 interface WriterRun {
   child: ChildProcess;
@@ -358,8 +236,7 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node
     mkdirSync(mountPoint, { recursive: true });
     // The config needs the mount point of the lab directory: written again now that it is known.
     for (const n of NODE_NAMES) cl.writeConfig(n, config());
-    writerFile = join(cl.tmp, 'pg-writer.mjs');
-    writeFileSync(writerFile, WRITER);
+    writerFile = fileURLToPath(new URL('../lab/pg-writer.mjs', import.meta.url));
 
     for (const n of NODE_NAMES) await bootWithSocketDir(cl, n);
     await cl.startBoth('running');
@@ -369,6 +246,7 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node
     await cl.waitFor('PostgreSQL to answer through the VIP', () => psqlClient('SELECT 1').then((s) => s.trim() === '1').catch(() => false), 30_000, 200);
     await psqlClient('CREATE TABLE t_switch (n integer PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())');
     await psqlClient('CREATE TABLE t_poweroff (n integer PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())');
+    await psqlClient('CREATE TABLE t_freeze (n integer PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())');
   }, 180_000);
 
   afterEach((ctx) => {
@@ -439,4 +317,69 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node
     await lab.startEngine('node2', 'running', 30_000);
     await lab.waitGroup({ node1: 'ONLINE', node2: 'OFFLINE' }, { group: GROUP, timeoutMs: 30_000 });
   }, 180_000);
+  it('the active node frozen (every process SIGSTOPped, links down) across the takeover, then resumed: it never writes the lease again, and what it ran on the disk is stopped at once', async () => {
+    const lab = cl!;
+    // After the power-off case the group runs on node1.
+    await lab.waitGroup({ node1: 'ONLINE', node2: 'OFFLINE' }, { group: GROUP, timeoutMs: 30_000 });
+    const size = Number((await must('blockdev', ['--getsize64', loop])).trim());
+    const lease = new DdLeaseIO(new ExecRunner(), loop, size - MiB);
+    const holder = async () => {
+      const b = decodeBlock(await lease.read());
+      return b.kind === 'record' ? `${b.record.owner || '-'}:${b.record.generation}` : b.kind;
+    };
+    expect(await holder()).toMatch(/^node1:/);
+    const run = startWriter('t_freeze', 120_000);
+    await waitAcks(run, 200, 20_000);
+    const m = lab.mark();
+    const before = run.acked.size;
+    const t0 = Date.now();
+    const frozen = await freeze(lab.lab, 'node1');
+    // node2 sees a dead peer, takes the stale lease over and starts PostgreSQL.
+    const d = await lab.waitEvent('node2', m, /^DECISION_/, 15_000);
+    expect(d.rule, d.message).toBe('DECISION_NODE_FAULT');
+    await lab.waitGroup({ node2: 'ONLINE' }, { group: GROUP, viewers: ['node2'], timeoutMs: 60_000 });
+    await waitAcks(run, before + 100, 30_000);
+    const taken = await holder();
+    expect(taken).toMatch(/^node2:/);
+    console.log(`freeze: ${frozen.length} processes of node1 stopped; node2 took over in ${((Date.now() - t0) / 1000).toFixed(2)} s (lease ${taken}); the writer's longest wait: ${longestGap(run, t0)}`);
+
+    // Resume node1. From now on: does it ever write the lease, and how long until nothing of it uses the disk?
+    const init = lab.lab.nodes.node1.init!.initPid;
+    const pgOfNode1 = async () => {
+      const out: number[] = [];
+      for (const pid of await nodePids(lab.lab, 'node1')) {
+        try {
+          if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres' && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))) out.push(pid);
+        } catch {
+          /* gone */
+        }
+      }
+      return out;
+    };
+    const mountedOnNode1 = () => readFileSync(`/proc/${init}/mountinfo`, 'utf8').split('\n').some((l) => l.split(' ')[4] === mountPoint);
+    expect((await pgOfNode1()).length).toBeGreaterThan(0);
+    expect(mountedOnNode1()).toBe(true);
+    const seen = new Set<string>();
+    const tResume = performance.now();
+    await thaw(lab.lab, 'node1');
+    let pgGoneMs: number | undefined;
+    let unmountedMs: number | undefined;
+    while (performance.now() - tResume < 20_000 && (pgGoneMs === undefined || unmountedMs === undefined || performance.now() - tResume < 5000)) {
+      seen.add(await holder());
+      if (pgGoneMs === undefined && (await pgOfNode1()).length === 0) pgGoneMs = performance.now() - tResume;
+      if (unmountedMs === undefined && !mountedOnNode1()) unmountedMs = performance.now() - tResume;
+      await sleep(20);
+    }
+    const lostLine = readFileSync(join(lab.lab.nodes.node1.home, 'log/engine.log'), 'utf8').split('\n').find((l) => /disk lease lost/.test(l)) ?? '(none)';
+    console.log(`freeze: after resuming node1: its postgres processes were gone after ${pgGoneMs?.toFixed(0)} ms, the disk unmounted there after ${unmountedMs?.toFixed(0)} ms; lease holders seen meanwhile: ${[...seen].join(', ')}; node1 logged: ${lostLine.slice(25, 200)}`);
+    // node1 never took the lease back: only node2's generation (and no write of node1) was ever seen.
+    expect([...seen].every((h) => h.startsWith('node2:')), [...seen].join(', ')).toBe(true);
+    expect(lostLine).toMatch(/disk lease lost: not renewed for \d+ ms/);
+    // Bounded: the first renewal tick after resuming kills what uses the disk (generous bound for a loaded machine).
+    expect(pgGoneMs).toBeLessThan(5000);
+    expect(unmountedMs).toBeLessThan(20_000);
+    await waitAcks(run, run.acked.size + 100, 60_000);
+    await run.stop();
+    await check('t_freeze', run, 'freeze');
+  }, 240_000);
 });

@@ -39,6 +39,6 @@ export class NodeRunner extends PrefixRunner {
   }
 
   protected prefix(): string[] {
-    return ['nsenter', '-t', String(this.initPid), '-n', '-p', '-m', '-u', '--'];
+    return ['nsenter', '-t', String(this.initPid), '-n', '-p', '-m', '-u', '-i', '--'];
   }
 }

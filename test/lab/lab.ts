@@ -225,7 +225,7 @@ function onPath(program: string): boolean {
 }
 
 /**
- * Boots a node: tini as PID 1 of new PID, mount and UTS namespaces inside the
+ * Boots a node: tini as PID 1 of new PID, mount, UTS and IPC namespaces inside the
  * node's network namespace, with the node's own /run and /dev/shm and its
  * name as hostname. tini's only child is a `sleep infinity` that keeps the
  * node up; the engine and services run beside it (startNode), so killing the
@@ -240,7 +240,7 @@ export async function bootNode(lab: Lab, name: NodeName): Promise<NodeHandle> {
   rmSync(node.run, { recursive: true, force: true });
   mkdirSync(node.run, { recursive: true });
   const setup = 'set -e; mount --bind "$1" /run; mount -t tmpfs -o mode=1777,size=64m shm /dev/shm; hostname "$2"; shift 2; exec "$@"';
-  const launcher = spawn('ip', ['netns', 'exec', node.ns, 'unshare', '--pid', '--fork', '--mount-proc', '--mount', '--uts',
+  const launcher = spawn('ip', ['netns', 'exec', node.ns, 'unshare', '--pid', '--fork', '--mount-proc', '--mount', '--uts', '--ipc',
     '--propagation', 'private', '--', '/bin/sh', '-c', setup, 'node-init', node.run, name, 'tini', '--', 'sleep', 'infinity'],
   { stdio: ['ignore', 'ignore', 'pipe'] });
   lab.spawned.add(launcher);
@@ -268,7 +268,7 @@ function readComm(pid: number): string | undefined {
 
 function nsenterArgs(node: LabNode): string[] {
   if (!node.init || !isAlive(node.init.initPid)) throw new Error(`${node.name} is not booted (bootNode/startNode) or was powered off`);
-  return ['-t', String(node.init.initPid), '-n', '-p', '-m', '-u', '--'];
+  return ['-t', String(node.init.initPid), '-n', '-p', '-m', '-u', '-i', '--'];
 }
 
 /**
@@ -377,6 +377,40 @@ export async function isolate(lab: Lab, name: NodeName): Promise<void> {
 
 export async function reconnect(lab: Lab, name: NodeName): Promise<void> {
   await Promise.all([linkUp(lab, name, 'primary'), linkUp(lab, name, 'secondary')]);
+}
+
+/** Host PIDs of every process of the node (all of them live in its network namespace). */
+export async function nodePids(lab: Lab, name: NodeName): Promise<number[]> {
+  const r = await exec('ip', ['netns', 'pids', lab.nodes[name].ns]);
+  return r.stdout.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+}
+
+/**
+ * Freeze: every link down (no heartbeat, no ICMP: to the peer it looks like
+ * a power-off), then SIGSTOP to every process of the node, its init
+ * included, until no running one is left (a process forked meanwhile is
+ * stopped on the next pass). The kernel is shared and is not frozen: this
+ * freezes the node's programs, as a VM pause or a hung host does.
+ * Returns the PIDs stopped.
+ */
+export async function freeze(lab: Lab, name: NodeName): Promise<number[]> {
+  await isolate(lab, name);
+  const stopped = new Set<number>();
+  for (let pass = 0; pass < 20; pass++) {
+    const fresh = (await nodePids(lab, name)).filter((p) => !stopped.has(p));
+    if (fresh.length === 0) break;
+    for (const pid of fresh) {
+      signal(pid, 'SIGSTOP');
+      stopped.add(pid);
+    }
+  }
+  return [...stopped];
+}
+
+/** Resume after freeze: SIGCONT to every process of the node first, then its links up. Returns when both are done. */
+export async function thaw(lab: Lab, name: NodeName): Promise<void> {
+  for (const pid of await nodePids(lab, name)) signal(pid, 'SIGCONT');
+  await reconnect(lab, name);
 }
 
 export interface NetemOptions {

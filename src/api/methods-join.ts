@@ -18,8 +18,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Principal } from '../auth/users.js';
 import { clusterPorts } from '../cluster/ports.js';
+import { recordRejection } from '../engine/rejections.js';
+import { NAME_PATTERN } from '../model/attributes.js';
 import { cloneConfig } from '../model/config.js';
 import { MccsError } from '../model/errors.js';
+import { loginAudit } from './login-audit.js';
 import { registerMethod, type MethodContext } from './methods.js';
 
 export const JOIN_METHOD = 'cluster.join';
@@ -94,17 +97,20 @@ registerMethod('cluster.jointoken', {
 registerMethod(JOIN_METHOD, {
   // No configuration change, and callers without credentials run as JOIN_PRINCIPAL (Monitor).
   readOnly: true,
-  params: { token: { type: 'string', minLength: 1, maxLength: 256 }, node: { type: 'string', minLength: 1, maxLength: 128 } },
+  params: { token: { type: 'string', minLength: 1, maxLength: 256 }, node: { type: 'string', pattern: NAME_PATTERN } },
   required: ['token'],
   handler: async (ctx, params) => {
     const { engine } = ctx;
     const who = typeof params.node === 'string' ? `node '${params.node}'` : 'a node';
-    dropExpired();
-    const entry = findToken(params.token as string);
-    if (!entry) {
-      engine.record({ subject: `node:${engine.localNode}`, cause: `join request from ${who}`, rule: 'JOIN_REFUSED', message: `join request from ${who} refused: unknown, used or expired token` });
+    const source = ctx.principal.source ?? 'local socket';
+    // A token is a credential: guessing is throttled and audited like a password (login-audit.ts).
+    const entry = await loginAudit(engine).attempt({ user: 'join-token', source, auth: 'join-token', method: JOIN_METHOD }, async () => {
+      dropExpired();
+      const found = findToken(params.token as string);
+      if (found) return found;
+      recordRejection(engine, 'JOIN_REFUSED', { subject: `node:${engine.localNode}`, cause: `join request from ${who} at ${source}`, rule: 'JOIN_REFUSED', message: `join request from ${who} at ${source} refused: unknown, used or expired token`, facts: { source } });
       throw new MccsError('AUTH', 'join refused: the token is unknown, already used or expired', [`on ${engine.localNode}: mccs join-token prints a new one`]);
-    }
+    });
     const names = engine.config.Nodes.map((n) => n.NodeName);
     if (typeof params.node === 'string') {
       // Checked before the token is spent: a typo in --node costs no new token.

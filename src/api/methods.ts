@@ -9,6 +9,7 @@ import type { Engine, HandleResult } from '../engine/engine.js';
 import { groupState } from '../engine/policy/group-state.js';
 import type { PolicyEvent } from '../engine/policy/types.js';
 import { clusterAttributeView, clusterStatus, groupView, nodeView, resourceView } from '../engine/views.js';
+import { securityStatus } from './login-audit.js';
 import type { MethodName } from './protocol.js';
 
 export interface MethodContext {
@@ -39,7 +40,13 @@ export const change = {
   node: name,
   force: { type: 'boolean' },
 };
-export const attributesParam = { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'array'] } };
+/** Operator-typed attribute values; each is checked against its declaration (length limits included) after parsing. */
+export const attributesParam = {
+  type: 'object',
+  maxProperties: 256,
+  propertyNames: { maxLength: 128 },
+  additionalProperties: { type: ['string', 'number', 'boolean', 'array'], maxLength: 65536, maxItems: 4096 },
+};
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 
@@ -81,8 +88,9 @@ function typedAttributes(decls: AttributeDeclaration[], raw: Record<string, unkn
   return out;
 }
 
-const methods: Record<string, MethodSpec> = {
-  'cluster.status': { readOnly: true, params: {}, handler: async ({ engine }) => ({ changed: false, result: { ...clusterStatus(engine), attributes: clusterAttributeView(engine) } }) },
+/** Own entries only: a method name is never looked up on an object prototype ("constructor", "__proto__"). */
+const methods = new Map<string, MethodSpec>(Object.entries({
+  'cluster.status': { readOnly: true, params: {}, handler: async ({ engine }) => ({ changed: false, result: { ...clusterStatus(engine), attributes: clusterAttributeView(engine), security: securityStatus(engine) } }) },
   'witness.check': {
     readOnly: true,
     params: {},
@@ -262,7 +270,7 @@ const methods: Record<string, MethodSpec> = {
       return { changed: false, result: { ResName: res.ResName, node: engine.localNode, observation: obs.state, reason: obs.reason, state: engine.status(engine.localNode, res.ResName).state } };
     },
   },
-};
+} satisfies Record<string, MethodSpec>));
 
 async function setGroupFlag(ctx: MethodContext, p: Record<string, unknown>, flag: 'Frozen', value: boolean): Promise<MethodOutcome> {
   const g = ctx.engine.findGroup(str(p, 'group'));
@@ -278,16 +286,16 @@ async function setGroupFlag(ctx: MethodContext, p: Record<string, unknown>, flag
 const compiled = new Map<string, ValidateFunction>();
 
 export function isReadOnly(method: string): boolean {
-  return methods[method]?.readOnly === true;
+  return methods.get(method)?.readOnly === true;
 }
 
 export function registerMethod(method: string, spec: MethodSpec): void {
-  methods[method] = spec;
+  methods.set(method, spec);
   compiled.delete(method);
 }
 
 export async function dispatch(ctx: MethodContext, method: string, params: unknown): Promise<MethodOutcome> {
-  const spec = methods[method];
+  const spec = methods.get(method);
   if (!spec) throw new MccsError('USAGE', `unknown method '${method}'`, ['upgrade the CLI and the engine together']);
   if (!spec.readOnly && ctx.principal.role !== 'Administrator') throw new MccsError('AUTH', `user ${ctx.principal.name} (role ${ctx.principal.role}) may not run ${method}`, ['use an Administrator account']);
   let check = compiled.get(method);
@@ -295,6 +303,7 @@ export async function dispatch(ctx: MethodContext, method: string, params: unkno
     check = ajv.compile({ type: 'object', properties: spec.params, required: spec.required ?? [], additionalProperties: false });
     compiled.set(method, check);
   }
+  if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) throw new MccsError('USAGE', `bad request for ${method}: params must be an object`);
   const p = (params ?? {}) as Record<string, unknown>;
   if (!check(p)) {
     const why = (check.errors ?? []).map((e) => `${e.instancePath || 'params'} ${e.keyword === 'additionalProperties' ? `has unknown field '${String(e.params.additionalProperty)}'` : e.message}`).join('; ');
@@ -304,5 +313,5 @@ export async function dispatch(ctx: MethodContext, method: string, params: unkno
 }
 
 export function methodNames(): MethodName[] {
-  return Object.keys(methods) as MethodName[];
+  return [...methods.keys()] as MethodName[];
 }

@@ -72,6 +72,11 @@ export interface ClusterStatus {
   warnings: string[];
   /** Two-node clusters: links, ICMP ages, the last fault decision, fencing, rejected messages. */
   membership?: unknown;
+  /** Login audit counts since the engine started, and rejections per kind (SECURITY.md). */
+  security?: {
+    logins: { ok: number; failed: number; throttled: number; locked: number; lockedNow: string[] };
+    rejected: Record<string, number>;
+  };
 }
 
 /** One line of log/events.jsonl (ARCHITECTURE "The event log"). */

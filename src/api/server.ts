@@ -8,77 +8,140 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { authenticate, LOCAL_ROOT, type Principal } from '../auth/users.js';
+import { Ajv } from 'ajv';
+import { LOCAL_ROOT, type Principal } from '../auth/users.js';
 import type { Engine } from '../engine/engine.js';
+import { rejectionLimiter } from '../engine/rejections.js';
+import { ConnectionGuard } from '../limits/connection-guard.js';
+import { limitValue } from '../limits/constants.js';
 import { MccsError } from '../model/errors.js';
+import { passwordLogin } from './login-audit.js';
 import { dispatch } from './methods.js';
 import { API_PATH, type Envelope } from './protocol.js';
-
-const MAX_BODY = 1024 * 1024;
 
 /** Methods that act on one node's own view, so they run on the node they name. */
 const FORWARDED = new Set(['res.probe', 'node.support']);
 
 interface RpcRequest {
-  method?: unknown;
-  params?: unknown;
-  user?: unknown;
-  password?: unknown;
+  method: string;
+  params?: Record<string, unknown>;
+  user?: string;
+  password?: string;
 }
 
+/** The shape of every request, checked before anything else looks at it. */
+const requestShape = new Ajv({ allErrors: true, strict: false }).compile({
+  type: 'object',
+  properties: {
+    method: { type: 'string', minLength: 1, maxLength: 64 },
+    params: { type: 'object' },
+    user: { type: 'string', maxLength: 128 },
+    password: { type: 'string', maxLength: 1024 },
+  },
+  required: ['method'],
+  additionalProperties: false,
+});
+
+/** Where a request comes from: the socket peer, as the login audit names it. */
+export interface RequestOrigin {
+  /** TLS remote API (credentials required) or the local socket. */
+  remote: boolean;
+  /** Remote address, or "local socket". */
+  source: string;
+}
+
+/**
+ * Reads a request body of at most API_MAX_BODY_BYTES into one buffer. A
+ * larger one is refused (413) before it is read, by its Content-Length, or
+ * as soon as it passes the limit.
+ */
 function readBody(req: IncomingMessage): Promise<string> {
+  const max = limitValue('API_MAX_BODY_BYTES');
   return new Promise((resolve, reject) => {
+    const tooLarge = () => new HttpError(413, new MccsError('USAGE', `request body too large (limit ${max} bytes)`));
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > max) {
+      reject(tooLarge());
+      return;
+    }
     let size = 0;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new MccsError('USAGE', 'request body too large'));
-        req.destroy();
+      if (size > max) {
+        chunks.length = 0;
+        req.removeAllListeners('data');
+        reject(tooLarge());
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
     req.on('error', reject);
   });
 }
 
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: MccsError,
+  ) {
+    super(error.message);
+  }
+}
+
+/** Errors of the JavaScript runtime are bugs, not answers: their text stays in engine.log. */
+const INTERNAL = [TypeError, RangeError, ReferenceError, SyntaxError];
+
 export function errorEnvelope(e: unknown): Envelope {
   if (e instanceof MccsError) return { ok: false, error: e.toJSON() };
+  if (INTERNAL.some((k) => e instanceof k)) return { ok: false, error: { code: 'FAILED', message: 'internal error in the engine (the details are in engine.log)', actions: ['report it with mcnode -support'] } };
   return { ok: false, error: { code: 'FAILED', message: (e as Error)?.message ?? String(e), actions: [] } };
+}
+
+function parseRequest(body: string): RpcRequest {
+  let request: unknown;
+  try {
+    request = JSON.parse(body);
+  } catch {
+    throw new MccsError('USAGE', 'request is not JSON', [`send {"method": "...", "params": {...}} with POST ${API_PATH}`]);
+  }
+  if (!requestShape(request)) {
+    const why = (requestShape.errors ?? [])
+      .map((e) => (e.keyword === 'additionalProperties' ? `unknown field '${String(e.params.additionalProperty)}'` : e.keyword === 'required' ? `no '${String(e.params.missingProperty)}'` : `${e.instancePath.slice(1) || 'the request'} ${e.message}`))
+      .join('; ');
+    throw new MccsError('USAGE', `bad request: ${why}`, ['a request is {"method": "...", "params": {...}, "user"?: "...", "password"?: "..."}']);
+  }
+  return request as RpcRequest;
 }
 
 /**
  * Handles one RPC. `remote` requests (TLS) must carry credentials; local
- * socket requests are root's unless credentials are given.
+ * socket requests are root's unless credentials are given. Every login is
+ * throttled and audited (login-audit.ts).
  */
-export async function handleRpc(engine: Engine, body: string, remote: boolean): Promise<Envelope> {
-  let request: RpcRequest;
+export async function handleRpc(engine: Engine, body: string, origin: RequestOrigin | boolean): Promise<Envelope> {
+  const from: RequestOrigin = typeof origin === 'boolean' ? { remote: origin, source: origin ? 'remote' : 'local socket' } : origin;
   try {
-    request = JSON.parse(body) as RpcRequest;
-  } catch {
-    return errorEnvelope(new MccsError('USAGE', 'request is not JSON'));
-  }
-  try {
-    if (typeof request.method !== 'string') throw new MccsError('USAGE', 'request has no method');
+    const request = parseRequest(body);
     let principal: Principal = LOCAL_ROOT;
     if (typeof request.user === 'string' && request.user !== '') {
-      principal = await authenticate(engine.paths.usersJson, request.user, typeof request.password === 'string' ? request.password : '');
-    } else if (remote && request.method === JOIN_METHOD) {
-      // The one exception: cluster.join (mccs init --join) carries a one-time join token instead of credentials; it runs as the read-only JOIN_PRINCIPAL and the method checks the token (methods-join.ts).
-      principal = JOIN_PRINCIPAL;
-    } else if (remote) {
+      principal = await passwordLogin(engine, { user: request.user, source: from.source, method: request.method }, request.password ?? '');
+    } else if (from.remote && request.method === JOIN_METHOD) {
+      // The one exception: cluster.join (mccs init --join) carries a one-time join token instead of credentials; it runs as the read-only JOIN_PRINCIPAL and the method checks the token (methods-join.ts), throttled like a password.
+      principal = { ...JOIN_PRINCIPAL, source: from.source };
+    } else if (from.remote) {
       throw new MccsError('AUTH', 'remote access needs a user and password', ['pass -u USER -pw PASSWORD, or set MCCS_USER/MCCS_PASSWORD']);
     }
-    const params = (request.params ?? {}) as Record<string, unknown>;
+    const params = request.params ?? {};
     // Node-scoped commands about the peer run on the peer (SPEC §3: commands are forwarded).
     if (engine.forward && typeof params.node === 'string' && params.node !== engine.localNode && FORWARDED.has(request.method) && engine.config.Nodes.some((n) => n.NodeName === params.node)) {
       return (await engine.forward(request.method, params, principal)) as Envelope;
     }
-    const out = await dispatch({ engine, principal }, request.method, request.params);
+    const out = await dispatch({ engine, principal }, request.method, params);
     return { ok: true, changed: out.changed, result: out.result };
   } catch (e) {
+    if (INTERNAL.some((k) => e instanceof k)) engine.log.error(`API: internal error: ${(e as Error).stack ?? String(e)}`);
     return errorEnvelope(e);
   }
 }
@@ -96,27 +159,61 @@ export async function handleForwarded(engine: Engine, call: { method: string; pa
 
 export function requestListener(engine: Engine, remote: boolean) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const send = (status: number, env: Envelope) => {
+    const send = (status: number, env: Envelope, close = false) => {
+      if (res.headersSent || res.destroyed) return;
       const text = JSON.stringify(env);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(close ? { connection: 'close' } : {}) });
       res.end(text);
+      // A refused body is not read on: the connection goes, and its buffers with it.
+      if (close) res.once('finish', () => req.socket.destroy());
     };
     if (req.method !== 'POST' || req.url !== API_PATH) {
-      send(404, errorEnvelope(new MccsError('USAGE', `use POST ${API_PATH}`)));
+      send(404, errorEnvelope(new MccsError('USAGE', `use POST ${API_PATH}`)), true);
       return;
     }
+    let body: string;
     try {
-      send(200, await handleRpc(engine, await readBody(req), remote));
+      body = await readBody(req);
     } catch (e) {
-      send(400, errorEnvelope(e));
+      send(e instanceof HttpError ? e.status : 400, errorEnvelope(e instanceof HttpError ? e.error : new MccsError('USAGE', 'the request could not be read')), true);
+      return;
     }
+    send(200, await handleRpc(engine, body, { remote, source: remote ? (req.socket.remoteAddress ?? 'unknown') : 'local socket' }));
   };
 }
 
+/** The limits every API listener has, before TLS or HTTP read a byte (SECURITY.md). */
+function applyLimits(engine: Engine, server: Server, listener: string): void {
+  server.maxConnections = limitValue('API_MAX_CONNECTIONS');
+  server.headersTimeout = limitValue('API_HEADERS_TIMEOUT_MS');
+  server.requestTimeout = limitValue('API_REQUEST_TIMEOUT_MS');
+  server.keepAliveTimeout = limitValue('API_IDLE_TIMEOUT_MS');
+  server.maxRequestsPerSocket = 1000;
+  const guard = new ConnectionGuard({
+    max: limitValue('API_MAX_CONNECTIONS'),
+    perSource: limitValue('API_MAX_CONNECTIONS_PER_SOURCE'),
+    onRefused: (source, why) => {
+      if (rejectionLimiter(engine).admit(`connection refused (${listener})`)) engine.log.warn(`${listener}: refused a connection from ${source}: ${why}`);
+    },
+  });
+  guard.attach(server);
+  // Oversized or broken headers, TLS garbage: answered by Node (431/400) or cut; never an exception.
+  server.on('clientError', (_err, socket) => {
+    if (!socket.destroyed) socket.destroy();
+  });
+}
+
+/** HTTP server options shared by both listeners. */
+const httpOptions = () => ({
+  maxHeaderSize: limitValue('API_MAX_HEADER_BYTES'),
+  // How often Node looks for requests past headersTimeout / requestTimeout (default 30 s).
+  connectionsCheckingInterval: 1000,
+});
+
 export async function listenLocal(engine: Engine, socketPath: string): Promise<Server> {
   if (existsSync(socketPath)) unlinkSync(socketPath); // left by a killed engine; the daemon lock guarantees we are the only engine
-  const server = createServer(requestListener(engine, false));
-  server.keepAliveTimeout = 1000;
+  const server = createServer(httpOptions(), requestListener(engine, false));
+  applyLimits(engine, server, 'local API');
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     const old = process.umask(0o177);
@@ -141,11 +238,11 @@ export async function listenRemote(engine: Engine, addresses: string[], port: nu
     engine.log.info(`remote API disabled: no certificate in ${engine.paths.tlsDir} (mccs init creates one)`);
     return [];
   }
-  const options = { cert: readFileSync(cert), key: readFileSync(key), minVersion: 'TLSv1.2' as const };
+  const options = { ...httpOptions(), cert: readFileSync(cert), key: readFileSync(key), minVersion: 'TLSv1.2' as const, handshakeTimeout: limitValue('API_TLS_HANDSHAKE_TIMEOUT_MS') };
   const servers: Server[] = [];
   for (const host of addresses) {
     const server = createTlsServer(options, requestListener(engine, true));
-    server.keepAliveTimeout = 1000;
+    applyLimits(engine, server, `remote API ${host}:${port}`);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -17,6 +17,8 @@ export interface Principal {
   role: Role;
   /** true for the local root user on the socket (no password needed). */
   local: boolean;
+  /** Remote address of the request, when it came over TLS (the join throttle needs it). */
+  source?: string;
 }
 
 export const LOCAL_ROOT: Principal = { name: 'root', role: 'Administrator', local: true };

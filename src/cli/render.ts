@@ -3,6 +3,7 @@
 // loads it). Every renderer takes a result of protocol.ts and returns text.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { ClusterStatus, EventRecord, GroupView, NodeView, ResourceView, ChangeResult } from '../api/protocol.js';
+import { escapeLogText } from '../engine/log-text.js';
 import type { Plan } from '../engine/policy/types.js';
 import type { Io, RenderContext } from './spec.js';
 import { witnessBlock, witnessCheck } from './render-witness.js';
@@ -169,6 +170,11 @@ export const renderers: Record<string, Renderer> = {
     ];
     const witness = (s.membership as { witness?: Parameters<typeof witnessBlock>[0] } | undefined)?.witness;
     if (witness) out.push('', witnessBlock(witness, c));
+    const l = s.security?.logins;
+    if (l) {
+      const locked = l.lockedNow.length ? c.yellow(`, locked now: ${l.lockedNow.map(escapeLogText).join(' ')}`) : '';
+      out.push('', `Logins since engine start: ${l.ok} ok, ${l.failed} failed, ${l.throttled} throttled, ${l.locked} lockouts${locked}`);
+    }
     if (s.warnings.length > 0) out.push('', ...s.warnings.map((w) => c.yellow(`warning: ${w}`)));
     return out.join('\n');
   },
@@ -176,7 +182,8 @@ export const renderers: Record<string, Renderer> = {
     table(
       c,
       ['TIME', 'NODE', 'SUBJECT', 'CHANGE', 'RULE', 'MESSAGE'],
-      events.map((e) => [e.time, e.node, e.subject, e.oldState || e.newState ? `${e.oldState ?? '-'} -> ${e.newState ?? '-'}` : '', e.rule, e.message]),
+      // Messages may quote values from outside (a node name, an attribute value): one row per event, whatever they hold.
+      events.map((e) => [e.time, e.node, e.subject, e.oldState || e.newState ? `${e.oldState ?? '-'} -> ${e.newState ?? '-'}` : '', e.rule, e.message].map((v) => escapeLogText(String(v)))),
       (col, t) => (col === 3 ? t.replace(/[A-Z_]{4,}/g, (s) => paintState(c, s)) : t),
     ),
   attributes: (rows: { scope: string; name: string; kind: string; default?: unknown; editable: boolean; unit?: string; description: string }[], _ctx, c) =>

@@ -8,6 +8,7 @@ import type { MainConfig, NodeState } from '../model/types.js';
 import type { Engine } from '../engine/engine.js';
 import type { PlanStep, ResourceStatus } from '../engine/policy/types.js';
 import { groupState, ONLINE_STATES } from '../engine/policy/group-state.js';
+import { recordRejection } from '../engine/rejections.js';
 import { loadSecret, newIncarnation } from './crypto.js';
 import { healWinner } from './fault-decision.js';
 import { Membership, type MembershipDecision } from './membership.js';
@@ -125,15 +126,13 @@ export class ClusterNode {
     m.on('jeopardy', (node, on) => this.record(on ? 'JEOPARDY' : 'JEOPARDY_OVER', on ? `only one heartbeat link to ${node} is left` : `both heartbeat links to ${node} are up again`));
     m.on('decision', (d) => void this.onDecision(d));
     m.on('fence', (r) => this.record(`FENCE_${r.phase}`, r.message, { ...r }));
-    m.on('rejected', (info) => {
-      e.log.warn(`heartbeat rejected (${info.code}) on ${info.link} from ${info.from}: ${info.message}${info.suppressed ? ` (+${info.suppressed} more)` : ''}`);
-      // Already limited to one per code and source per second by membership.
-      this.record('MESSAGE_REJECTED', `refused a ${info.code} heartbeat on ${info.link} from ${info.from}`, { ...info, channel: 'heartbeat' });
-    });
-    this.channel.on('rejected', (info) => {
-      e.log.warn(`peer channel: refused a frame from ${info.remote} (${info.code}): ${info.message}`);
-      this.record('MESSAGE_REJECTED', `refused a ${info.code} message from ${info.remote}`, info);
-    });
+    // Rejections are limited globally per kind (engine/rejections.ts): no flood rotates real history away.
+    m.on('rejected', (info) =>
+      recordRejection(e, 'MESSAGE_REJECTED heartbeat', { subject: `node:${this.peer}`, cause: 'cluster', rule: 'MESSAGE_REJECTED', message: `refused a ${info.code} heartbeat on ${info.link} from ${info.from}: ${info.message}`, facts: { ...info, channel: 'heartbeat' } }),
+    );
+    this.channel.on('rejected', (info) =>
+      recordRejection(e, 'MESSAGE_REJECTED peer channel', { subject: `node:${this.peer}`, cause: 'cluster', rule: 'MESSAGE_REJECTED', message: `peer channel: refused a ${info.code} message from ${info.remote}: ${info.message}`, facts: { ...info, channel: 'peer channel' } }),
+    );
   }
 
   async start(): Promise<void> {

@@ -106,7 +106,8 @@ export interface MembershipEvents {
   /** What the start-alone rule waits for, each time that changes. */
   startAlone: [decision: Decision<StartAloneVerdict, StartAloneCode>];
   /** A refused datagram (forged, replayed, other cluster...), at most one per code and source per second. */
-  rejected: [info: RejectInfo & { suppressed: number }];
+  /** Every rejected heartbeat; the engine limits the events they become (engine/rejections.ts). */
+  rejected: [info: RejectInfo];
   /** The group digest a peer sends changed. */
   peerGroups: [node: string, groups: GroupDigest];
 }
@@ -179,7 +180,6 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private startAloneTimer?: NodeJS.Timeout;
   private startAloneDecision?: Decision<StartAloneVerdict, StartAloneCode>;
   private forceAlone = false;
-  private readonly rejectLimiter = new Map<string, { at: number; suppressed: number }>();
   private closed = false;
   /** Set by the cluster layer when the cluster has a witness: its input into every fault decision. */
   witnessInput?: (peer: string) => WitnessFact;
@@ -470,16 +470,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   private onRejected(info: RejectInfo): void {
-    const key = `${info.code}/${info.from}`;
-    const now = this.clock();
-    const entry = this.rejectLimiter.get(key);
-    if (entry && now - entry.at < 1000) {
-      entry.suppressed += 1;
-      return;
-    }
-    this.rejectLimiter.set(key, { at: now, suppressed: 0 });
-    if (this.rejectLimiter.size > 1024) this.rejectLimiter.clear();
-    this.emit('rejected', { ...info, suppressed: entry?.suppressed ?? 0 });
+    this.emit('rejected', info);
   }
 
   // ------------------------------------------------------------ fault decisions

@@ -2,11 +2,21 @@
 // heartbeat address (so a command survives the loss of one link), one
 // request/response per connection, every frame sealed with the cluster
 // secret (AES-GCM; forged and replayed frames are refused and reported).
+//
+// Limits (SECURITY.md): the first frame of a connection may be at most
+// PEER_MAX_UNAUTH_FRAME_BYTES, checked on its 4-byte length before it is read;
+// a larger message is preceded by a small sealed announcement
+// ({"largeFrame": true}), and only once that has been authenticated may the
+// next frame be up to PEER_MAX_FRAME_BYTES. So nobody without the cluster key
+// can make the engine buffer or decrypt more than 64 KiB. Connections are
+// limited per listener and per source, and the first frame must come within
+// PEER_FIRST_FRAME_TIMEOUT_MS.
 import { EventEmitter } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { ConnectionGuard } from '../limits/connection-guard.js';
+import { limitValue } from '../limits/constants.js';
 import { Opener, Sealer, type RejectCode } from './crypto.js';
-
-const MAX_FRAME = 16 * 1024 * 1024;
+import { frame, readFrames } from './frame-reader.js';
 
 export interface PeerRequest {
   kind: string;
@@ -28,34 +38,23 @@ export interface PeerChannelOptions {
   handler: RequestHandler;
 }
 
+/** TOO_LARGE: a frame over the limit of the moment; LIMIT: a connection over the connection limits. */
+export type PeerRejectCode = RejectCode | 'MALFORMED' | 'TOO_LARGE' | 'LIMIT';
+
 export interface PeerChannelEvents {
-  rejected: [info: { code: RejectCode | 'MALFORMED'; message: string; remote: string }];
+  rejected: [info: { code: PeerRejectCode; message: string; remote: string }];
 }
 
-/** Length-prefixed frames on a stream. */
-function frameReader(socket: Socket, onFrame: (frame: Buffer) => void, onError: (e: Error) => void): void {
-  let buffer = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    while (buffer.length >= 4) {
-      const length = buffer.readUInt32BE(0);
-      if (length > MAX_FRAME) {
-        onError(new Error(`frame of ${length} bytes is too large`));
-        socket.destroy();
-        return;
-      }
-      if (buffer.length < 4 + length) return;
-      const frame = buffer.subarray(4, 4 + length);
-      buffer = buffer.subarray(4 + length);
-      onFrame(frame);
-    }
-  });
-}
+/** The authenticated announcement that lifts the frame limit for the next frame of the connection. */
+const LARGE = { largeFrame: true };
+const isLargeAnnouncement = (m: unknown): boolean => typeof m === 'object' && m !== null && (m as { largeFrame?: unknown }).largeFrame === true;
 
-function frame(payload: Buffer): Buffer {
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(payload.length, 0);
-  return Buffer.concat([head, payload]);
+/** One message as frames: a large one is announced first (sealed, so only a cluster member can). */
+function messageFrames(sealer: Sealer, message: unknown): Buffer[] {
+  const payload = sealer.seal(JSON.stringify(message));
+  if (payload.length <= limitValue('PEER_MAX_UNAUTH_FRAME_BYTES')) return [frame(payload)];
+  // Sealed after the payload: the COMMAND channel's replay window accepts the one-step reorder.
+  return [frame(sealer.seal(JSON.stringify(LARGE))), frame(payload)];
 }
 
 export class PeerChannel extends EventEmitter<PeerChannelEvents> {
@@ -70,8 +69,14 @@ export class PeerChannel extends EventEmitter<PeerChannelEvents> {
   }
 
   async start(): Promise<void> {
+    const guard = new ConnectionGuard({
+      max: limitValue('PEER_MAX_CONNECTIONS'),
+      perSource: limitValue('PEER_MAX_CONNECTIONS_PER_SOURCE'),
+      onRefused: (source, why) => this.emit('rejected', { code: 'LIMIT', message: `connection refused: ${why}`, remote: source }),
+    });
     for (const address of this.options.listen) {
       const server = createServer((socket) => this.serve(socket));
+      guard.attach(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: address, port: this.options.port }, () => resolve());
@@ -102,25 +107,38 @@ export class PeerChannel extends EventEmitter<PeerChannelEvents> {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
-    socket.setTimeout(60_000, () => socket.destroy());
-    frameReader(
-      socket,
-      (raw) => {
-        const opened = this.open(raw, remote);
+    socket.setTimeout(limitValue('PEER_FIRST_FRAME_TIMEOUT_MS'), () => socket.destroy());
+    let large = false;
+    let answered = false;
+    readFrames(socket, {
+      maxFrame: () => limitValue(large ? 'PEER_MAX_FRAME_BYTES' : 'PEER_MAX_UNAUTH_FRAME_BYTES'),
+      onTooLarge: (length, limit) => this.emit('rejected', { code: 'TOO_LARGE', message: `frame of ${length} bytes refused before reading it (limit ${limit}${large ? '' : ' before authentication'})`, remote }),
+      onFrame: (raw) => {
+        const opened = answered ? undefined : this.open(raw, remote);
         if (!opened) {
           socket.destroy();
           return;
         }
+        socket.setTimeout(limitValue('PEER_IDLE_TIMEOUT_MS'));
+        if (isLargeAnnouncement(opened.message) && !large) {
+          large = true;
+          return;
+        }
+        // One request per connection.
+        answered = true;
+        large = false;
         const req = opened.message as PeerRequest;
         this.options
           .handler(opened.sender, req)
           .catch((e: Error): PeerResponse => ({ ok: false, error: { code: 'FAILED', message: e.message } }))
           .then((res) => {
-            if (!socket.destroyed) socket.end(frame(this.sealer.seal(JSON.stringify(res))));
+            if (socket.destroyed) return;
+            const frames = messageFrames(this.sealer, res);
+            for (const f of frames.slice(0, -1)) socket.write(f);
+            socket.end(frames[frames.length - 1]);
           });
       },
-      () => socket.destroy(),
-    );
+    });
   }
 
   /** Sends one request to the first address that answers; throws when none does. */
@@ -145,7 +163,9 @@ export class PeerChannel extends EventEmitter<PeerChannelEvents> {
       }, timeoutMs);
       socket.setNoDelay(true);
       let answered = false;
-      socket.on('connect', () => socket.write(frame(this.sealer.seal(JSON.stringify(req)))));
+      socket.on('connect', () => {
+        for (const f of messageFrames(this.sealer, req)) socket.write(f);
+      });
       socket.on('error', (e) => {
         clearTimeout(timer);
         reject(e);
@@ -154,18 +174,27 @@ export class PeerChannel extends EventEmitter<PeerChannelEvents> {
         clearTimeout(timer);
         if (!answered) reject(new Error(`connection to ${address} closed without an answer`));
       });
-      frameReader(
-        socket,
-        (raw) => {
+      let large = false;
+      readFrames(socket, {
+        maxFrame: () => limitValue(large ? 'PEER_MAX_FRAME_BYTES' : 'PEER_MAX_UNAUTH_FRAME_BYTES'),
+        onTooLarge: (length, limit) => {
+          clearTimeout(timer);
+          reject(new Error(`answer from ${address} refused: frame of ${length} bytes over the limit ${limit}`));
+        },
+        onFrame: (raw) => {
+          if (answered) return;
           const opened = this.open(raw, address);
+          if (opened && isLargeAnnouncement(opened.message) && !large) {
+            large = true;
+            return;
+          }
           answered = true;
           clearTimeout(timer);
           socket.end();
           if (!opened) reject(new Error(`answer from ${address} refused (not authentic)`));
           else resolve(opened.message as PeerResponse);
         },
-        (e) => reject(e),
-      );
+      });
     });
   }
 }

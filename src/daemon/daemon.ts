@@ -23,7 +23,8 @@ export interface RunningDaemon {
   engine: Engine;
   cluster?: ClusterNode;
   server: Server;
-  stop(): Promise<void>;
+  /** `cause` names what stopped it ("engine stop (SIGINT)"), for the ENGINE_STOP event. */
+  stop(cause?: string): Promise<void>;
 }
 
 /** One engine per MCCS_HOME: a pid file naming a live process refuses a second one. */
@@ -82,9 +83,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     engine,
     cluster,
     server: s,
-    stop: async () => {
+    stop: async (cause?: string) => {
       await cluster?.stop();
-      await engine.stop();
+      await engine.stop(cause);
       for (const r of remote) r.close();
       await new Promise<void>((r) => s.close(() => r()));
       s.closeAllConnections?.();

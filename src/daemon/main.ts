@@ -6,7 +6,14 @@ import { mccsHome } from '../model/home.js';
 import { startDaemon } from './daemon.js';
 
 export async function runForeground(options: { home: string; node?: string }): Promise<never> {
-  let daemon;
+  let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
+  // SIGHUP (a closed terminal, logrotate's postrotate) never ends the engine, even while it starts.
+  // Log files are opened afresh for every line, so a rotated engine.log/events.jsonl is re-created at once.
+  process.on('SIGHUP', () => {
+    const line = 'SIGHUP received: log files re-opened; the engine keeps running';
+    if (daemon) daemon.engine.log.info(line);
+    else process.stderr.write(`mccs daemon: ${line}\n`);
+  });
   try {
     daemon = await startDaemon(options);
   } catch (e) {
@@ -16,9 +23,10 @@ export async function runForeground(options: { home: string; node?: string }): P
   }
   const running = daemon;
   await new Promise<void>((resolve) => {
+    // SIGTERM and SIGINT stop the engine (one log line, one ENGINE_STOP event naming the signal).
     const stop = (signal: string) => {
       running.engine.log.info(`${signal} received: stopping the engine only (services keep running)`);
-      void running.stop().then(resolve, resolve);
+      void running.stop(`engine stop (${signal})`).then(resolve, resolve);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

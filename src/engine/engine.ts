@@ -156,10 +156,10 @@ export class Engine {
   }
 
   /** Stops the engine only: services keep running and are adopted at the next start. */
-  async stop(): Promise<void> {
+  async stop(cause = 'engine stop (SIGTERM)'): Promise<void> {
     this.stopped = true;
     for (const rt of this.runtime.values()) if (rt.timer) clearTimeout(rt.timer);
-    this.record({ subject: `node:${this.localNode}`, oldState: this.observed?.nodes[this.localNode]?.state, newState: 'EXITED', cause: 'engine stop (SIGTERM)', rule: 'ENGINE_STOP', message: 'engine stopped; services keep running' });
+    this.record({ subject: `node:${this.localNode}`, oldState: this.observed?.nodes[this.localNode]?.state, newState: 'EXITED', cause, rule: 'ENGINE_STOP', message: 'engine stopped; services keep running' });
   }
 
   localBootMode(): string {

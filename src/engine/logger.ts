@@ -1,5 +1,6 @@
 // The engine log: one line per fact, to stdout (journald) and log/engine.log.
 import { appendFileSync, existsSync, renameSync, statSync } from 'node:fs';
+import { escapeLogText } from './log-text.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -37,7 +38,8 @@ export class FileLogger implements Logger {
   private write(level: Level, msg: string): void {
     const order: Level[] = ['debug', 'info', 'warn', 'error'];
     if (order.indexOf(level) < order.indexOf(this.minLevel)) return;
-    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}\n`;
+    // One line per fact: a value from outside cannot break the line (log-text.ts).
+    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${escapeLogText(msg)}\n`;
     if (this.toStdout) process.stdout.write(line);
     if (!this.path) return;
     // Checking the size on every line would stat() on the hot path; every 200 lines is enough.

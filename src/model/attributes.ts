@@ -39,7 +39,7 @@ export interface AttributeDeclaration {
   ours?: string;
 }
 
-const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,62}$';
+export const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,62}$';
 
 export const clusterAttributes: AttributeDeclaration[] = [
   { name: 'ClusterName', kind: 'string', editable: true, required: true, pattern: NAME_PATTERN, description: 'Name of the cluster.' },
@@ -60,6 +60,8 @@ export const clusterAttributes: AttributeDeclaration[] = [
   { name: 'WitnessCert', kind: 'string', default: '', editable: true, description: 'PEM client certificate for etcd (client-cert-auth).', ours: 'Not in MCCS.' },
   { name: 'WitnessKey', kind: 'string', default: '', editable: true, description: 'PEM private key of WitnessCert.', ours: 'Not in MCCS.' },
   { name: 'WitnessPrefix', kind: 'string', default: '', editable: true, pattern: '^$|^/[A-Za-z0-9_./-]*$', description: 'Key prefix in etcd (default /mccs/<ClusterName>): owners under PREFIX/groups/, node renewals under PREFIX/nodes/.', ours: 'Not in MCCS.' },
+  { name: 'LoginLockoutCount', kind: 'integer', default: 10, minimum: 0, maximum: 1000, editable: true, description: 'Failed logins in a row (password or join token) after which the user, and the source address, are locked out for LoginLockoutTime; earlier failures are delayed progressively (SECURITY.md). 0 = never lock out. The local root user on the socket needs no password and is never locked out.', ours: 'Not in MCCS.' },
+  { name: 'LoginLockoutTime', kind: 'integer', default: 300, minimum: 1, maximum: 86400, unit: 's', editable: true, description: 'How long a locked-out user or source address is refused, even with the right password.', ours: 'Not in MCCS.' },
   { name: 'LogBackupCount', kind: 'integer', default: 3, minimum: 0, maximum: 100, editable: true, description: 'Rotated engine log files kept.' },
   { name: 'LogFileSize', kind: 'integer', default: 10485760, minimum: 65536, editable: true, unit: 'bytes', description: 'Engine log size that triggers rotation.' },
 ];

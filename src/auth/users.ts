@@ -1,7 +1,8 @@
 // Users of config/users.json: roles Administrator and Monitor (read-only).
-import { readFile } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
+import { readConfinedFile } from '../model/confined-file.js';
 import { MccsError } from '../model/errors.js';
+import { parseJsonStrict } from '../model/json-text.js';
 import { hashPassword, verifyPassword } from './password.js';
 
 export type Role = 'Administrator' | 'Monitor';
@@ -23,14 +24,18 @@ export interface Principal {
 
 export const LOCAL_ROOT: Principal = { name: 'root', role: 'Administrator', local: true };
 
+/** users.json: a regular file inside MCCS_HOME (model/confined-file.ts); errors never quote it. */
 export async function readUsers(path: string): Promise<UserEntry[]> {
+  let text: string;
   try {
-    const data = JSON.parse(await readFile(path, 'utf8')) as { users?: UserEntry[] };
-    return Array.isArray(data.users) ? data.users : [];
+    text = readConfinedFile(path).toString('utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new MccsError('INVALID', `cannot read ${path}: ${(e as Error).message}`);
+    if (e instanceof MccsError) throw e;
+    throw new MccsError('INVALID', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
   }
+  const data = parseJsonStrict(text, path) as { users?: UserEntry[] } | null;
+  return data && Array.isArray(data.users) ? data.users.filter((u) => typeof u?.name === 'string' && typeof u.hash === 'string') : [];
 }
 
 export async function writeUsers(path: string, users: UserEntry[]): Promise<void> {

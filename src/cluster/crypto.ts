@@ -22,8 +22,9 @@
 // sequence numbers of one sender boot on one channel, so the 96-bit nonce is
 // simply the sequence number and can never repeat.
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, fchmodSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, fchmodSync, lstatSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { readConfinedFile } from '../model/confined-file.js';
 import { MccsError } from '../model/errors.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -90,10 +91,13 @@ export function parseSecret(content: Buffer): Buffer | undefined {
 export function loadSecret(path: string): Buffer {
   let st;
   try {
-    st = statSync(path);
+    st = lstatSync(path);
   } catch {
     throw new MccsError('INVALID', `cluster secret ${path} does not exist`, ['run `mccs secret generate` on one node and copy the file to every node (mode 0600)']);
   }
+  // A symlink is followed only to a file inside MCCS_HOME (readConfinedFile); the mode that counts is the target's.
+  const content = readConfinedFile(path);
+  if (st.isSymbolicLink()) st = statSync(path);
   if (!st.isFile()) throw new MccsError('INVALID', `cluster secret ${path} is not a regular file`);
   const mode = st.mode & 0o777;
   if (mode & 0o077) {
@@ -103,7 +107,7 @@ export function loadSecret(path: string): Buffer {
       [`chmod 600 ${path}`],
     );
   }
-  const secret = parseSecret(readFileSync(path));
+  const secret = parseSecret(content);
   if (!secret) {
     throw new MccsError('INVALID', `cluster secret ${path} must hold ${SECRET_BYTES} random bytes as 64 hex digits or base64`, [
       'run `mccs secret generate --force` and copy the file to every node',

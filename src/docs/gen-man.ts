@@ -14,6 +14,7 @@ import {
   nodeAttributes,
   resourceAttributes,
   typeAttributes,
+  lengthLimits,
   type AttributeDeclaration,
 } from '../model/attributes.js';
 import { entryPoints, environment, exitStatus, files, jsonOutput, leaseLimits, recovery, seeAlso, type EntryPoint } from './man-sections.js';
@@ -58,6 +59,9 @@ export function attributeEntry(d: AttributeDeclaration): string {
   const facts: string[] = [d.kind === 'enum' ? `one of ${(d.values ?? []).join(', ')}` : d.kind];
   if (d.unit) facts.push(`unit ${d.unit}`);
   if (d.minimum !== undefined || d.maximum !== undefined) facts.push(`range ${d.minimum ?? '…'}..${d.maximum ?? '…'}`);
+  const lengths = lengthLimits(d);
+  if (lengths.maxItems !== undefined) facts.push(`at most ${lengths.maxItems} items of ${lengths.maxLength} characters`);
+  else if (lengths.maxLength !== undefined) facts.push(`at most ${lengths.maxLength} characters`);
   if (d.default !== undefined) facts.push(`default ${formatValue(d.default)}`);
   if (d.required) facts.push('required');
   facts.push(d.editable ? 'editable' : d.stored ? 'set at creation, then read-only' : 'read-only, reported by the engine (not written in main.json)');

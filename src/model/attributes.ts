@@ -34,15 +34,21 @@ export interface AttributeDeclaration {
   unit?: string;
   /** JSON Schema `pattern` for strings. */
   pattern?: string;
+  /** Longest string (for string[]: longest item); default ATTRIBUTE_STRING_MAX (lengthLimits). */
+  maxLength?: number;
+  /** Most items of a string[]; default ATTRIBUTE_ARRAY_MAX (lengthLimits). */
+  maxItems?: number;
   description: string;
   /** Note for docs where our default differs from MCCS. */
   ours?: string;
 }
 
+import { limitValue } from '../limits/constants.js';
+
 export const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,62}$';
 
 export const clusterAttributes: AttributeDeclaration[] = [
-  { name: 'ClusterName', kind: 'string', editable: true, required: true, pattern: NAME_PATTERN, description: 'Name of the cluster.' },
+  { name: 'ClusterName', kind: 'string', editable: true, required: true, pattern: NAME_PATTERN, maxLength: 63, description: 'Name of the cluster.' },
   { name: 'GroupLimit', kind: 'integer', default: 32, minimum: 1, maximum: 1024, editable: true, description: 'Maximum number of groups in the cluster.' },
   { name: 'HBInterval', kind: 'integer', default: 1000, minimum: 50, maximum: 60000, unit: 'ms', editable: true, description: 'Time without a heartbeat after which a link is down; heartbeats are sent every tenth of it.', ours: 'MCCS: 2000 ms.' },
   { name: 'HBPort', kind: 'integer', default: 14321, minimum: 1024, maximum: 65532, editable: true, description: 'First of four consecutive ports: primary heartbeat, secondary heartbeat, commands/config (TCP), remote API (TLS).' },
@@ -67,7 +73,7 @@ export const clusterAttributes: AttributeDeclaration[] = [
 ];
 
 export const nodeAttributes: AttributeDeclaration[] = [
-  { name: 'NodeName', kind: 'string', editable: false, stored: true, required: true, pattern: NAME_PATTERN, description: 'Alias of the node, unique in the cluster.' },
+  { name: 'NodeName', kind: 'string', editable: false, stored: true, required: true, pattern: NAME_PATTERN, maxLength: 63, description: 'Alias of the node, unique in the cluster.' },
   { name: 'PrimaryHB', kind: 'string', editable: true, description: 'Address of the primary heartbeat link (IPv4 or IPv6).' },
   { name: 'SecondaryHB', kind: 'string', editable: true, description: 'Address of the secondary heartbeat link (optional, but a single link is a warning).' },
   { name: 'IsolationTestAddresses', kind: 'string', default: '', editable: true, description: 'Comma list of addresses this node pings to tell whether it is the one cut off (IPv6 link-local as addr%iface).' },
@@ -83,9 +89,9 @@ export const nodeAttributes: AttributeDeclaration[] = [
 ];
 
 export const groupAttributes: AttributeDeclaration[] = [
-  { name: 'GroupName', kind: 'string', editable: false, stored: true, required: true, pattern: NAME_PATTERN, description: 'Name of the group, unique in the cluster.' },
+  { name: 'GroupName', kind: 'string', editable: false, stored: true, required: true, pattern: NAME_PATTERN, maxLength: 63, description: 'Name of the group, unique in the cluster.' },
   { name: 'GroupType', kind: 'enum', values: ['FAILOVER', 'PARALLEL', 'SINGLE'], default: 'FAILOVER', editable: false, stored: true, description: 'FAILOVER: online on one node, moves on failure; PARALLEL: online on every node of NodeList; SINGLE: never moves.' },
-  { name: 'NodeList', kind: 'string[]', editable: true, required: true, description: 'Nodes the group may run on, in priority order.' },
+  { name: 'NodeList', kind: 'string[]', editable: true, required: true, maxItems: 16, maxLength: 63, description: 'Nodes the group may run on, in priority order.' },
   { name: 'AutoStart', kind: 'boolean', default: true, editable: true, description: 'Bring the group online when the engine starts.' },
   { name: 'AutoStartNode', kind: 'string', default: '', editable: true, description: 'Node on which AutoStart brings the group online (default: first of NodeList that is RUNNING).' },
   { name: 'AutoFailover', kind: 'boolean', default: true, editable: true, description: 'Fail the group over when a critical resource fails for good or its node dies.' },
@@ -104,7 +110,7 @@ export const groupAttributes: AttributeDeclaration[] = [
 
 /** Attributes every resource has, whatever its type. */
 export const resourceAttributes: AttributeDeclaration[] = [
-  { name: 'ResName', kind: 'string', editable: false, stored: true, required: true, pattern: NAME_PATTERN, description: 'Name of the resource, unique in the cluster.' },
+  { name: 'ResName', kind: 'string', editable: false, stored: true, required: true, pattern: NAME_PATTERN, maxLength: 63, description: 'Name of the resource, unique in the cluster.' },
   { name: 'Type', kind: 'string', editable: false, stored: true, required: true, description: 'Resource type (agent).' },
   { name: 'Critical', kind: 'boolean', default: false, editable: true, description: 'The final failure of a critical resource fails the whole group over.' },
   { name: 'Enabled', kind: 'boolean', default: true, editable: true, description: 'A disabled resource is neither started, stopped nor monitored.' },
@@ -137,6 +143,17 @@ export const dependencyAttributes: AttributeDeclaration[] = [
   { name: 'OnlineDependency', kind: 'enum', values: ['STRONG', 'WEAK'], default: 'STRONG', editable: true, description: 'STRONG: bringing the parent online also brings the child online.' },
   { name: 'OfflineDependency', kind: 'enum', values: ['STRONG', 'WEAK'], default: 'STRONG', editable: true, description: 'STRONG: taking the child offline also takes the parent offline.' },
 ];
+
+/**
+ * The length limits of a string or string[] attribute: its own, else the
+ * defaults of limits/constants.ts. Every string and array in main.json has
+ * one; the schema enforces it and the man page shows it.
+ */
+export function lengthLimits(decl: AttributeDeclaration): { maxLength?: number; maxItems?: number } {
+  if (decl.kind === 'string') return { maxLength: decl.maxLength ?? limitValue('ATTRIBUTE_STRING_MAX') };
+  if (decl.kind === 'string[]') return { maxLength: decl.maxLength ?? limitValue('ATTRIBUTE_STRING_MAX'), maxItems: decl.maxItems ?? limitValue('ATTRIBUTE_ARRAY_MAX') };
+  return {};
+}
 
 export function findDeclaration(list: AttributeDeclaration[], name: string): AttributeDeclaration | undefined {
   return list.find((d) => d.name === name);

@@ -2,12 +2,13 @@
 // validated in full; an invalid file is refused with the JSON path and reason
 // of every error, and the running configuration is kept by the caller.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { readFile } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import { agents, agentFor, typeAliases } from '../engine/agents/catalog.js';
 import { typeAttributes } from './attributes.js';
+import { readConfinedFile } from './confined-file.js';
 import { MccsError } from './errors.js';
 import { findCycle } from './graph.js';
+import { parseJsonStrict } from './json-text.js';
 import { mainSchema, objectSchema, resourceSchema } from './schema.js';
 import type { MainConfig } from './types.js';
 
@@ -161,12 +162,8 @@ function crossReferenceErrors(config: MainConfig): ConfigError[] {
 
 /** Parses and validates; throws MccsError INVALID (exit 3) listing every error. */
 export function parseConfig(text: string, source = 'main.json'): MainConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new MccsError('INVALID', `${source} is not valid JSON: ${(e as Error).message}`, [`fix the syntax of ${source}`], [{ path: '', message: (e as Error).message }]);
-  }
+  // Syntax errors by position only (never quoting the file), repeated keys by JSON path.
+  const raw = parseJsonStrict(text, source);
   const result = validateConfig(raw);
   if (!result.ok) {
     const lines = result.errors.map((e) => `${e.path || '/'}: ${e.message}`);
@@ -178,8 +175,10 @@ export function parseConfig(text: string, source = 'main.json'): MainConfig {
 export async function loadConfigFile(path: string): Promise<MainConfig> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // A regular file inside MCCS_HOME (a symlink only to a file inside it), of bounded size.
+    text = readConfinedFile(path).toString('utf8');
   } catch (e) {
+    if (e instanceof MccsError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new MccsError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID', `cannot read ${path}: ${(e as Error).message}`, ['create it with `mccs init`']);
   }

@@ -8,6 +8,7 @@ import {
   nodeAttributes,
   resourceAttributes,
   typeAttributes,
+  lengthLimits,
   type AttributeDeclaration,
 } from './attributes.js';
 
@@ -19,6 +20,7 @@ function propertySchema(decl: AttributeDeclaration): JsonSchema {
     case 'string':
       s.type = 'string';
       if (decl.pattern) s.pattern = decl.pattern;
+      s.maxLength = lengthLimits(decl).maxLength;
       break;
     case 'integer':
       s.type = 'integer';
@@ -31,7 +33,8 @@ function propertySchema(decl: AttributeDeclaration): JsonSchema {
       break;
     case 'string[]':
       s.type = 'array';
-      s.items = { type: 'string' };
+      s.items = { type: 'string', maxLength: lengthLimits(decl).maxLength };
+      s.maxItems = lengthLimits(decl).maxItems;
       break;
     case 'enum':
       s.enum = decl.values;
@@ -77,8 +80,8 @@ export function mainSchema(typeNames: string[]): JsonSchema {
     required: ['ResName', 'Type'],
   };
   const groupSchema = objectSchema(groupAttributes, {
-    Resources: { type: 'array', items: resourceShape },
-    Dependencies: { type: 'array', items: objectSchema(dependencyAttributes) },
+    Resources: { type: 'array', maxItems: 1024, items: resourceShape },
+    Dependencies: { type: 'array', maxItems: 4096, items: objectSchema(dependencyAttributes) },
   });
   (groupSchema.required as string[]).push('Resources');
   return {
@@ -95,7 +98,7 @@ export function mainSchema(typeNames: string[]): JsonSchema {
         propertyNames: { enum: typeNames },
         additionalProperties: { type: 'object' },
       },
-      Groups: { type: 'array', items: groupSchema },
+      Groups: { type: 'array', maxItems: 1024, items: groupSchema },
     },
     required: ['ConfigVersion', 'Cluster', 'Nodes', 'Groups'],
     additionalProperties: false,

@@ -58,7 +58,7 @@ class LoginAudit {
   /** Runs `check` (which throws AUTH on a wrong password or token) under the throttle, and audits the outcome. */
   async attempt<T>(a: LoginAttempt, check: () => Promise<T>): Promise<T> {
     const keys = a.auth === 'join-token' ? [userKey('join-token'), sourceKey(a.source)] : [userKey(a.user), sourceKey(a.source)];
-    const verdict = this.throttle.check(keys);
+    const verdict = this.throttle.begin(keys);
     if (!verdict.allowed) {
       this.counts.throttled += 1;
       this.failedEvent(a, verdict.locked ? 'locked out' : 'throttled', { retryAfterMs: Math.ceil(verdict.retryAfterMs) });
@@ -68,7 +68,10 @@ class LoginAudit {
     try {
       out = await check();
     } catch (e) {
-      if (!(e instanceof MccsError) || e.code !== 'AUTH') throw e;
+      if (!(e instanceof MccsError) || e.code !== 'AUTH') {
+        this.throttle.release(keys); // not a login failure (a bad request or an engine error)
+        throw e;
+      }
       this.counts.failed += 1;
       this.failedEvent(a, a.auth === 'join-token' ? 'wrong, used or expired token' : 'wrong user or password');
       for (const key of this.throttle.failure(keys)) this.lockedEvent(a, key);
@@ -85,7 +88,9 @@ class LoginAudit {
   }
 
   private failedEvent(a: LoginAttempt, reason: string, extra: Record<string, unknown> = {}): void {
-    recordRejection(this.engine, 'LOGIN_FAILED', {
+    // Limited per kind: checked failures and throttled attempts apart, passwords and join tokens apart.
+    const kind = `LOGIN_FAILED (${a.auth}${reason === 'throttled' || reason === 'locked out' ? ', refused unchecked' : ''})`;
+    recordRejection(this.engine, kind, {
       subject: `node:${this.engine.localNode}`,
       cause: `${a.auth} login from ${a.source}`,
       rule: 'LOGIN_FAILED',

@@ -26,6 +26,8 @@ interface Entry {
   failures: number;
   nextAt: number;
   lockedUntil: number;
+  /** Attempts being checked now: they count as failures until they succeed, so parallel guesses gain nothing. */
+  inFlight: number;
 }
 
 export class LoginThrottle {
@@ -37,16 +39,23 @@ export class LoginThrottle {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** May this attempt be checked at all? */
-  check(keys: string[]): ThrottleVerdict {
+  /**
+   * May this attempt be checked at all? When it may, it is in flight until
+   * failure() or success() is called for the same keys.
+   */
+  begin(keys: string[]): ThrottleVerdict {
     const now = this.clock();
+    const free = limitValue('LOGIN_FREE_FAILURES');
     let worst: ThrottleVerdict = { allowed: true };
     for (const key of keys) {
       const e = this.table(key).get(key);
       if (!e) continue;
       if (e.lockedUntil > now) return { allowed: false, locked: true, key, retryAfterMs: e.lockedUntil - now };
-      if (e.nextAt > now && (worst.allowed || worst.retryAfterMs < e.nextAt - now)) worst = { allowed: false, locked: false, key, retryAfterMs: e.nextAt - now };
+      // Attempts in flight count as failures: the free ones cannot be multiplied by running them in parallel.
+      const wait = Math.max(e.nextAt - now, e.inFlight > 0 && e.failures + e.inFlight >= free ? limitValue('LOGIN_DELAY_BASE_MS') : 0);
+      if (wait > 0 && (worst.allowed || worst.retryAfterMs < wait)) worst = { allowed: false, locked: false, key, retryAfterMs: wait };
     }
+    if (worst.allowed) for (const key of keys) this.entry(key).inFlight += 1;
     return worst;
   }
 
@@ -58,8 +67,9 @@ export class LoginThrottle {
     const locked: string[] = [];
     for (const key of keys) {
       const table = this.table(key);
-      let e = table.get(key);
-      if (!e || (e.lockedUntil !== 0 && e.lockedUntil <= now)) e = { failures: 0, nextAt: 0, lockedUntil: 0 };
+      const e = this.entry(key);
+      e.inFlight = Math.max(0, e.inFlight - 1);
+      if (e.lockedUntil !== 0 && e.lockedUntil <= now) Object.assign(e, { failures: 0, nextAt: 0, lockedUntil: 0 });
       table.delete(key); // re-inserted last: the Map's order is the eviction order
       e.failures += 1;
       if (lockoutCount > 0 && e.failures >= lockoutCount) {
@@ -76,7 +86,32 @@ export class LoginThrottle {
   }
 
   success(keys: string[]): void {
-    for (const key of keys) this.table(key).delete(key);
+    for (const key of keys) {
+      const e = this.table(key).get(key);
+      if (!e) continue;
+      // Other attempts of the same user may still be in flight: keep only their count.
+      if (e.inFlight > 1) Object.assign(e, { failures: 0, nextAt: 0, lockedUntil: 0, inFlight: e.inFlight - 1 });
+      else this.table(key).delete(key);
+    }
+  }
+
+  /** An attempt that ended neither way (a malformed request): it no longer counts as in flight. */
+  release(keys: string[]): void {
+    for (const key of keys) {
+      const e = this.table(key).get(key);
+      if (e) e.inFlight = Math.max(0, e.inFlight - 1);
+    }
+  }
+
+  private entry(key: string): Entry {
+    const table = this.table(key);
+    let e = table.get(key);
+    if (!e) {
+      e = { failures: 0, nextAt: 0, lockedUntil: 0, inFlight: 0 };
+      table.set(key, e);
+      while (table.size > limitValue('LOGIN_MAX_TRACKED')) table.delete(table.keys().next().value as string);
+    }
+    return e;
   }
 
   /** Users and sources locked out right now. */

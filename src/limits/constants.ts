@@ -26,8 +26,8 @@ export const LIMITS = {
   API_TLS_HANDSHAKE_TIMEOUT_MS: limit('API_TLS_HANDSHAKE_TIMEOUT_MS', 10000, 'ms', 'time to finish the TLS handshake'),
   API_IDLE_TIMEOUT_MS: limit('API_IDLE_TIMEOUT_MS', 1000, 'ms', 'an idle kept-alive connection is closed after this'),
   // ---- Logins (password and join token)
-  LOGIN_FREE_FAILURES: limit('LOGIN_FREE_FAILURES', 3, 'failures', 'failed logins per user and per source answered without delay'),
-  LOGIN_DELAY_BASE_MS: limit('LOGIN_DELAY_BASE_MS', 500, 'ms', 'after that, the next attempt waits this long, doubled with every further failure'),
+  LOGIN_FREE_FAILURES: limit('LOGIN_FREE_FAILURES', 3, 'failures', 'failed logins in a row (per user and per source) after which the next attempt has to wait'),
+  LOGIN_DELAY_BASE_MS: limit('LOGIN_DELAY_BASE_MS', 500, 'ms', 'the first such wait; doubled with every further failure'),
   LOGIN_DELAY_MAX_MS: limit('LOGIN_DELAY_MAX_MS', 30000, 'ms', 'longest progressive delay'),
   LOGIN_MAX_CONCURRENT_CHECKS: limit('LOGIN_MAX_CONCURRENT_CHECKS', 2, 'checks', 'password hashes verified at once (scrypt costs 16 MB and ~50 ms each); others wait'),
   LOGIN_MAX_TRACKED: limit('LOGIN_MAX_TRACKED', 10000, 'entries', 'users and sources remembered by the throttle (oldest forgotten first)'),

@@ -197,10 +197,8 @@ function applyLimits(engine: Engine, server: Server, listener: string): void {
     },
   });
   guard.attach(server);
-  // Oversized or broken headers, TLS garbage: answered by Node (431/400) or cut; never an exception.
-  server.on('clientError', (_err, socket) => {
-    if (!socket.destroyed) socket.destroy();
-  });
+  // No 'clientError' listener on purpose: Node then answers oversized headers 431, a request
+  // past headersTimeout/requestTimeout 408, garbage 400, and closes the connection.
 }
 
 /** HTTP server options shared by both listeners. */

@@ -95,8 +95,8 @@ describe('login throttle and audit on a real engine (TLS API on 127.0.0.161)', (
     // At once again: refused before the password is looked at.
     const throttled = await login(ADMIN.password);
     expect(throttled.envelope.error.message).toMatch(/too many failed logins for (user admin|source 127\.0\.0\.1); retry in \d+ s/);
-    // Parallel guesses (32 threads, as in the report): none is even checked now.
-    const burst = await Promise.all(Array.from({ length: 32 }, (_, i) => login(`${wrong}p${i}`)));
+    // Parallel guesses (32 threads from 32 addresses, as in the report): none is even checked now.
+    const burst = await Promise.all(Array.from({ length: 32 }, (_, i) => login(`${wrong}p${i}`, `127.0.1.${i + 1}`)));
     expect(burst.every((r) => /too many failed logins/.test(r.envelope.error.message))).toBe(true);
     // Waiting out each delay, two more failures reach LoginLockoutCount 5.
     await sleep(limitValue('LOGIN_DELAY_BASE_MS') + 100);

@@ -49,10 +49,11 @@ describe('readFrames (unit)', () => {
     const s = fakeSocket();
     const refused: number[] = [];
     readFrames(s, { maxFrame: () => limitValue('PEER_MAX_UNAUTH_FRAME_BYTES'), onFrame: () => undefined, onTooLarge: (len) => refused.push(len) });
-    const alloc = vi.spyOn(Buffer, 'allocUnsafe');
     const head = Buffer.alloc(4);
     head.writeUInt32BE(16 * 1024 * 1024, 0);
-    s.emit('data', Buffer.concat([head, Buffer.alloc(1000)]));
+    const data = Buffer.concat([head, Buffer.alloc(1000)]);
+    const alloc = vi.spyOn(Buffer, 'allocUnsafe');
+    s.emit('data', data);
     expect(alloc).not.toHaveBeenCalled();
     alloc.mockRestore();
     expect(refused).toEqual([16 * 1024 * 1024]);

@@ -15,6 +15,9 @@ import { recordRejection, rejectionTotals } from '../engine/rejections.js';
 import { limitValue } from '../limits/constants.js';
 import { MccsError } from '../model/errors.js';
 
+/** The source of requests on the local socket. */
+export const LOCAL_SOURCE = 'local socket';
+
 export interface LoginAttempt {
   /** The user name given, or "join-token". */
   user: string;
@@ -57,7 +60,8 @@ class LoginAudit {
 
   /** Runs `check` (which throws AUTH on a wrong password or token) under the throttle, and audits the outcome. */
   async attempt<T>(a: LoginAttempt, check: () => Promise<T>): Promise<T> {
-    const keys = a.auth === 'join-token' ? [userKey('join-token'), sourceKey(a.source)] : [userKey(a.user), sourceKey(a.source)];
+    // The local socket has no source address (and only root can open it): there the user alone is throttled.
+    const keys = [userKey(a.auth === 'join-token' ? 'join-token' : a.user), ...(a.source === LOCAL_SOURCE ? [] : [sourceKey(a.source)])];
     const verdict = this.throttle.begin(keys);
     if (!verdict.allowed) {
       this.counts.throttled += 1;

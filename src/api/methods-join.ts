@@ -22,7 +22,7 @@ import { recordRejection } from '../engine/rejections.js';
 import { NAME_PATTERN } from '../model/attributes.js';
 import { cloneConfig } from '../model/config.js';
 import { MccsError } from '../model/errors.js';
-import { loginAudit } from './login-audit.js';
+import { LOCAL_SOURCE, loginAudit } from './login-audit.js';
 import { registerMethod, type MethodContext } from './methods.js';
 
 export const JOIN_METHOD = 'cluster.join';
@@ -102,7 +102,7 @@ registerMethod(JOIN_METHOD, {
   handler: async (ctx, params) => {
     const { engine } = ctx;
     const who = typeof params.node === 'string' ? `node '${params.node}'` : 'a node';
-    const source = ctx.principal.source ?? 'local socket';
+    const source = ctx.principal.source ?? LOCAL_SOURCE;
     // A token is a credential: guessing is throttled and audited like a password (login-audit.ts).
     const entry = await loginAudit(engine).attempt({ user: 'join-token', source, auth: 'join-token', method: JOIN_METHOD }, async () => {
       dropExpired();

@@ -15,7 +15,7 @@ import { rejectionLimiter } from '../engine/rejections.js';
 import { ConnectionGuard } from '../limits/connection-guard.js';
 import { limitValue } from '../limits/constants.js';
 import { MccsError } from '../model/errors.js';
-import { passwordLogin } from './login-audit.js';
+import { LOCAL_SOURCE, passwordLogin } from './login-audit.js';
 import { dispatch } from './methods.js';
 import { API_PATH, type Envelope } from './protocol.js';
 
@@ -121,7 +121,7 @@ function parseRequest(body: string): RpcRequest {
  * throttled and audited (login-audit.ts).
  */
 export async function handleRpc(engine: Engine, body: string, origin: RequestOrigin | boolean): Promise<Envelope> {
-  const from: RequestOrigin = typeof origin === 'boolean' ? { remote: origin, source: origin ? 'remote' : 'local socket' } : origin;
+  const from: RequestOrigin = typeof origin === 'boolean' ? { remote: origin, source: origin ? 'remote' : LOCAL_SOURCE } : origin;
   try {
     const request = parseRequest(body);
     let principal: Principal = LOCAL_ROOT;
@@ -178,7 +178,7 @@ export function requestListener(engine: Engine, remote: boolean) {
       send(e instanceof HttpError ? e.status : 400, errorEnvelope(e instanceof HttpError ? e.error : new MccsError('USAGE', 'the request could not be read')), true);
       return;
     }
-    send(200, await handleRpc(engine, body, { remote, source: remote ? (req.socket.remoteAddress ?? 'unknown') : 'local socket' }));
+    send(200, await handleRpc(engine, body, { remote, source: remote ? (req.socket.remoteAddress ?? 'unknown') : LOCAL_SOURCE }));
   };
 }
 

@@ -24,7 +24,7 @@ import { ACTIVE_STATES, groupState } from '../engine/policy/group-state.js';
 import type { Plan, PlanStep, PolicyEvent } from '../engine/policy/types.js';
 import { declarationsFor, resolveResourceAttributes } from '../engine/resolve-attributes.js';
 import { clusterStatus } from '../engine/views.js';
-import { dependencyAttributes, groupAttributes, parseAttributeValue, type AttributeDeclaration } from '../model/attributes.js';
+import { dependencyAttributes, findDeclaration, groupAttributes, parseAttributeValue, type AttributeDeclaration } from '../model/attributes.js';
 import { cloneConfig, validateConfig } from '../model/config.js';
 import { MccsError } from '../model/errors.js';
 import { groupAttribute } from '../model/resolve.js';
@@ -95,12 +95,13 @@ function typedValue(decl: AttributeDeclaration, raw: unknown): unknown {
 function typedAttributes(decls: AttributeDeclaration[], raw: Record<string, unknown>, what: string, creating: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
-    const decl = decls.find((d) => d.name === key);
+    // Any case, or an MCCS alias; stored under the declared name.
+    const decl = findDeclaration(decls, key);
     if (!decl) throw new MccsError('NOT_FOUND', `${what} has no attribute '${key}'`, [`known attributes: ${decls.filter((d) => d.editable).map((d) => d.name).join(', ')}`]);
     if (!decl.editable && !(creating && decl.stored)) {
-      throw new MccsError('CONFLICT', `attribute '${key}' of ${what} is read-only${decl.stored ? ' (set when it is created)' : ' (reported by the engine)'}`, decl.stored ? ['delete and add it again to change it'] : []);
+      throw new MccsError('CONFLICT', `attribute '${decl.name}' of ${what} is read-only${decl.stored ? ' (set when it is created)' : ' (reported by the engine)'}`, decl.stored ? ['delete and add it again to change it'] : []);
     }
-    out[key] = typedValue(decl, value);
+    out[decl.name] = typedValue(decl, value);
   }
   return out;
 }
@@ -270,6 +271,31 @@ function linkEnds(engine: Engine, p: Params): { g: GroupConfig; parent: string; 
   return { g, parent, child };
 }
 
+/** A dependency's OnlineDependency/OfflineDependency, as written (absent = STRONG, the declared default). */
+const strength = (d: Dependency, k: 'OnlineDependency' | 'OfflineDependency'): string => d[k] ?? 'STRONG';
+
+/**
+ * Sets the properties of the existing dependency parent → child in place
+ * (the MCCS manual: select the dependency and change its properties).
+ * Idempotent: asking for what holds writes nothing.
+ */
+function relink(ctx: MethodContext, p: Params, g: GroupConfig, parent: string, child: string, values: Record<string, unknown>, verb: string): Promise<MethodOutcome> {
+  const changes = (['OnlineDependency', 'OfflineDependency'] as const).filter((k) => values[k] !== undefined);
+  return configChange(ctx, p, `${verb} ${g.GroupName} ${parent} ${child} ${changes.map((k) => `${k}=${String(values[k])}`).join(' ')}`.trim(), (c) => {
+    const d = (groupIn(c, g.GroupName).Dependencies ?? []).find((x) => x.Parent === parent && x.Child === child)!;
+    for (const k of changes) if (strength(d, k) !== values[k]) d[k] = values[k] as Dependency[typeof k];
+  });
+}
+
+function dependencyValues(p: Params, parent: string, child: string): Record<string, unknown> {
+  const values = typedAttributes(dependencyAttributes, attrs(p), `dependency ${parent} → ${child}`, true);
+  for (const [k, v] of [['Parent', parent], ['Child', child]] as const) {
+    if (values[k] !== undefined && values[k] !== v) throw new MccsError('INVALID', `${k} '${String(values[k])}' differs from the ${k.toLowerCase()} '${v}' given`);
+    delete values[k];
+  }
+  return values;
+}
+
 const grpLink: Spec = {
   readOnly: false,
   params: { group: name, parent: name, child: name, attributes: attributesParam, ...change },
@@ -278,26 +304,32 @@ const grpLink: Spec = {
     serial(async () => {
       const { engine } = ctx;
       const { g, parent, child } = linkEnds(engine, p);
-      const what = `dependency ${parent} → ${child}`;
-      const values = typedAttributes(dependencyAttributes, attrs(p), what, true);
-      for (const [k, v] of [['Parent', parent], ['Child', child]] as const) {
-        if (values[k] !== undefined && values[k] !== v) throw new MccsError('INVALID', `${k} '${String(values[k])}' differs from the ${k.toLowerCase()} '${v}' given`);
-        delete values[k];
-      }
-      const link: Dependency = { Parent: parent, Child: child, ...values } as Dependency;
+      const values = dependencyValues(p, parent, child);
       const existing = (g.Dependencies ?? []).find((d) => d.Parent === parent && d.Child === child);
-      if (existing) {
-        const strength = (d: Dependency, k: 'OnlineDependency' | 'OfflineDependency') => d[k] ?? 'STRONG';
-        const differ = (['OnlineDependency', 'OfflineDependency'] as const).filter((k) => values[k] !== undefined && strength(existing, k) !== values[k]);
-        if (differ.length > 0) {
-          throw new MccsError('CONFLICT', `${what} already exists with ${differ.map((k) => `${k}=${strength(existing, k)}`).join(', ')}`, [`unlink it first: mcgrp unlink ${g.GroupName} ${parent} ${child}`]);
-        }
-        return { changed: false, result: { ...(p.dryRun === true ? { dryRun: true, wouldChange: false } : {}), ConfigVersion: engine.config.ConfigVersion } };
-      }
+      // -link on an existing pair with new properties changes them in place.
+      if (existing) return relink(ctx, p, g, parent, child, values, 'grp link');
+      const link: Dependency = { Parent: parent, Child: child, ...values } as Dependency;
       return configChange(ctx, p, `grp link ${g.GroupName} ${parent} ${child}`, (c) => {
         const draft = groupIn(c, g.GroupName);
         (draft.Dependencies ??= []).push({ ...link });
       });
+    }),
+};
+
+/** The explicit verb: change an existing dependency's properties (NOT_FOUND when there is none). */
+const grpModifyLink: Spec = {
+  readOnly: false,
+  params: { group: name, parent: name, child: name, attributes: attributesParam, ...change },
+  required: ['group', 'parent', 'child', 'attributes'],
+  handler: (ctx, p) =>
+    serial(async () => {
+      const { g, parent, child } = linkEnds(ctx.engine, p);
+      const values = dependencyValues(p, parent, child);
+      if (Object.keys(values).length === 0) throw new MccsError('USAGE', 'nothing to change: give OnlineDependency=STRONG|WEAK and/or OfflineDependency=STRONG|WEAK');
+      if (!(g.Dependencies ?? []).some((d) => d.Parent === parent && d.Child === child)) {
+        throw new MccsError('NOT_FOUND', `no dependency ${parent} → ${child} in group '${g.GroupName}'`, [`add it: mcgrp link ${g.GroupName} ${parent} ${child}`]);
+      }
+      return relink(ctx, p, g, parent, child, values, 'grp modify-link');
     }),
 };
 
@@ -430,7 +462,9 @@ const nodeLicense: Spec = {
   handler: (ctx, p) =>
     serial(async () => {
       const { engine } = ctx;
-      const nodes = p.all === true ? engine.config.Nodes.map((n) => n.NodeName) : [typeof p.node === 'string' ? engine.checkNode(p.node) : engine.localNode];
+      if (typeof p.node === 'string') engine.checkNode(p.node);
+      // MCCS `-license -n NODE -all KEY`: every node; without -n: the local node.
+      const nodes = p.all === true ? engine.config.Nodes.map((n) => n.NodeName) : [typeof p.node === 'string' ? p.node : engine.localNode];
       const license = str(p, 'license');
       return configChange(ctx, p, `node license ${nodes.join(', ')}`, (c) => {
         for (const n of c.Nodes) if (nodes.includes(n.NodeName) && n.License !== license) n.License = license;
@@ -692,6 +726,7 @@ const admin: Record<string, Spec> = {
   'grp.delete': grpDelete,
   'grp.link': grpLink,
   'grp.unlink': grpUnlink,
+  'grp.modify-link': grpModifyLink,
   'res.enable': resEnable(true),
   'res.disable': resEnable(false),
   'res.add': resAdd,

@@ -1,8 +1,9 @@
 // The API methods: each validates its params (ajv), calls the engine, and
 // returns { changed, result }. Thin: the engine and the policy decide.
 import { Ajv, type ValidateFunction } from 'ajv';
-import { clusterAttributes, groupAttributes, nodeAttributes, parseAttributeValue, type AttributeDeclaration } from '../model/attributes.js';
+import { clusterAttributes, findDeclaration, groupAttributes, nodeAttributes, parseAttributeValue, type AttributeDeclaration } from '../model/attributes.js';
 import { MccsError } from '../model/errors.js';
+import { readRenames } from '../model/rename.js';
 import type { GroupState } from '../model/types.js';
 import type { Principal } from '../auth/users.js';
 import type { Engine, HandleResult } from '../engine/engine.js';
@@ -77,13 +78,16 @@ function targetNode(ctx: MethodContext, p: Record<string, unknown>): string {
 }
 
 /** `-modify`: typed values from operator strings, checked against the declarations; the whole config is validated before it is applied. */
-function typedAttributes(decls: AttributeDeclaration[], raw: Record<string, unknown>, what: string): Record<string, unknown> {
+function typedAttributes(decls: AttributeDeclaration[], raw: Record<string, unknown>, what: string, force = false): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
-    const decl = decls.find((d) => d.name === key);
+    // Any case, or an MCCS alias; stored under the declared name.
+    const decl = findDeclaration(decls, key);
     if (!decl) throw new MccsError('NOT_FOUND', `${what} has no attribute '${key}'`, [`list attributes: the -list command of ${what}`]);
-    if (!decl.editable) throw new MccsError('INVALID', `attribute '${key}' of ${what} is read-only`);
-    out[key] = typeof value === 'string' ? parseAttributeValue(decl, value) : value;
+    if (!decl.editable && !(force && decl.forceEditable)) {
+      throw new MccsError('INVALID', `attribute '${decl.name}' of ${what} is read-only`, decl.forceEditable ? [`${decl.forceEditable}`, 'retry with --force'] : []);
+    }
+    out[decl.name] = typeof value === 'string' ? parseAttributeValue(decl, value) : value;
   }
   return out;
 }
@@ -102,7 +106,12 @@ const methods = new Map<string, MethodSpec>(Object.entries({
   'cluster.events': {
     readOnly: true,
     params: { group: name, resource: name, node: name, since: name, until: name, limit: { type: 'integer', minimum: 1 } },
-    handler: async ({ engine }, p) => ({ changed: false, result: engine.events.read(p as never) }),
+    handler: async ({ engine }, p) => {
+      // A renamed node's events under its old names too.
+      const renames = typeof p.node === 'string' ? readRenames(engine.paths.config) : {};
+      const aliases = Object.keys(renames).filter((k) => renames[k] === p.node);
+      return { changed: false, result: engine.events.read({ ...(p as object), ...(aliases.length ? { aliases } : {}) }) };
+    },
   },
   'cluster.modify': {
     readOnly: false,
@@ -127,9 +136,18 @@ const methods = new Map<string, MethodSpec>(Object.entries({
     readOnly: false,
     params: { attributes: attributesParam, ...change },
     required: ['node', 'attributes'],
-    handler: async ({ engine, principal }, p) => {
+    handler: async (ctx, p) => {
+      const { engine, principal } = ctx;
       const node = engine.checkNode(str(p, 'node'));
-      const values = typedAttributes(nodeAttributes, p.attributes as Record<string, unknown>, `node ${node}`);
+      const raw = p.attributes as Record<string, unknown>;
+      // `-a NodeName NEW` is the MCCS form of a rename (methods-rename.ts).
+      if (Object.keys(raw).some((k) => findDeclaration(nodeAttributes, k)?.name === 'NodeName')) {
+        const [value, ...others] = Object.values(raw);
+        if (others.length > 0) throw new MccsError('USAGE', 'NodeName is changed alone: mcnode -modify -n OLD -a NodeName NEW (other attributes in another command)');
+        const { attributes: _given, ...rest } = p;
+        return dispatch(ctx, 'node.rename', { ...rest, node, name: String(value) });
+      }
+      const values = typedAttributes(nodeAttributes, raw, `node ${node}`, p.force === true);
       if (p.dryRun) return { changed: false, result: { dryRun: true, attributes: values } };
       const r = await engine.modifyConfig((c) => Object.assign(c.Nodes.find((n) => n.NodeName === node)!, values), `operator ${principal.name}: node modify ${node}`);
       return { changed: r.changed, result: { ConfigVersion: r.ConfigVersion } };

@@ -139,6 +139,8 @@ export interface Methods {
   'grp.modify': { params: { group: string; attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
   /** A dependency Parent → Child inside the group; attributes: OnlineDependency / OfflineDependency. */
   'grp.link': { params: { group: string; parent: string; child: string; attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
+  /** Changes OnlineDependency/OfflineDependency of an existing dependency in place. */
+  'grp.modify-link': { params: { group: string; parent: string; child: string; attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
   'grp.unlink': { params: { group: string; parent: string; child: string } & ChangeOptions; result: { ConfigVersion: number } };
   'res.enable': { params: { resource: string } & ChangeOptions; result: { Enabled: boolean } };
   'res.disable': { params: { resource: string } & ChangeOptions; result: { Enabled: boolean } };
@@ -147,6 +149,8 @@ export interface Methods {
   'res.delete': { params: { resource: string } & ChangeOptions; result: { ConfigVersion: number } };
   'res.modify': { params: { resource: string; attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
   /** Stored as the node attribute License for compatibility, never enforced. all: every node. */
+  /** Renames a node everywhere (Nodes, NodeList, AutoStartNode); the engines restart under the new names. */
+  'node.rename': { params: { node: string; name: string } & ChangeOptions; result: { from: string; to: string; ConfigVersion: number } };
   'node.license': { params: { node?: string; all?: boolean; license: string } & ChangeOptions; result: { ConfigVersion: number } };
   /**
    * A tar.gz of logs, event log, sanitized config (secrets removed), states and system facts of

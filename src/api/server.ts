@@ -2,6 +2,7 @@
 // The socket is mode 0600 and owned by root, so only root can open it; the
 // local root user needs no password; -u/-pw are checked when given.
 import './methods-admin.js';
+import './methods-rename.js';
 import { JOIN_METHOD, JOIN_PRINCIPAL } from './methods-join.js';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

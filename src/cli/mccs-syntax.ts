@@ -12,11 +12,27 @@ export type Topic = 'node' | 'grp' | 'res' | 'cluster';
 export const TOPICS: readonly Topic[] = ['node', 'grp', 'res', 'cluster'];
 
 export const VERBS: Record<Topic, readonly string[]> = {
-  node: ['list', 'modify', 'license', 'support', 'evacuate'],
-  grp: ['list', 'state', 'online', 'offline', 'switch', 'enable', 'disable', 'freeze', 'unfreeze', 'lock', 'unlock', 'clear', 'add', 'delete', 'modify', 'link', 'unlink'],
+  node: ['list', 'modify', 'license', 'support', 'evacuate', 'rename'],
+  grp: ['list', 'state', 'online', 'offline', 'switch', 'enable', 'disable', 'freeze', 'unfreeze', 'lock', 'unlock', 'clear', 'add', 'delete', 'modify', 'link', 'unlink', 'modify-link'],
   res: ['list', 'state', 'online', 'offline', 'enable', 'disable', 'add', 'delete', 'modify', 'clear', 'probe', 'monitor'],
   cluster: ['status', 'modify', 'events', 'attributes'],
 };
+
+/**
+ * Other spellings of a verb that the MCCS manuals use: `-l` is the short
+ * license option of the mcnode syntax line and option table; the manual
+ * itself prints `-supprot` once.
+ */
+const VERB_SPELLINGS: Partial<Record<Topic, Record<string, string>>> = {
+  node: { l: 'license', supprot: 'support' },
+};
+
+function verbOf(topic: Topic, tok: string): string | undefined {
+  if (!tok.startsWith('-') || tok.startsWith('--')) return undefined;
+  const word = tok.slice(1);
+  if (VERBS[topic].includes(word)) return word;
+  return VERB_SPELLINGS[topic]?.[word];
+}
 
 /** Modern flags that take a value; passed through with it. */
 const VALUE_FLAGS = new Set(['--timeout', '--node', '--user', '--password', '--host', '--type', '--group', '--resource', '--interval', '--count', '--path', '--role', '--since', '--until', '--limit', '--scope']);
@@ -79,9 +95,10 @@ export function translateMccs(topic: Topic, argv: string[]): string[] {
 
   // The verb decides what -t and -p mean: find it first.
   for (const tok of argv) {
-    if (tok.startsWith('-') && !tok.startsWith('--') && verbs.includes(tok.slice(1))) {
-      if (verb !== undefined && verb !== tok.slice(1)) throw new MccsError('USAGE', `two commands given: -${verb} and ${tok}`, [`${command} -h`]);
-      verb = tok.slice(1);
+    const v = verbOf(topic, tok);
+    if (v !== undefined) {
+      if (verb !== undefined && verb !== v) throw new MccsError('USAGE', `two commands given: -${verb} and ${tok}`, [`${command} -h`]);
+      verb = v;
     }
   }
   if (verb === undefined) {
@@ -110,7 +127,7 @@ export function translateMccs(topic: Topic, argv: string[]): string[] {
       continue;
     }
     const opt = tok.slice(1);
-    if (opt === verb) continue;
+    if (verbOf(topic, tok) === verb) continue;
     if (opt in SWITCHES) {
       flags.push(SWITCHES[opt]);
       continue;

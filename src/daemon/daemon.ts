@@ -11,6 +11,8 @@ import { FileLogger } from '../engine/logger.js';
 import { readProcStat } from '../engine/proc.js';
 import { MccsError } from '../model/errors.js';
 import { homePaths } from '../model/home.js';
+import { currentNodeName, nodeRenames, readRenames } from '../model/rename.js';
+import { reloadAfterRename } from './reload.js';
 
 export interface DaemonOptions {
   home: string;
@@ -48,12 +50,73 @@ function isCluster(engine: Engine): boolean {
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  let current = await launch(options, resolveNodeName(options));
+  let reloading: Promise<void> | undefined;
+  let stopped = false;
+  const daemon: RunningDaemon = {
+    get engine() {
+      return current.engine;
+    },
+    get cluster() {
+      return current.cluster;
+    },
+    get server() {
+      return current.server;
+    },
+    stop: async () => {
+      stopped = true;
+      await reloading?.catch(() => undefined);
+      await current.stop();
+    },
+  };
+  // A node rename (mcnode rename) reaches every engine as a configuration
+  // change; each restarts in process under the new names (services keep running).
+  const watch = (): void => {
+    current.engine.afterConfig = (before, after) => {
+      const renames = nodeRenames(before, after);
+      if (renames.length === 0 || reloading || stopped) return;
+      const old = current;
+      reloading = reloadAfterRename(old, renames, after.ConfigVersion, async (node) => {
+        if (stopped) return;
+        current = await launch(options, node);
+        watch();
+      }).finally(() => (reloading = undefined));
+    };
+  };
+  watch();
+  return daemon;
+}
+
+/** `--node OLD` (or MCCS_NODE=OLD) of a node renamed since: its new name, from config/node-renames.json. */
+function resolveNodeName(options: DaemonOptions): string | undefined {
+  const requested = options.node ?? (process.env.MCCS_NODE || undefined);
+  if (requested === undefined) return undefined;
+  const paths = homePaths(options.home);
+  let names: string[] = [];
+  try {
+    names = (JSON.parse(readFileSync(paths.mainJson, 'utf8')) as { Nodes?: { NodeName?: string }[] }).Nodes?.map((n) => String(n.NodeName)) ?? [];
+  } catch {
+    return requested; // the engine's load reports a missing or invalid main.json
+  }
+  const { name, renamedFrom } = currentNodeName(requested, names, readRenames(paths.config));
+  if (renamedFrom) process.stderr.write(`mccs daemon: node ${renamedFrom} was renamed to ${name}; starting as ${name}\n`);
+  return name;
+}
+
+interface Launched {
+  engine: Engine;
+  cluster?: ClusterNode;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+async function launch(options: DaemonOptions, node: string | undefined): Promise<Launched> {
   const paths = homePaths(options.home);
   for (const dir of [paths.logDir, paths.runDir]) mkdirSync(dir, { recursive: true });
   const pidFile = `${paths.runDir}/mccs.pid`;
   takePidFile(pidFile);
   const logger = new FileLogger(paths.engineLog, options.stdout ?? true);
-  const engine = new Engine({ home: options.home, nodeName: options.node, logger });
+  const engine = new Engine({ home: options.home, nodeName: node, logger });
   let server: Server | undefined;
   let cluster: ClusterNode | undefined;
   let remote: Server[] = [];

@@ -56,7 +56,9 @@ function formatValue(v: unknown): string {
 
 /** One attribute as a tagged paragraph: name, then kind, unit, default, who may change it, description, MCCS difference. */
 export function attributeEntry(d: AttributeDeclaration): string {
-  const facts: string[] = [d.kind === 'enum' ? `one of ${(d.values ?? []).join(', ')}` : d.kind];
+  const facts: string[] = [d.kind === 'enum' ? `one of ${(d.values ?? []).join(', ')}` : d.kind === 'program' ? 'program: one executable path, or [path, arg…]' : d.kind];
+  if (d.booleanInput) facts.push(`MCCS BOOLEAN input accepted: true = ${d.booleanInput.true}, false = ${d.booleanInput.false}`);
+  if (d.aliases?.length) facts.push(`also accepted as ${d.aliases.join(', ')}`);
   if (d.unit) facts.push(`unit ${d.unit}`);
   if (d.minimum !== undefined || d.maximum !== undefined) facts.push(`range ${d.minimum ?? '…'}..${d.maximum ?? '…'}`);
   const lengths = lengthLimits(d);
@@ -67,6 +69,7 @@ export function attributeEntry(d: AttributeDeclaration): string {
   facts.push(d.editable ? 'editable' : d.stored ? 'set at creation, then read-only' : 'read-only, reported by the engine (not written in main.json)');
   const body = [`\\fI${esc(facts.join('; '))}\\fR.`, '.br', esc(d.description)];
   if (d.ours) body.push('.br', `\\fBOurs:\\fR ${esc(`this default differs from MCCS (${d.ours.replace(/\.$/, '')}).`)}`);
+  if (d.forceEditable) body.push('.br', `\\fBWith --force:\\fR ${esc(d.forceEditable)}`);
   return tagged(`.B ${esc(d.name)}`, body.join('\n'));
 }
 

@@ -57,6 +57,8 @@ interface ResourceRuntime {
 export class Engine {
   config!: MainConfig;
   localNode!: string;
+  /** After any configuration change, local or adopted from the peer (the daemon reloads on a node rename). */
+  afterConfig?: (before: MainConfig, after: MainConfig) => void;
   readonly paths: HomePaths;
   readonly events: EventLog;
   readonly log: Logger;
@@ -147,7 +149,9 @@ export class Engine {
 
   /** A configuration that came from the peer (newer ConfigVersion), already written to main.json. */
   replaceConfig(config: MainConfig, cause: string): void {
+    const before = this.config;
     this.config = config;
+    this.afterConfig?.(before, config);
     this.record({ subject: 'cluster', cause, rule: 'CONFIG_ADOPTED', message: `configuration version ${config.ConfigVersion} adopted (${cause})` });
     for (const { group, res } of this.allResources()) {
       if (!this.observed.resources[this.localNode]?.[res.ResName]) this.setState(this.localNode, res.ResName, { state: this.probed ? 'OFFLINE' : 'UNKNOWN', reason: 'new resource' }, undefined);
@@ -741,7 +745,9 @@ export class Engine {
       throw new MccsError('INVALID', `the change would make the configuration invalid:\n  ${result.errors.map((e) => `${e.path}: ${e.message}`).join('\n  ')}`, ['nothing was changed'], result.errors);
     }
     await writeConfigFile(this.paths.mainJson, draft);
+    const before = this.config;
     this.config = draft;
+    this.afterConfig?.(before, draft);
     this.record({ subject: 'cluster', cause, rule: 'CONFIG_CHANGED', message: `configuration changed to version ${draft.ConfigVersion}` });
     this.onConfigChange?.(draft);
     for (const { group, res } of this.allResources()) {

@@ -7,6 +7,8 @@ export interface EventFilter {
   group?: string;
   resource?: string;
   node?: string;
+  /** Earlier names of `node` (a renamed node's events before its rename). */
+  aliases?: string[];
   since?: string;
   until?: string;
   limit?: number;
@@ -65,7 +67,7 @@ export class EventLog {
 export function matches(e: EventRecord, f: EventFilter): boolean {
   if (f.group && e.group !== f.group) return false;
   if (f.resource && e.resource !== f.resource) return false;
-  if (f.node && e.node !== f.node) return false;
+  if (f.node && e.node !== f.node && !f.aliases?.includes(e.node)) return false;
   if (f.since && e.time < normalizeTime(f.since)) return false;
   if (f.until && e.time > normalizeTime(f.until)) return false;
   return true;

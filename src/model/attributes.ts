@@ -2,7 +2,8 @@
 // ones). The declaration drives the JSON Schema, `-list` output, the wizard and
 // the man page of main.json.
 
-export type AttributeKind = 'string' | 'integer' | 'boolean' | 'string[]' | 'enum' | 'number';
+/** 'program': one executable path as a string (never a shell line), or [path, arg…] for arguments. */
+export type AttributeKind = 'string' | 'integer' | 'boolean' | 'string[]' | 'enum' | 'number' | 'program';
 
 export type AttributeScope =
   /** main.json "Cluster" object. */
@@ -41,6 +42,12 @@ export interface AttributeDeclaration {
   description: string;
   /** Note for docs where our default differs from MCCS. */
   ours?: string;
+  /** Other names accepted on input (an MCCS manual spelling), stored and shown under `name`. */
+  aliases?: string[];
+  /** An enum the MCCS manual declares BOOLEAN: the value a true / false input maps to. */
+  booleanInput?: { true: string; false: string };
+  /** Read-only attribute that `--force` may still change, and why (shown in the man page). */
+  forceEditable?: string;
 }
 
 import { limitValue } from '../limits/constants.js';
@@ -72,15 +79,18 @@ export const clusterAttributes: AttributeDeclaration[] = [
   { name: 'LogFileSize', kind: 'integer', default: 10485760, minimum: 65536, editable: true, unit: 'bytes', description: 'Engine log size that triggers rotation.' },
 ];
 
+/** Why PrimaryHB/SecondaryHB still change with --force (man page). */
+const ADDRESS_CHANGE = 'Re-addressing a network is a real need: with --force the new address is stored on every node and applies at the next engine start (status says RESTART_NEEDED); see "Changing a heartbeat address" in mcnode(8).';
+
 export const nodeAttributes: AttributeDeclaration[] = [
-  { name: 'NodeName', kind: 'string', editable: false, stored: true, required: true, pattern: NAME_PATTERN, maxLength: 63, description: 'Alias of the node, unique in the cluster.' },
-  { name: 'PrimaryHB', kind: 'string', editable: true, description: 'Address of the primary heartbeat link (IPv4 or IPv6).' },
-  { name: 'SecondaryHB', kind: 'string', editable: true, description: 'Address of the secondary heartbeat link (optional, but a single link is a warning).' },
-  { name: 'IsolationTestAddresses', kind: 'string', default: '', editable: true, description: 'Comma list of addresses this node pings to tell whether it is the one cut off (IPv6 link-local as addr%iface).' },
-  { name: 'StandAlone', kind: 'boolean', default: false, editable: true, description: 'Run as a single-node cluster.' },
-  { name: 'BootMode', kind: 'enum', values: ['AUTO', 'MANUAL'], default: 'AUTO', editable: true, description: 'AUTO: groups with AutoStart come online when the engine starts; MANUAL: wait for the operator.' },
-  { name: 'HostID', kind: 'string', editable: true, description: 'Host identifier (stored for compatibility).' },
-  { name: 'LicenseType', kind: 'string', editable: true, description: 'License type (stored for compatibility, never enforced).' },
+  { name: 'NodeName', kind: 'string', editable: false, stored: true, required: true, pattern: NAME_PATTERN, maxLength: 63, description: 'Alias of the node, unique in the cluster. Changed only by a rename (mcnode rename OLD NEW, or mcnode -modify -n OLD -a NodeName NEW), which renames it everywhere at once.' },
+  { name: 'PrimaryHB', kind: 'string', editable: false, stored: true, forceEditable: ADDRESS_CHANGE, description: 'Address of the primary heartbeat link (IPv4 or IPv6). Read-only as in MCCS: it is how a node is known.' },
+  { name: 'SecondaryHB', kind: 'string', editable: false, stored: true, forceEditable: ADDRESS_CHANGE, description: 'Address of the secondary heartbeat link (optional, but a single link is a warning). Read-only as in MCCS.' },
+  { name: 'IsolationTestAddresses', kind: 'string', default: '', editable: true, aliases: ['IsolationTestAddress'], description: 'Comma list of addresses this node pings to tell whether it is the one cut off (IPv6 link-local as addr%iface).' },
+  { name: 'StandAlone', kind: 'boolean', default: false, editable: false, stored: true, description: 'Run as a single-node cluster (set in main.json by mccs init; read-only as in MCCS).' },
+  { name: 'BootMode', kind: 'enum', values: ['AUTO', 'MANUAL'], default: 'AUTO', editable: true, booleanInput: { true: 'AUTO', false: 'MANUAL' }, description: 'AUTO: groups with AutoStart come online when the engine starts; MANUAL: wait for the operator. The MCCS BOOLEAN form is accepted on input: true = AUTO, false = MANUAL.' },
+  { name: 'HostID', kind: 'string', editable: false, stored: true, description: 'Host identifier (stored for compatibility; read-only as in MCCS).' },
+  { name: 'LicenseType', kind: 'string', editable: false, stored: true, description: 'License type (stored for compatibility, never enforced; read-only as in MCCS).' },
   { name: 'ExpirationDate', kind: 'string', editable: true, description: 'License expiration date (stored for compatibility, never enforced).' },
   { name: 'License', kind: 'string', editable: true, description: 'License key (stored for compatibility, never enforced).' },
   { name: 'NodeState', kind: 'enum', values: ['EXITED', 'INITING', 'LOCAL_BUILD', 'REMOTE_BUILD', 'RUNNING', 'FAULTED'], editable: false, description: 'State of the node (read-only).' },
@@ -151,12 +161,21 @@ export const dependencyAttributes: AttributeDeclaration[] = [
  */
 export function lengthLimits(decl: AttributeDeclaration): { maxLength?: number; maxItems?: number } {
   if (decl.kind === 'string') return { maxLength: decl.maxLength ?? limitValue('ATTRIBUTE_STRING_MAX') };
+  if (decl.kind === 'program') return { maxLength: decl.maxLength ?? limitValue('ATTRIBUTE_STRING_MAX'), maxItems: decl.maxItems ?? limitValue('ATTRIBUTE_ARRAY_MAX') };
   if (decl.kind === 'string[]') return { maxLength: decl.maxLength ?? limitValue('ATTRIBUTE_STRING_MAX'), maxItems: decl.maxItems ?? limitValue('ATTRIBUTE_ARRAY_MAX') };
   return {};
 }
 
+/**
+ * The declaration of an attribute name as an operator typed it: the exact
+ * name, else the same name in another case (the MCCS manual writes both
+ * RestartLimit and Restartlimit), else an alias (IsolationTestAddress).
+ */
 export function findDeclaration(list: AttributeDeclaration[], name: string): AttributeDeclaration | undefined {
-  return list.find((d) => d.name === name);
+  const exact = list.find((d) => d.name === name);
+  if (exact) return exact;
+  const lower = name.toLowerCase();
+  return list.find((d) => d.name.toLowerCase() === lower) ?? list.find((d) => d.aliases?.some((a) => a.toLowerCase() === lower));
 }
 
 /** Turns an operator-typed string (`-a Attr value`, `Attr=value`) into the declared type. */
@@ -168,11 +187,24 @@ export function parseAttributeValue(decl: AttributeDeclaration, raw: string): un
       return raw.trim() === '' || Number.isNaN(n) ? raw : n;
     }
     case 'boolean': {
-      const v = raw.toLowerCase();
-      if (['true', '1', 'yes', 'on'].includes(v)) return true;
-      if (['false', '0', 'no', 'off'].includes(v)) return false;
-      return raw;
+      const v = parseBoolean(raw);
+      return v ?? raw;
     }
+    case 'enum': {
+      const bool = decl.booleanInput ? parseBoolean(raw) : undefined;
+      if (bool !== undefined) return bool ? decl.booleanInput!.true : decl.booleanInput!.false;
+      return decl.values?.find((x) => x.toLowerCase() === raw.toLowerCase()) ?? raw;
+    }
+    case 'program':
+      // One executable path, taken whole (never split on spaces or commas); [..] is the array form.
+      if (raw.trim().startsWith('[')) {
+        try {
+          return JSON.parse(raw);
+        } catch {
+          return raw;
+        }
+      }
+      return raw;
     case 'string[]':
       if (raw.trim().startsWith('[')) {
         try {
@@ -185,4 +217,11 @@ export function parseAttributeValue(decl: AttributeDeclaration, raw: string): un
     default:
       return raw;
   }
+}
+
+function parseBoolean(raw: string): boolean | undefined {
+  const v = raw.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return undefined;
 }

@@ -39,6 +39,11 @@ function propertySchema(decl: AttributeDeclaration): JsonSchema {
     case 'enum':
       s.enum = decl.values;
       break;
+    case 'program':
+      // One executable path, or [path, arg…].
+      s.type = ['string', 'array'];
+      s.items = { type: 'string' };
+      break;
   }
   if (decl.minimum !== undefined) s.minimum = decl.minimum;
   if (decl.maximum !== undefined) s.maximum = decl.maximum;

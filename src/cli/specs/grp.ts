@@ -136,12 +136,22 @@ export const grpSpecs: AnySpec[] = [
   }),
   defineSpec({
     id: 'grp:link',
-    summary: 'Add a dependency: PARENT depends on CHILD (OnlineDependency / OfflineDependency STRONG or WEAK).',
+    summary: 'Add a dependency: PARENT depends on CHILD (OnlineDependency / OfflineDependency STRONG or WEAK); on an existing pair, change its properties in place.',
     examples: ['mcgrp link web web-app web-ip', 'mcgrp link web web-app web-ip OfflineDependency=WEAK', 'mcgrp -link -g web web-app web-ip'],
     args: [group, { name: 'parent', summary: 'The resource that depends.', required: true }, { name: 'child', summary: 'The resource it depends on.', required: true }],
     attributes: { required: false, summary: 'OnlineDependency=STRONG|WEAK, OfflineDependency=STRONG|WEAK (default STRONG).' },
     change: true,
     method: 'grp.link',
+    params: (i) => ({ group: arg(i, 'group'), parent: arg(i, 'parent'), child: arg(i, 'child'), attributes: i.attributes, ...changeOptions(i) }),
+  }),
+  defineSpec({
+    id: 'grp:modify-link',
+    summary: 'Change OnlineDependency / OfflineDependency of an existing dependency PARENT → CHILD in place (mcgrp link on the pair does the same).',
+    examples: ['mcgrp modify-link web web-app web-ip OfflineDependency=WEAK', 'mcgrp -link -g web web-app web-ip -a OfflineDependency WEAK'],
+    args: [group, { name: 'parent', summary: 'The resource that depends.', required: true }, { name: 'child', summary: 'The resource it depends on.', required: true }],
+    attributes: { required: true, summary: 'OnlineDependency=STRONG|WEAK, OfflineDependency=STRONG|WEAK.' },
+    change: true,
+    method: 'grp.modify-link',
     params: (i) => ({ group: arg(i, 'group'), parent: arg(i, 'parent'), child: arg(i, 'child'), attributes: i.attributes, ...changeOptions(i) }),
   }),
   defineSpec({

@@ -24,33 +24,46 @@ export const nodeSpecs: AnySpec[] = [
     params: (i) => ({ ...changeOptions(i), node: arg(i, 'node'), attributes: i.attributes }),
   }),
   defineSpec({
+    id: 'node:rename',
+    summary: 'Rename a node everywhere at once: Nodes, every NodeList and AutoStartNode, status and events; the engines take the new name at once (services keep running).',
+    description:
+      'One configuration change on every node. Refused while a group is online, starting or stopping on the node (it would be left without its node: switch it away first, or mcnode evacuate), while a node of the cluster is not RUNNING (it would not learn the name), or when the new name is taken. After it, each engine restarts its cluster layer under the new name (like systemctl restart mccs: services keep running and are adopted); a daemon started with --node OLD or MCCS_NODE=OLD finds its new name at its next start.',
+    examples: ['mcnode rename node2 db2', 'mcnode -modify -n node2 -a NodeName db2', 'mcnode rename node2 db2 --dry-run'],
+    args: [
+      { name: 'node', summary: 'The current name (MCCS -n).', required: true },
+      { name: 'name', summary: 'The new name.', required: true },
+    ],
+    change: true,
+    method: 'node.rename',
+    params: (i) => ({ ...changeOptions(i), node: arg(i, 'node'), name: arg(i, 'name') }),
+  }),
+  defineSpec({
     id: 'node:license',
     summary: 'Store a license key (attribute License). Kept for MCCS compatibility only: mccs never checks or enforces it.',
-    examples: ['mcnode license node1 KEY', 'mcnode license --all KEY', 'mcnode -license -n node1 KEY'],
+    examples: ['mcnode license node1 KEY', 'mcnode license KEY', 'mcnode license --all KEY', 'mcnode -license -n node1 KEY', 'mcnode -license -n node1 -all KEY', 'mcnode -l KEY'],
     args: [
-      { name: 'node', summary: 'Node name (MCCS -n); omit with --all.', required: false },
+      { name: 'node', summary: 'Node name (MCCS -n); default: the local node; with --all any node may be named.', required: false },
       { name: 'license', summary: 'The license key.', required: false },
     ],
     flags: { all: { kind: 'boolean', summary: 'Every node (MCCS -all).' } },
     change: true,
     method: 'node.license',
     params: (i) => {
-      // With --all the single word is the key: `mcnode license --all KEY`.
+      // The last word is the key; a word before it names the node (MCCS `-license -n NODE [-all] KEY`);
+      // without one the key is for the local node (`mcnode -license KEY`, `mcnode -l KEY`).
       const words = [i.args.node, i.args.license].filter((w): w is string => w !== undefined);
       const all = i.flags.all === true;
-      if (words.length !== (all ? 1 : 2)) {
-        throw new MccsError('USAGE', all ? 'expected: mcnode license --all KEY' : 'expected: mcnode license NODE KEY');
-      }
-      return { ...changeOptions(i), ...(all ? { all: true } : { node: words[0] }), license: words[words.length - 1] };
+      if (words.length === 0) throw new MccsError('USAGE', 'missing license key: mcnode license [NODE] KEY, or mcnode license --all KEY');
+      return { ...changeOptions(i), ...(all ? { all: true } : {}), ...(words.length === 2 ? { node: words[0] } : {}), license: words[words.length - 1] };
     },
   }),
   defineSpec({
     id: 'node:support',
     summary: 'Download a support archive (tar.gz: logs, event log, config with secrets removed, states, system facts).',
-    examples: ['mcnode support --path /tmp', 'mcnode support node2 --path /tmp/node2.tar.gz', 'mcnode -support -n node1 -p /tmp'],
+    examples: ['mcnode support --path /tmp', 'mcnode support node2 --path /tmp/node2.tar.gz', 'mcnode -support -n node1 -p /tmp', 'mcnode -support (writes to your home directory)'],
     args: [{ name: 'node', summary: 'Node name (MCCS -n); default: the local node.', required: false }],
     flags: {
-      path: { kind: 'string', char: 'p', summary: 'Where to write it: a directory or a file name (MCCS -p; default: the current directory).' },
+      path: { kind: 'string', char: 'p', summary: "Where to write it: a directory or a file name (MCCS -p; default: the user's home directory, as in MCCS)." },
       all: { kind: 'boolean', summary: 'Every node (MCCS -all).' },
     },
     method: 'node.support',
@@ -74,7 +87,9 @@ async function support(input: Input, ctx: RunContext): Promise<Envelope> {
   if (!env.ok) return env;
   const { statSync, writeFileSync } = await import('node:fs');
   const { join, basename, resolve } = await import('node:path');
-  let path = resolve(typeof input.flags.path === 'string' ? input.flags.path : '.');
+  // MCCS: without -p the archive goes to the user's home directory.
+  const { homedir } = await import('node:os');
+  let path = resolve(typeof input.flags.path === 'string' ? input.flags.path : (ctx.io.env.HOME ?? homedir()));
   let isDir = false;
   try {
     isDir = statSync(path).isDirectory();

@@ -34,9 +34,9 @@ import { findByCommandLine, isSameProcessRunning, signalProcess, type ProcessIde
 import { AgentError, type Agent, type AgentContext, type Observation } from './agent.js';
 
 export const applicationAttributes: AttributeDeclaration[] = [
-  { name: 'StartProgram', kind: 'string[]', editable: true, required: true, description: 'Program that starts the application, as [absolute program path, arg…] (no shell). It must exit when the start is launched; a daemon it leaves behind must not keep its stdout/stderr open.' },
-  { name: 'StopProgram', kind: 'string[]', default: [], editable: true, description: 'Program that stops the application, as [absolute program path, arg…]. Empty: offline sends SIGTERM, then SIGKILL, to the MonitorProcesses.' },
-  { name: 'MonitorProgram', kind: 'string[]', default: [], editable: true, description: 'Program that checks the application, as [absolute program path, arg…]: exit 0 or 110 running; 1, 3, 7 or 100 stopped; any other code failed (first line of stderr is the reason).' },
+  { name: 'StartProgram', kind: 'program', editable: true, required: true, description: 'Program that starts the application: one absolute executable path as a string, or [absolute program path, arg…] for arguments (never a shell line). It must exit when the start is launched; a daemon it leaves behind must not keep its stdout/stderr open.' },
+  { name: 'StopProgram', kind: 'program', default: [], editable: true, description: 'Program that stops the application: one absolute executable path, or [absolute program path, arg…]. Empty: offline sends SIGTERM, then SIGKILL, to the MonitorProcesses.' },
+  { name: 'MonitorProgram', kind: 'program', default: [], editable: true, description: 'Program that checks the application: one absolute executable path, or [absolute program path, arg…]: exit 0 or 110 running; 1, 3, 7 or 100 stopped; any other code failed (first line of stderr is the reason).' },
   { name: 'MonitorProcesses', kind: 'string[]', default: [], editable: true, description: 'Command lines that must all be running, each exactly as `ps -o args` shows it (argv joined by single spaces). With User set, only that user\'s processes count.' },
   { name: 'User', kind: 'string', default: '', editable: true, description: 'OS user the programs run as, and whose processes MonitorProcesses matches. Empty: the engine user.' },
   { name: 'StopGraceTime', kind: 'number', default: 5, minimum: 0, maximum: 3600, unit: 's', editable: true, description: 'On offline, time MonitorProcesses still running after StopProgram get between SIGTERM and SIGKILL.' },
@@ -60,9 +60,14 @@ interface ApplicationConfig {
 
 function program(name: string, value: unknown, problems: string[]): Program | null {
   if (value === undefined || value === null || value === '') return null;
-  const list = typeof value === 'string' ? [value] : value;
+  // A string is one executable path, never a command line: no shell, no splitting.
+  if (typeof value === 'string' && /\s/.test(value.trim())) {
+    problems.push(`${name} is one executable path, not a command line (got ${JSON.stringify(value)}): give arguments in the array form ["/path/program", "arg", …]`);
+    return null;
+  }
+  const list = typeof value === 'string' ? [value.trim()] : value;
   if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
-    problems.push(`${name} must be an array of strings [program, arg…]`);
+    problems.push(`${name} must be an executable path or an array of strings [program, arg…]`);
     return null;
   }
   if (list.length === 0) return null;

@@ -139,6 +139,8 @@ export interface Methods {
   'grp.modify': { params: { group: string; attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
   /** A dependency Parent → Child inside the group; attributes: OnlineDependency / OfflineDependency. */
   'grp.link': { params: { group: string; parent: string; child: string; attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
+  /** Adds a whole group (resources, dependencies) in one validated change (mccs discover --apply). */
+  'grp.put': { params: { group: Record<string, unknown> } & ChangeOptions; result: { GroupName: string; ConfigVersion: number; valid?: boolean; wouldChange?: boolean } };
   /** Changes OnlineDependency/OfflineDependency of an existing dependency in place. */
   'grp.modify-link': { params: { group: string; parent: string; child: string; attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
   'grp.unlink': { params: { group: string; parent: string; child: string } & ChangeOptions; result: { ConfigVersion: number } };

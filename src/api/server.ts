@@ -3,6 +3,7 @@
 // local root user needs no password; -u/-pw are checked when given.
 import './methods-admin.js';
 import './methods-rename.js';
+import './methods-group-put.js';
 import { JOIN_METHOD, JOIN_PRINCIPAL } from './methods-join.js';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -187,12 +187,16 @@ describe('Application', () => {
   describe('attributes', () => {
     it('programs are absolute argument arrays; a plain string is one program path; something must monitor', () => {
       expect(applicationProblems({ StartProgram: ['/opt/app/start', 'now'], MonitorProcesses: ['/opt/app/daemon'] })).toEqual([]);
-      expect(applicationProblems({ StartProgram: '/opt/app/start --now', MonitorProgram: '/opt/app/monitor' })).toEqual([]);
+      expect(applicationProblems({ StartProgram: '/opt/app/start', MonitorProgram: '/opt/app/monitor' })).toEqual([]);
+      // A string is never a command line: arguments go in the array form.
+      expect(applicationProblems({ StartProgram: '/opt/app/start --now', MonitorProgram: '/opt/app/monitor' })).toEqual([
+        'StartProgram is one executable path, not a command line (got "/opt/app/start --now"): give arguments in the array form ["/path/program", "arg", …]',
+      ]);
       expect(applicationProblems({ StartProgram: ['start.sh'], MonitorProgram: ['/m'] })).toEqual(['StartProgram: the program must be an absolute path (got "start.sh")']);
       expect(applicationProblems({ MonitorProgram: ['/m'] })).toEqual(['StartProgram is required']);
       expect(applicationProblems({ StartProgram: ['/s'] })).toEqual(['MonitorProgram or MonitorProcesses is required: nothing would tell whether the application runs']);
       expect(applicationProblems({ StartProgram: ['/s'], StopProgram: [1], MonitorProcesses: [''] })).toEqual([
-        'StopProgram must be an array of strings [program, arg…]',
+        'StopProgram must be an executable path or an array of strings [program, arg…]',
         'MonitorProcesses must be an array of non-empty command lines',
       ]);
     });

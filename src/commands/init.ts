@@ -2,6 +2,7 @@
 // certificate, the admin user and the MCCS_HOME tree. A wizard on a TTY; fully
 // by flags for Ansible (`--non-interactive`, or stdin not a TTY).
 import { Command, Flags, type Interfaces } from '@oclif/core';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { ExecRunner } from '../engine/exec-runner.js';
@@ -23,6 +24,10 @@ import {
   writeMainJson,
 } from '../init/setup.js';
 import { loadTemplate, templateNames, type Template } from '../init/templates.js';
+import { absenceWarning, suggest } from '../init/suggest.js';
+import { discover } from '../discover/discover.js';
+import { localHost } from '../discover/host.js';
+import type { Discovery } from '../discover/types.js';
 
 /** Template questions that have a flag of their own; every other one is answered with --set NAME=VALUE. */
 const ANSWER_FLAGS = [
@@ -129,7 +134,10 @@ Or, simpler: with the first node's engine running, run mccs join-token there; it
     if (resolved.errors.length > 0) throw new MccsError('INVALID', `invalid answers:\n  ${resolved.errors.join('\n  ')}`, ['correct the values named above'], { errors: resolved.errors });
     const passwordProblem = checkPassword(password!);
     if (passwordProblem) throw new MccsError('INVALID', passwordProblem);
-    return this.apply(flags, template, answers, password!);
+    // A device, directory or interface absent from this host is worth a word, not a refusal (a shared disk may not be attached yet).
+    const found = await discover(localHost(new ExecRunner())).catch(() => undefined);
+    const absent = found ? template.questions.questions.map((q) => absenceWarning(q, resolved.values[q.name], found, existsSync)).filter((w): w is string => w !== undefined) : [];
+    return this.apply(flags, template, answers, password!, absent);
   }
 
   private async wizard(flags: InitFlags) {
@@ -143,6 +151,10 @@ Or, simpler: with the first node's engine running, run mccs join-token there; it
           }),
         );
     this.log(`Template ${template.name}: ${template.description}`);
+    // What runs here: the interface, disks, data directories and ports the wizard proposes.
+    const found: Discovery | undefined = await discover(localHost(new ExecRunner())).catch(() => undefined);
+    if (found) this.log(foundSummary(found));
+    const absent: string[] = [];
     const given = answersFromFlags(template, flags);
     const values: Record<string, AnswerValue | undefined> = {};
     const answers: Record<string, string | undefined> = {};
@@ -156,9 +168,14 @@ Or, simpler: with the first node's engine running, run mccs join-token there; it
     }
     for (const q of template.questions.questions) {
       if (answers[q.name] !== undefined) continue;
+      const suggestion = found ? suggest(found, q, values) : undefined;
+      if (suggestion) this.log(`  (${suggestion.why})`);
+      const fallback = wizardDefault(q, values);
+      // A template default naming an interface this host does not have (eth0) is no suggestion.
+      const usable = fallback !== undefined && !(found && absenceWarning(q, fallback, found, existsSync) && q.validate === 'interface') ? fallback : undefined;
       const raw = await input({
         message: q.message + (q.optional ? ' (optional)' : ''),
-        default: wizardDefault(q, values),
+        default: suggestion?.value ?? usable,
         required: !q.optional,
         validate: (text: string) => {
           const checked = checkAnswer(q, text);
@@ -171,6 +188,12 @@ Or, simpler: with the first node's engine running, run mccs join-token there; it
       if (!checked.ok) throw new MccsError('INVALID', checked.message);
       values[q.name] = checked.value;
       answers[q.name] = raw;
+      // Said at once, not after the last question.
+      const warning = found ? absenceWarning(q, checked.value, found, existsSync) : undefined;
+      if (warning) {
+        this.warn(warning);
+        absent.push(warning);
+      }
     }
     let password = await passwordFromFlags(flags);
     while (password === undefined) {
@@ -185,13 +208,13 @@ Or, simpler: with the first node's engine running, run mccs join-token there; it
     if (!flags['dry-run'] && !(await confirm({ message: `Write the configuration to ${home}/config?`, default: true }))) {
       throw new MccsError('FAILED', 'cancelled by the operator; nothing was written');
     }
-    return this.apply(flags, template, answers, password);
+    return this.apply(flags, template, answers, password, absent);
   }
 
   /** Renders, validates, then writes every file (main.json last, so a failed run can be repeated). */
-  private async apply(flags: InitFlags, template: Template, answers: Record<string, string | undefined>, password: string) {
+  private async apply(flags: InitFlags, template: Template, answers: Record<string, string | undefined>, password: string, absent: string[] = []) {
     const config = renderTemplate(template.body, template.questions, answers);
-    const warnings = await validate(config);
+    const warnings = [...absent, ...(await validate(config))];
     const node = localNode(config, flags.node);
     const paths = homePaths(flags.home || mccsHome());
     if (flags['dry-run']) {
@@ -379,13 +402,25 @@ function warningsFor(config: MainConfig): string[] {
 function nextStepsFor(config: MainConfig, node: string, paths: HomePaths, flags: InitFlags): string[] {
   const others = config.Nodes.map((n) => n.NodeName).filter((n) => n !== node);
   const steps: string[] = [];
+  steps.push('Install and start the engine here: mccs service install && systemctl daemon-reload && systemctl enable --now mccs');
   if (others.length > 0 && !flags['cluster-key-file']) {
-    steps.push(`Copy ${paths.clusterKey} to ${others.join(', ')} (every node needs the same secret): scp -p ${paths.clusterKey} root@${others[0]}:/root/cluster.key`);
-    steps.push(`On ${others.join(', ')}: run this same mccs init with --node ${others[0]} --cluster-key-file /root/cluster.key, then delete /root/cluster.key`);
+    // The safer path first: no secret copied by hand.
+    steps.push(`Set up ${others.join(', ')} from this node: mccs join-token (here) prints the one command to run on ${others[0]}; it fetches main.json and the cluster secret over TLS, checked by the certificate fingerprint`);
+    steps.push(`Or by hand: copy ${paths.clusterKey} to ${others[0]} (scp -p ${paths.clusterKey} root@${others[0]}:/root/cluster.key), run this same mccs init there with --node ${others[0]} --cluster-key-file /root/cluster.key, then delete /root/cluster.key`);
   }
-  steps.push('Install the systemd unit: mccs service install && systemctl daemon-reload && systemctl enable --now mccs');
-  if (others.length > 0 && !flags['cluster-key-file']) steps.push(`Or, instead of copying the secret: once the engine runs here, mccs join-token prints the one command that sets up ${others.join(', ')} from this node`);
   steps.push('Check: mccluster status   (as root on the node; remotely: -u admin)');
+  steps.push('What runs here that a group could use: mccs discover (--propose GROUP prints one)');
   steps.push('Shell completion: mccs autocomplete bash   (or zsh)');
   return steps;
+}
+
+/** One paragraph of what discovery found, shown before the questions. */
+function foundSummary(d: Discovery): string {
+  const parts = [
+    d.interfaces.length ? `interfaces ${d.interfaces.map((i) => `${i.name} (${i.addresses.map((a) => a.address).join(', ') || 'no address'})`).join(', ')}` : '',
+    d.fileSystems.length ? `block file systems ${d.fileSystems.map((f) => `${f.device} on ${f.mountPoint}`).join(', ')}` : '',
+    d.postgresql.length ? `PostgreSQL ${d.postgresql.map((p) => `${p.dataDir} port ${p.port}`).join(', ')}` : '',
+    d.oracle.instances.length ? `Oracle ${d.oracle.instances.map((i) => i.sid).join(', ')}` : '',
+  ].filter(Boolean);
+  return `Found on this host: ${parts.length ? parts.join('; ') : 'nothing to propose'} (mccs discover shows the evidence).`;
 }

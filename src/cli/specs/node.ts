@@ -16,9 +16,19 @@ export const nodeSpecs: AnySpec[] = [
   defineSpec({
     id: 'node:modify',
     summary: 'Change node attributes.',
-    examples: ['mccs node modify node1 IsolationTestAddresses=10.0.0.254', 'mcnode -modify -n node1 -a IsolationTestAddresses 10.0.0.254'],
+    description:
+      'Attribute names match in any case and MCCS spellings are accepted (IsolationTestAddress); BootMode takes the MCCS BOOLEAN form (true = AUTO, false = MANUAL). HostID, LicenseType, PrimaryHB, SecondaryHB and StandAlone are read-only as in MCCS; PrimaryHB/SecondaryHB change only with --force (applied at the next engine start: see "Changing a heartbeat address" in mcnode(8)). NodeName renames the node (same as mcnode rename).',
+    examples: [
+      'mccs node modify node1 IsolationTestAddresses=10.0.0.254',
+      'mcnode -modify -n node1 -a IsolationTestAddresses 10.0.0.254',
+      'mcnode -modify -n node1 -a IsolationTestAddress 10.0.0.254',
+      'mcnode -modify -n node1 -a BootMode false',
+      'mcnode -modify -n node2 -a NodeName db2',
+      'mcnode modify node2 PrimaryHB=10.0.5.2 --force',
+    ],
     args: [{ name: 'node', summary: 'Node name (MCCS -n).', required: true }],
     attributes: { required: true, summary: 'Attr=value: the attributes to set.' },
+    flags: { force: { kind: 'boolean', summary: 'Also change PrimaryHB/SecondaryHB, read-only otherwise (applied at the next engine start).' } },
     change: true,
     method: 'node.modify',
     params: (i) => ({ ...changeOptions(i), node: arg(i, 'node'), attributes: i.attributes }),

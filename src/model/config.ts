@@ -9,7 +9,7 @@ import { readConfinedFile } from './confined-file.js';
 import { MccsError } from './errors.js';
 import { findCycle } from './graph.js';
 import { parseJsonStrict } from './json-text.js';
-import { mainSchema, objectSchema, resourceSchema } from './schema.js';
+import { mainSchema, objectSchema, PROGRAM_PATTERN, resourceSchema } from './schema.js';
 import type { MainConfig } from './types.js';
 
 export interface ConfigError {
@@ -54,6 +54,9 @@ function describe(e: ErrorObject, base = ''): ConfigError {
       return { path, message: `missing required attribute '${String(e.params.missingProperty)}'` };
     case 'enum':
       return { path, message: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'pattern':
+      if (e.params.pattern === PROGRAM_PATTERN) return { path, message: 'a program given as a string is one absolute executable path, not a command line: give arguments in the array form ["/path/program", "arg", …]' };
+      return { path, message: e.message ?? e.keyword };
     case 'propertyNames':
       return { path: `${path}/${String(e.params.propertyName)}`, message: `unknown resource type '${String(e.params.propertyName)}'` };
     default:

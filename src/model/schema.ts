@@ -14,6 +14,9 @@ import {
 
 export type JsonSchema = Record<string, unknown>;
 
+/** A program given as a string: one absolute executable path, no blanks (a command line is refused; arguments go in the array form). */
+export const PROGRAM_PATTERN = '^(/\\S*)?$';
+
 function propertySchema(decl: AttributeDeclaration): JsonSchema {
   const s: JsonSchema = { description: decl.description };
   switch (decl.kind) {
@@ -40,8 +43,9 @@ function propertySchema(decl: AttributeDeclaration): JsonSchema {
       s.enum = decl.values;
       break;
     case 'program':
-      // One executable path, or [path, arg…].
+      // One executable path, or [path, arg…] (pattern applies to the string, items to the array).
       s.type = ['string', 'array'];
+      s.pattern = PROGRAM_PATTERN;
       s.items = { type: 'string' };
       break;
   }

@@ -211,7 +211,9 @@ describe('administration methods against a real engine', () => {
       await changesOnce(() => h.rpc('grp.link', { group: 'db', parent: 'db-b', child: 'db-a', attributes: { OfflineDependency: 'weak' } }));
       expect(onDisk().Groups[1]!.Dependencies).toEqual([{ Parent: 'db-b', Child: 'db-a', OfflineDependency: 'WEAK' }]);
       expect(await h.rpc('grp.link', { group: 'db', parent: 'db-b', child: 'db-a', attributes: {} })).toMatchObject({ ok: true, changed: false });
-      await refused(() => h.rpc('grp.link', { group: 'db', parent: 'db-b', child: 'db-a', attributes: { OfflineDependency: 'STRONG' } }), 'CONFLICT', /already exists with OfflineDependency=WEAK/);
+      // An existing pair with new properties: changed in place (the MCCS manual: select the dependency, change its properties).
+      await changesOnce(() => h.rpc('grp.link', { group: 'db', parent: 'db-b', child: 'db-a', attributes: { OfflineDependency: 'STRONG' } }));
+      expect(onDisk().Groups[1]!.Dependencies).toEqual([{ Parent: 'db-b', Child: 'db-a', OfflineDependency: 'STRONG' }]);
       await refused(() => h.rpc('grp.link', { group: 'db', parent: 'db-a', child: 'db-b', attributes: {} }), 'INVALID', /dependency cycle: db-\w → db-\w → db-\w/);
       await refused(() => h.rpc('grp.link', { group: 'db', parent: 'db-a', child: 'web-app', attributes: {} }), 'NOT_FOUND', /in group 'web'/);
       await refused(() => h.rpc('grp.link', { group: 'db', parent: 'db-a', child: 'db-b', attributes: { Strength: 'x' } }), 'NOT_FOUND');

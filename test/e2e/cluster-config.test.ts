@@ -50,16 +50,16 @@ describe.skipIf(!IS_ROOT)('starting, configuration and IPv6 in the two-node lab'
   it('a configuration change made on node2 appears on node1 (main.json, ConfigVersion)', async () => {
     const v = cl.readConfig('node1').ConfigVersion;
     const m = cl.mark();
-    const r = await cl.call<{ ConfigVersion: number }>('node2', 'node.modify', { node: 'node1', attributes: { HostID: 'rack4-slot2' } });
+    const r = await cl.call<{ ConfigVersion: number }>('node2', 'node.modify', { node: 'node1', attributes: { ExpirationDate: '2030-01-01' } });
     expect(r.ConfigVersion).toBe(v + 1);
     await cl.waitFor('node1 main.json at the new version', () => cl.readConfig('node1').ConfigVersion === v + 1, 10_000);
-    expect(cl.readConfig('node1').Nodes.find((n) => n.NodeName === 'node1')?.HostID).toBe('rack4-slot2');
+    expect(cl.readConfig('node1').Nodes.find((n) => n.NodeName === 'node1')?.ExpirationDate).toBe('2030-01-01');
     expect(cl.readConfig('node2').ConfigVersion).toBe(v + 1);
     await cl.waitEvent('node1', m, 'CONFIG_ADOPTED', 5000);
     for (const n of ['node1', 'node2'] as const) {
       expect((await cl.clusterStatus(n)).ConfigVersion).toBe(v + 1);
       const nodes = await cl.call<{ NodeName: string; attributes: Record<string, unknown> }[]>(n, 'node.list', { node: 'node1' });
-      expect(nodes[0]?.attributes.HostID).toBe('rack4-slot2');
+      expect(nodes[0]?.attributes.ExpirationDate).toBe('2030-01-01');
     }
     // Nothing moved.
     await cl.waitGroup({ node1: 'ONLINE', node2: 'OFFLINE' }, { timeoutMs: 2000 });
@@ -89,12 +89,12 @@ describe.skipIf(!IS_ROOT)('starting, configuration and IPv6 in the two-node lab'
     // The planned stop: node2 takes nothing over.
     await sleep(2000);
     expect((await cl.groupStates('node2')).node2).toBe('OFFLINE');
-    cl.writeConfig('node1', base); // ConfigVersion 3, no HostID
+    cl.writeConfig('node1', base); // ConfigVersion 3, no ExpirationDate
     expect(newer.ConfigVersion).toBeGreaterThan(base.ConfigVersion);
     const m = cl.mark();
     await cl.startEngine('node1', 'running');
     await cl.waitFor('node1 main.json replaced by the newer one', () => cl.readConfig('node1').ConfigVersion === newer.ConfigVersion, 10_000);
-    expect(cl.readConfig('node1').Nodes.find((n) => n.NodeName === 'node1')?.HostID).toBe('rack4-slot2');
+    expect(cl.readConfig('node1').Nodes.find((n) => n.NodeName === 'node1')?.ExpirationDate).toBe('2030-01-01');
     expect((await cl.clusterStatus('node1')).ConfigVersion).toBe(newer.ConfigVersion);
     expect(cl.rulesSince('node1', m)).toContain('CONFIG_ADOPTED');
     await cl.waitGroup({ node1: 'ONLINE', node2: 'OFFLINE' });

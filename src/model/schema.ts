@@ -46,7 +46,9 @@ function propertySchema(decl: AttributeDeclaration): JsonSchema {
       // One executable path, or [path, arg…] (pattern applies to the string, items to the array).
       s.type = ['string', 'array'];
       s.pattern = PROGRAM_PATTERN;
-      s.items = { type: 'string' };
+      s.maxLength = lengthLimits(decl).maxLength;
+      s.items = { type: 'string', maxLength: lengthLimits(decl).maxLength };
+      s.maxItems = lengthLimits(decl).maxItems;
       break;
   }
   if (decl.minimum !== undefined) s.minimum = decl.minimum;

@@ -199,6 +199,26 @@ describe.skipIf(!IS_ROOT)('witness on etcd in the lab', () => {
     await cl.restore('node1');
   }, 90_000);
 
+  it('witness down, then the owner powered off: node2 takes over under the two-node rules and says so', async () => {
+    const m = cl.mark();
+    await stopEtcd(etcd);
+    try {
+      for (const n of ['node1', 'node2'] as const) await cl.waitEvent(n, m, 'WITNESS_UNREACHABLE', 10_000);
+      await sleep(500); // node1's "unreachable" reaches node2 with the state exchange
+      await cl.powerOff('node1');
+      await cl.waitVip(VIP4, 'node2', 20_000);
+      const d = cl.eventsSince('node2', m).find((e) => e.rule === 'DECISION_NODE_FAULT');
+      expect(d?.facts?.witnessRule).toBe('UNREACHABLE_FROM_BOTH');
+      expect(d?.message).toMatch(/unreachable from both nodes: two-node rules/);
+      expect(cl.rulesSince('node2', m)).toContain('OWNERSHIP_UNRECORDED');
+    } finally {
+      etcd = await startEtcd(cl.lab);
+    }
+    // Back with the witness: node2 records the ownership it took under the two-node rules.
+    await cl.waitFor('node2 to own the group at the witness', async () => (await witnessOf(cl, 'node2')).groups[0]?.owner === 'node2', 15_000, 100);
+    await cl.restore('node1');
+  }, 90_000);
+
   it('power-off of the owner: node2 takes over once heartbeat, ICMP and the witness agree', async () => {
     const m = cl.mark();
     const t0 = Date.now();

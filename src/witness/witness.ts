@@ -18,6 +18,8 @@ interface KeyView {
   modRevision: string;
   /** When this node first saw this revision (its clock, at the answer): never earlier than the write. */
   seenAt: number;
+  /** This node saw the revision change (a renewal), not only a first sighting. */
+  renewed: boolean;
 }
 
 interface Owned {
@@ -192,7 +194,7 @@ export class Witness implements OwnershipGate {
       } catch {
         // a foreign value: owned by nobody we know
       }
-      this.views.set(k.key, { owner: parsed.owner ?? parsed.node ?? '?', incarnation: parsed.incarnation ?? '', modRevision: k.modRevision, seenAt: at });
+      this.views.set(k.key, { owner: parsed.owner ?? parsed.node ?? '?', incarnation: parsed.incarnation ?? '', modRevision: k.modRevision, seenAt: at, renewed: old !== undefined });
     }
     for (const k of [...this.views.keys()]) if (!present.has(k)) this.views.delete(k);
   }
@@ -350,7 +352,7 @@ export class Witness implements OwnershipGate {
       const o = this.owned.get(name);
       if (held && !o) {
         const v = this.views.get(this.groupKey(name));
-        if (v && v.owner !== this.me && this.clock() < takeableAt(this.timings, v.seenAt)) {
+        if (v && v.owner !== this.me && v.renewed && this.clock() < takeableAt(this.timings, v.seenAt)) {
           const reason = `${name} runs here but ${v.owner} owns it at the witness and renews`;
           this.record('OWNERSHIP_CONFLICT', reason, { group: name, owner: v.owner }, name);
           this.drop(name, reason);

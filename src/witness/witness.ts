@@ -204,6 +204,12 @@ export class Witness implements OwnershipGate {
     for (const [g, o] of [...this.owned]) {
       const v = this.views.get(this.groupKey(g));
       if (v && v.modRevision === o.modRevision && v.owner === this.me) continue;
+      if (v && v.owner === this.me && v.incarnation === this.incarnation) {
+        // Our own renewal was applied but its answer was lost: the key moved under our hand. The lease
+        // still counts from the last renewal we know succeeded (sentAt unchanged).
+        o.modRevision = v.modRevision;
+        continue;
+      }
       this.owned.delete(g);
       const reason = v ? `ownership of ${g} was taken by ${v.owner} (revision ${v.modRevision})` : `the owner key of ${g} was removed`;
       this.record('OWNERSHIP_LOST', reason, { group: g, owner: v?.owner ?? null }, g);
@@ -234,7 +240,7 @@ export class Witness implements OwnershipGate {
       if (verdict === 'VALID') continue;
       const held = this.heldHere(g);
       if (!held) {
-        this.owned.delete(g); // nothing runs here: let the lease run out
+        void this.release(g, o); // nothing runs here: hand it back (or let the lease run out)
         continue;
       }
       if (verdict === 'HOLD_ON_PEER') {

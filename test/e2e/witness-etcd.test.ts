@@ -4,7 +4,9 @@
 // tables every 10 ms (ip -j addr, from the host: it works on a frozen or
 // powered-off node too) and counts the samples where both hold the VIP.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { exec, signal, sleep } from '../lab/exec.js';
+import { ROOT } from '../helpers/engine-harness.js';
 import { ETCD_ENDPOINT, startEtcd, stopEtcd, type EtcdProcess } from '../lab/etcd.js';
 import { isolate, reconnect } from '../lab/lab.js';
 import { ClusterLab, clusterConfig, GROUP, IS_ROOT, VIP4, type NodeName } from '../helpers/cluster-lab.js';
@@ -99,6 +101,14 @@ describe.skipIf(!IS_ROOT)('witness on etcd in the lab', () => {
     expect(check.reachable).toBe(true);
     expect(check.holds).toEqual([GROUP]);
     expect(check.endpoints[0]!.version).toMatch(/^3\.4/);
+    // What the operator reads: mccs witness check and mccluster status, through the CLI.
+    const env = { ...process.env, MCCS_HOME: cl.home('node1'), NO_COLOR: '1' };
+    const checked = await exec(process.execPath, [join(ROOT, 'bin/mccs.js'), 'witness', 'check'], { env });
+    expect(checked.stdout).toMatch(/node1: the witness is reachable/);
+    expect(checked.stdout).toMatch(/holds: web/);
+    const status = await exec(process.execPath, [join(ROOT, 'bin/mccluster.js'), 'status'], { env });
+    expect(status.stdout).toMatch(/Witness etcd http:\/\/10\.213\.0\.254:2379/);
+    expect(status.stdout).toMatch(/web\s+node1\s+\d+\s+in \d+ ms/);
   });
 
   it('partition (both heartbeat links cut, the witness reached by both): the owner keeps the VIP, node2 says PARTITION and never takes it', async () => {

@@ -202,6 +202,24 @@ describe('membership: a peer goes silent', () => {
     expect(a.m.peerState('node2')).toBe('RUNNING');
   });
 
+  it('with a witness and a FenceProgram: a peer that still renews at the witness is a PARTITION (no fence); once it lapses, fence, then NODE_FAULT', async () => {
+    const [a, b] = await cluster({ FenceProgram: '/usr/local/sbin/fence-lab' }, { fenceExitCodes: [0] });
+    let aliveUntil = monotonic() + 60_000;
+    a.m.witnessInput = () => ({ reachable: true, peerAliveUntil: aliveUntil, peerReachable: true, marginMs: 50 });
+    for (const addr of PEER_OF.node1) a.icmp.answering.delete(addr);
+    await b.m.close();
+    await until(() => a.decisions.length > 0, 5000);
+    expect(a.decisions[0]).toMatchObject({ verdict: 'PARTITION', code: 'PARTITION' });
+    expect(a.runner.calls).toEqual([]);
+    expect(a.m.peerState('node2')).toBe('RUNNING');
+    expect(a.m.status().warnings.some((w) => w.startsWith('NO_FENCING'))).toBe(false);
+    aliveUntil = monotonic(); // its renewals stop
+    await until(() => a.decisions.length > 1, 5000);
+    expect(a.runner.calls).toEqual([{ command: '/usr/local/sbin/fence-lab', args: ['node2'] }]);
+    expect(a.decisions[1]).toMatchObject({ verdict: 'NODE_FAULT', fenced: true });
+    expect(a.m.peerState('node2')).toBe('FAULTED');
+  });
+
   it('all links and the gateway silent: node1 is ISOLATED after IsolationTestTimeout', async () => {
     const [a, b] = await cluster();
     a.icmp.answering.clear();

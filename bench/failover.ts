@@ -849,6 +849,7 @@ async function main(): Promise<void> {
   say('\nmccs breakdown (median ms after the fault, standby events.jsonl):');
   for (const m of mccs) {
     for (const [sc, b] of Object.entries(breakdownSummary(m))) {
+      if (b.answer === null) continue; // scenario not run for this set-up
       say(`  ${m.label.padEnd(12)} ${sc.padEnd(11)} decision ${b.decision}  takeover ${b.takeoverPlanned}  vip ${b.vipStart}→${b.vipOnline}  echo ${b.echoStart}→${b.echoOnline}  answer ${b.answer}`);
     }
   }

@@ -18,8 +18,10 @@ interface KeyView {
   modRevision: string;
   /** When this node first saw this revision (its clock, at the answer): never earlier than the write. */
   seenAt: number;
-  /** This node saw the revision change (a renewal), not only a first sighting. */
+  /** This node saw the revision change between two reads less than WitnessTTL apart: its owner renews now. */
   renewed: boolean;
+  /** Last read in which this node saw the key (any revision). */
+  readAt: number;
 }
 
 interface Owned {
@@ -187,14 +189,17 @@ export class Witness implements OwnershipGate {
     for (const k of keys) {
       present.add(k.key);
       const old = this.views.get(k.key);
-      if (old && old.modRevision === k.modRevision) continue;
+      if (old && old.modRevision === k.modRevision) {
+        old.readAt = at;
+        continue;
+      }
       let parsed: { owner?: string; node?: string; incarnation?: string } = {};
       try {
         parsed = JSON.parse(k.value) as typeof parsed;
       } catch {
         // a foreign value: owned by nobody we know
       }
-      this.views.set(k.key, { owner: parsed.owner ?? parsed.node ?? '?', incarnation: parsed.incarnation ?? '', modRevision: k.modRevision, seenAt: at, renewed: old !== undefined });
+      this.views.set(k.key, { owner: parsed.owner ?? parsed.node ?? '?', incarnation: parsed.incarnation ?? '', modRevision: k.modRevision, seenAt: at, renewed: old !== undefined && at - old.readAt <= this.timings.ttlMs, readAt: at });
     }
     for (const k of [...this.views.keys()]) if (!present.has(k)) this.views.delete(k);
   }

@@ -6,7 +6,7 @@
 //   npm run bench:failover -- [--rounds N] [--only mccs|keepalived|witness] [--json-only] [--verbose]
 //
 // Root only. Needs the engine built (npm run build: dist/daemon/main.js),
-// tini, arping and keepalived installed.
+// tini, arping, keepalived and etcd-server installed.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -708,7 +708,11 @@ async function runKeepalived(lab: Lab, settings: KaSettings, withSigkill: boolea
 async function preflight(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench/failover needs root (network, PID and mount namespaces)');
   if (!existsSync(DAEMON)) throw new Error(`${DAEMON} is missing: npm run build first`);
-  if (ONLY !== 'mccs') {
+  if (ONLY !== 'mccs' && ONLY !== 'keepalived') {
+    const r = await exec('etcd', ['--version']);
+    if (r.exitCode !== 0) throw new Error('etcd is not installed (apt-get install etcd-server etcd-client): the witness rows need it');
+  }
+  if (ONLY !== 'mccs' && ONLY !== 'witness') {
     const r = await exec('keepalived', ['--version']);
     if (r.exitCode !== 0) throw new Error('keepalived is not installed (apt-get install keepalived)');
   }

@@ -36,7 +36,7 @@ export function leaseTimings(ttlMs: number, hbIntervalMs: number): LeaseTimings 
     renewEveryMs: Math.max(20, Math.round(ttlMs / 5)),
     ownerValidMs: Math.round((ttlMs * 3) / 4),
     marginMs: Math.round(hbIntervalMs / 10) + 100,
-    callTimeoutMs: Math.max(50, Math.round(ttlMs / 4)),
+    callTimeoutMs: Math.max(50, Math.round(ttlMs / 2)),
     acquireLimitMs: 3 * ttlMs,
   };
 }

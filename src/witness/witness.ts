@@ -65,7 +65,8 @@ export class Witness implements OwnershipGate {
   private lastLatencyMs?: number;
   private lastError?: string;
   private reachableShown = false;
-  private round?: Promise<TxnResult | undefined>;
+  /** Round trips in flight: a slow one does not hold back the next renewal (at most 3 at once). */
+  private inflight: { startedAt: number; p: Promise<TxnResult | undefined> }[] = [];
   private closed = false;
 
   constructor(
@@ -99,7 +100,7 @@ export class Witness implements OwnershipGate {
   start(): void {
     this.lastBeatAt = this.clock();
     this.beatTimer = setInterval(() => this.beat(), this.timings.renewEveryMs);
-    void this.tick();
+    this.tick();
   }
 
   private beat(): void {
@@ -113,7 +114,7 @@ export class Witness implements OwnershipGate {
     clearTimeout(this.timer);
     clearTimeout(this.lapseTimer);
     clearInterval(this.beatTimer);
-    await this.round?.catch(() => undefined);
+    await Promise.all(this.inflight.map((r) => r.p.catch(() => undefined)));
     this.store.close();
   }
 
@@ -140,18 +141,22 @@ export class Witness implements OwnershipGate {
 
   // ------------------------------------------------------------ the loop
 
-  private async tick(): Promise<void> {
+  private tick(): void {
     if (this.closed) return;
     this.checkHold(); // before any network: a resumed node drops first
-    await this.renew();
-    this.noteReachability();
-    this.reconcile();
-    if (!this.closed) this.timer = setTimeout(() => void this.tick(), this.timings.renewEveryMs);
+    void this.renew().then(() => {
+      this.noteReachability();
+      this.reconcile();
+    });
+    this.timer = setTimeout(() => this.tick(), this.timings.renewEveryMs);
   }
 
   /** One transaction: renew the node key and every owned group (compare on revision); read the whole prefix. */
   private async renew(): Promise<TxnResult | undefined> {
-    if (this.round) return this.round;
+    const started = this.clock();
+    const recent = this.inflight.find((r) => started - r.startedAt < this.timings.renewEveryMs);
+    if (recent) return recent.p;
+    if (this.inflight.length >= 3) return this.inflight[this.inflight.length - 1]!.p;
     const run = async (): Promise<TxnResult | undefined> => {
       const expect: Record<string, string> = {};
       const put: Record<string, string> = { [this.nodeKey(this.me)]: JSON.stringify({ node: this.me, incarnation: this.incarnation }) };
@@ -179,8 +184,10 @@ export class Witness implements OwnershipGate {
       }
       return r;
     };
-    this.round = run().finally(() => (this.round = undefined));
-    return this.round;
+    const entry = { startedAt: started, p: Promise.resolve<TxnResult | undefined>(undefined) };
+    entry.p = run().finally(() => (this.inflight = this.inflight.filter((r) => r !== entry)));
+    this.inflight.push(entry);
+    return entry.p;
   }
 
   /** Takes in what etcd holds under the prefix; a revision seen for the first time is dated now. */

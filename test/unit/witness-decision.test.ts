@@ -68,7 +68,7 @@ describe('ownership lease (each node its own clock)', () => {
   const t = leaseTimings(1000, 1000);
 
   it('derives the timings from WitnessTTL and HBInterval', () => {
-    expect(t).toMatchObject({ ttlMs: 1000, renewEveryMs: 200, ownerValidMs: 750, marginMs: 200, callTimeoutMs: 250 });
+    expect(t).toMatchObject({ ttlMs: 1000, renewEveryMs: 200, ownerValidMs: 750, marginMs: 200, callTimeoutMs: 500 });
     expect(leaseTimings(200, 80)).toMatchObject({ renewEveryMs: 40, ownerValidMs: 150, marginMs: 108 });
   });
 

@@ -62,6 +62,8 @@ export class Witness implements OwnershipGate {
   /** When the last stand-still was noticed: until the next renewal, heartbeats queued meanwhile are not trusted. */
   private stalledAt = -Infinity;
   private lastOkAt?: number;
+  /** Send time of the last round that renewed this node's key: the lease of what runs here without a recorded ownership yet (adopted at engine start). */
+  private nodeSentAt = -Infinity;
   private lastLatencyMs?: number;
   private lastError?: string;
   private reachableShown = false;
@@ -177,6 +179,7 @@ export class Witness implements OwnershipGate {
       this.lastLatencyMs = Math.round((at - sentAt) * 10) / 10;
       this.absorb(r.keys, at);
       if (r.succeeded) {
+        this.nodeSentAt = Math.max(this.nodeSentAt, sentAt);
         for (const [g, o] of this.owned) if (expect[this.groupKey(g)] === o.modRevision) Object.assign(o, { modRevision: r.revision, sentAt, holdingOnPeer: false });
         this.scheduleLapse();
       } else {
@@ -235,8 +238,9 @@ export class Witness implements OwnershipGate {
 
   private scheduleLapse(): void {
     clearTimeout(this.lapseTimer);
-    if (this.closed || this.owned.size === 0) return;
-    const next = Math.min(...[...this.owned.values()].map((o) => ownerDeadline(this.timings, o.sentAt)));
+    if (this.closed) return;
+    const next = Math.min(ownerDeadline(this.timings, this.nodeSentAt), ...[...this.owned.values()].map((o) => ownerDeadline(this.timings, o.sentAt)));
+    if (!Number.isFinite(next)) return;
     this.lapseTimer = setTimeout(() => this.checkHold(), Math.max(1, Math.ceil(next - this.clock())));
   }
 
@@ -264,6 +268,19 @@ export class Witness implements OwnershipGate {
       const reason = `ownership of ${g} lapsed: last renewal at the witness ${Math.round(now - o.sentAt)} ms ago (lease ${this.timings.ownerValidMs} ms of WitnessTTL ${this.timings.ttlMs} ms)${wasStalled ? ', and this node stood still (frozen)' : ''}, and ${this.peer} is not heard`;
       this.record('OWNERSHIP_LAPSED', reason, { group: g, sinceRenewalMs: Math.round(now - o.sentAt), stalled: wasStalled }, g);
       this.drop(g, reason);
+    }
+    // A group that runs here without a recorded ownership (adopted at engine start, not yet taken at the
+    // witness) lives on this node's own renewals: the same rule, counted from the last node renewal.
+    if (!this.engine.probed) return;
+    for (const g of this.engine.config.Groups) {
+      const name = g.GroupName;
+      if ((g.GroupType ?? 'FAILOVER') !== 'FAILOVER' || this.owned.has(name) || this.unrecorded.has(name) || this.dropping.has(name) || !this.heldHere(name)) continue;
+      const wasStalled = this.stalledAt > this.nodeSentAt;
+      if (holdVerdict(this.timings, { now, sentAt: this.nodeSentAt, peerHeard, stalled: wasStalled }) !== 'DROP') continue;
+      const since = Number.isFinite(this.nodeSentAt) ? `${Math.round(now - this.nodeSentAt)} ms ago` : 'never since the engine started';
+      const reason = `${name} runs here without a recorded ownership and this node's last renewal at the witness was ${since}${wasStalled ? ' (it stood still)' : ''}, and ${this.peer} is not heard`;
+      this.record('OWNERSHIP_LAPSED', reason, { group: name, adopted: true, stalled: wasStalled }, name);
+      this.drop(name, reason);
     }
   }
 
@@ -325,7 +342,7 @@ export class Witness implements OwnershipGate {
       let from: string | null = null;
       if (!v) expect = '0';
       else if (v.owner === this.me) expect = v.modRevision;
-      else if (at >= takeableAt(this.timings, v.seenAt)) {
+      else if (at >= takeableAt(this.timings, Math.max(v.seenAt, this.views.get(this.nodeKey(v.owner))?.seenAt ?? -Infinity))) {
         expect = v.modRevision;
         from = v.owner;
       } else {
@@ -333,7 +350,7 @@ export class Witness implements OwnershipGate {
           announced = true;
           this.record('OWNERSHIP_WAIT', `${group} is owned by ${v.owner}: waiting until its lease runs out (no renewal seen for WitnessTTL ${this.timings.ttlMs} ms) before starting it here`, { group, owner: v.owner, waitMs: Math.round(takeableAt(this.timings, v.seenAt) - at) }, group);
         }
-        await sleep(Math.min(this.timings.renewEveryMs, takeableAt(this.timings, v.seenAt) - at));
+        await sleep(this.timings.renewEveryMs);
         continue;
       }
       const sentAt = this.clock();

@@ -67,6 +67,14 @@ async function witnessOf(cl: ClusterLab, n: NodeName): Promise<WitnessView> {
   return s.membership.witness;
 }
 
+/** node owns the group at the witness, as both engines see it (after a restore the owner takes it again within a renewal or two). */
+async function waitOwner(cl: ClusterLab, node: NodeName): Promise<void> {
+  await cl.waitFor(`${node} to own ${GROUP} at the witness`, async () => {
+    for (const n of ['node1', 'node2'] as const) if ((await witnessOf(cl, n)).groups.find((g) => g.group === GROUP)?.owner !== node) return false;
+    return true;
+  }, 10_000, 50);
+}
+
 describe.skipIf(!IS_ROOT)('witness on etcd in the lab', () => {
   let cl: ClusterLab;
   let etcd: EtcdProcess;
@@ -112,6 +120,7 @@ describe.skipIf(!IS_ROOT)('witness on etcd in the lab', () => {
   });
 
   it('partition (both heartbeat links cut, the witness reached by both): the owner keeps the VIP, node2 says PARTITION and never takes it', async () => {
+    await waitOwner(cl, 'node1');
     const m = cl.mark();
     const sampler = new HolderSampler(cl);
     await Promise.all([cl.cutPeerPath('primary', true), cl.cutPeerPath('secondary', true)]);
@@ -162,6 +171,7 @@ describe.skipIf(!IS_ROOT)('witness on etcd in the lab', () => {
   }, 60_000);
 
   it('owner cut off from its peer and the witness: it drops the VIP by itself, then node2 takes over; never two holders', async () => {
+    await waitOwner(cl, 'node1');
     const m = cl.mark();
     const sampler = new HolderSampler(cl);
     await isolate(cl.lab, 'node1');
@@ -179,6 +189,7 @@ describe.skipIf(!IS_ROOT)('witness on etcd in the lab', () => {
   }, 90_000);
 
   it('frozen owner (SIGSTOP of its whole node, links down like a paused VM) resumed after the takeover: it drops the VIP before acting', async () => {
+    await waitOwner(cl, 'node1');
     const m = cl.mark();
     await isolate(cl.lab, 'node1');
     const pids = await nodePids(cl, 'node1');

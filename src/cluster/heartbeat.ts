@@ -43,6 +43,8 @@ export interface HeartbeatMessage extends LocalInfo {
   seq: number;
   /** The peer engine is stopping on purpose (SIGTERM): mark it EXITED, no takeover. */
   plannedStop: boolean;
+  /** Nodes the sender hears on at least one link when it sent this (absent from older senders). */
+  hears?: string[];
   /** Source address and port. */
   from: string;
   /** Monotonic ms. */
@@ -312,8 +314,10 @@ export class HeartbeatLinks extends EventEmitter<HeartbeatEvents> {
       const heard = t.incarnation ?? t.candidate;
       if (heard) echo[t.peer.node] = heard;
     }
+    const hears = [...this.tracks.values()].filter((t) => LINKS.some((l) => t.links[l].status === 'UP')).map((t) => t.peer.node);
     const payload = JSON.stringify({
       echo,
+      hears,
       state: info.state,
       configVersion: info.configVersion,
       rank: info.rank,
@@ -407,6 +411,7 @@ export class HeartbeatLinks extends EventEmitter<HeartbeatEvents> {
       rank: body.rank,
       groups: (body.groups && typeof body.groups === 'object' ? body.groups : {}) as GroupDigest,
       plannedStop: body.plannedStop === true,
+      ...(Array.isArray(body.hears) ? { hears: (body.hears as unknown[]).filter((x): x is string => typeof x === 'string') } : {}),
       from,
       receivedAt: now,
     };

@@ -110,6 +110,8 @@ export interface MembershipEvents {
   rejected: [info: RejectInfo];
   /** The group digest a peer sends changed. */
   peerGroups: [node: string, groups: GroupDigest];
+  /** Whether the peer says it hears this node changed (its heartbeats' `hears`). */
+  peerHearing: [node: string, hears: boolean];
 }
 
 interface PeerTrack {
@@ -300,9 +302,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
     return this.peers.get(node)?.state;
   }
 
-  /** A heartbeat link to the peer is up now. */
+  /**
+   * The peer and this node hear each other now: a heartbeat link is up and
+   * the peer's last heartbeat says it hears this node (a one-way link, where
+   * only this node hears, does not count).
+   */
   peerHeard(node: string): boolean {
-    return LINKS.some((l) => this.links.linkStatus(node, l) === 'UP');
+    if (!LINKS.some((l) => this.links.linkStatus(node, l) === 'UP')) return false;
+    const hears = this.peers.get(node)?.last?.hears;
+    return hears === undefined || hears.includes(this.self.node);
   }
 
   /** Monotonic ms of the last authentic heartbeat from the peer on any link. */
@@ -413,7 +421,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (p.plannedStop && !m.newIncarnation && p.last?.incarnation === m.incarnation) return; // late copy
     const returning = p.lost || (p.last === undefined && this.state === 'RUNNING');
     p.plannedStop = false;
+    const hearsUs = (x?: HeartbeatMessage) => x?.hears === undefined || x.hears.includes(this.self.node);
+    const hearingChanged = p.last !== undefined && hearsUs(p.last) !== hearsUs(m);
     p.last = m;
+    if (hearingChanged) this.emit('peerHearing', m.node, hearsUs(m));
     if (p.acted || p.decideTimer || p.fence?.running) this.linksBack(p);
     this.setPeer(p, peerTransition(p.state, { type: 'heard', state: m.state, newIncarnation: m.newIncarnation }));
     const groupsJson = JSON.stringify(m.groups);

@@ -10,7 +10,7 @@ import { Witness, type WitnessHooks } from './witness.js';
 export interface MembershipPort {
   peerHeard(node: string): boolean;
   witnessInput?: (peer: string) => WitnessFact;
-  on(event: 'linkDown', listener: () => void): unknown;
+  on(event: 'linkDown' | 'peerHearing', listener: () => void): unknown;
 }
 
 export function attachWitness(engine: Engine, membership: MembershipPort, peer: string, hooks: Omit<WitnessHooks, 'peerHeard'>): Witness | undefined {
@@ -21,5 +21,6 @@ export function attachWitness(engine: Engine, membership: MembershipPort, peer: 
   engine.witnessCheck = () => witness.check();
   membership.witnessInput = (node) => witness.faultFact(node);
   membership.on('linkDown', () => witness.checkHold());
+  membership.on('peerHearing', () => witness.checkHold());
   return witness;
 }

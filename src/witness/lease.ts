@@ -10,7 +10,8 @@
 // acts no earlier than seenAt + TTL, and only through a compare-and-swap on
 // the revision it saw, which fails if the owner renewed meanwhile. With clock
 // rates within 25 % of each other, the owner has stopped before the taker
-// starts, and of two writers exactly one wins.
+// starts, and of two writers exactly one wins. "Hears its peer" means both
+// ways: each heartbeat carries the nodes its sender hears.
 
 export interface LeaseTimings {
   ttlMs: number;

@@ -426,7 +426,7 @@ export class Witness implements OwnershipGate {
       const v = this.views.get(this.groupKey(g.GroupName));
       const o = this.owned.get(g.GroupName);
       const deadlineInMs = o ? Math.round(ownerDeadline(this.timings, o.sentAt) - now) : v ? Math.round(takeableAt(this.timings, v.seenAt) - now) : null;
-      return { group: g.GroupName, owner: o ? this.me : (v?.owner ?? null), revision: o?.modRevision ?? v?.modRevision ?? null, deadlineInMs, holdingOnPeer: o?.holdingOnPeer ?? false, unrecorded: this.unrecorded.has(g.GroupName) };
+      return { group: g.GroupName, owner: o ? this.me : (v?.owner ?? null), ownedByThisEngine: Boolean(o), revision: o?.modRevision ?? v?.modRevision ?? null, deadlineInMs, holdingOnPeer: o?.holdingOnPeer ?? false, unrecorded: this.unrecorded.has(g.GroupName) };
     });
     return { type: this.settings.type, endpoints: this.settings.endpoints, prefix: this.settings.prefix, ttlMs: this.timings.ttlMs, reachable: this.reachable(now), nodes, groups };
   }
@@ -458,7 +458,7 @@ export class Witness implements OwnershipGate {
       endpoints,
       prefix: this.settings.prefix,
       ttlMs: this.timings.ttlMs,
-      holds: s.groups.filter((g) => g.owner === this.me).map((g) => g.group),
+      holds: [...this.owned.keys()],
       status: s,
     };
   }

@@ -159,7 +159,12 @@ export async function handleForwarded(engine: Engine, call: { method: string; pa
   }
 }
 
-export function requestListener(engine: Engine, remote: boolean) {
+/** The connection guard of a listener, set once the listener exists (applyLimits). */
+interface GuardHolder {
+  guard?: ConnectionGuard;
+}
+
+export function requestListener(engine: Engine, remote: boolean, holder: GuardHolder = {}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const send = (status: number, env: Envelope, close = false) => {
       if (res.headersSent || res.destroyed) return;
@@ -180,13 +185,18 @@ export function requestListener(engine: Engine, remote: boolean) {
       send(e instanceof HttpError ? e.status : 400, errorEnvelope(e instanceof HttpError ? e.error : new MccsError('USAGE', 'the request could not be read')), true);
       return;
     }
+    // A whole request is in: while it is served its connection is not closed to make room for newcomers.
+    holder.guard?.trust(req.socket);
+    res.once('finish', () => holder.guard?.distrust(req.socket));
     send(200, await handleRpc(engine, body, { remote, source: remote ? (req.socket.remoteAddress ?? 'unknown') : LOCAL_SOURCE }));
   };
 }
 
 /** The limits every API listener has, before TLS or HTTP read a byte (SECURITY.md). */
-function applyLimits(engine: Engine, server: Server, listener: string): void {
-  server.maxConnections = limitValue('API_MAX_CONNECTIONS');
+function applyLimits(engine: Engine, server: Server, listener: string): ConnectionGuard {
+  // The guard below keeps API_MAX_CONNECTIONS (closing the oldest unproven connection to make
+  // room); Node's own limit is only a backstop above it.
+  server.maxConnections = 2 * limitValue('API_MAX_CONNECTIONS');
   server.headersTimeout = limitValue('API_HEADERS_TIMEOUT_MS');
   server.requestTimeout = limitValue('API_REQUEST_TIMEOUT_MS');
   server.keepAliveTimeout = limitValue('API_IDLE_TIMEOUT_MS');
@@ -199,6 +209,7 @@ function applyLimits(engine: Engine, server: Server, listener: string): void {
     },
   });
   guard.attach(server);
+  return guard;
   // No 'clientError' listener on purpose: Node then answers oversized headers 431, a request
   // past headersTimeout/requestTimeout 408, garbage 400, and closes the connection.
 }
@@ -212,8 +223,9 @@ const httpOptions = () => ({
 
 export async function listenLocal(engine: Engine, socketPath: string): Promise<Server> {
   if (existsSync(socketPath)) unlinkSync(socketPath); // left by a killed engine; the daemon lock guarantees we are the only engine
-  const server = createServer(httpOptions(), requestListener(engine, false));
-  applyLimits(engine, server, 'local API');
+  const holder: GuardHolder = {};
+  const server = createServer(httpOptions(), requestListener(engine, false, holder));
+  holder.guard = applyLimits(engine, server, 'local API');
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     const old = process.umask(0o177);
@@ -241,8 +253,9 @@ export async function listenRemote(engine: Engine, addresses: string[], port: nu
   const options = { ...httpOptions(), cert: readFileSync(cert), key: readFileSync(key), minVersion: 'TLSv1.2' as const, handshakeTimeout: limitValue('API_TLS_HANDSHAKE_TIMEOUT_MS') };
   const servers: Server[] = [];
   for (const host of addresses) {
-    const server = createTlsServer(options, requestListener(engine, true));
-    applyLimits(engine, server, `remote API ${host}:${port}`);
+    const holder: GuardHolder = {};
+    const server = createTlsServer(options, requestListener(engine, true, holder));
+    holder.guard = applyLimits(engine, server, `remote API ${host}:${port}`);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -9,8 +9,10 @@
 // ({"largeFrame": true}), and only once that has been authenticated may the
 // next frame be up to PEER_MAX_FRAME_BYTES. So nobody without the cluster key
 // can make the engine buffer or decrypt more than 64 KiB. Connections are
-// limited per listener and per source, and the first frame must come within
-// PEER_FIRST_FRAME_TIMEOUT_MS.
+// limited per listener and per source (limits/connection-guard.ts: a full
+// listener closes its oldest connection that has not sent an authentic frame,
+// so silent connections cannot lock the peer out), and the first frame must
+// come within PEER_FIRST_FRAME_TIMEOUT_MS.
 import { EventEmitter } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { ConnectionGuard } from '../limits/connection-guard.js';
@@ -68,12 +70,15 @@ export class PeerChannel extends EventEmitter<PeerChannelEvents> {
     this.opener = new Opener(options.secret, options.clusterName);
   }
 
+  private guard?: ConnectionGuard;
+
   async start(): Promise<void> {
     const guard = new ConnectionGuard({
       max: limitValue('PEER_MAX_CONNECTIONS'),
       perSource: limitValue('PEER_MAX_CONNECTIONS_PER_SOURCE'),
       onRefused: (source, why) => this.emit('rejected', { code: 'LIMIT', message: `connection refused: ${why}`, remote: source }),
     });
+    this.guard = guard;
     for (const address of this.options.listen) {
       const server = createServer((socket) => this.serve(socket));
       guard.attach(server);
@@ -119,6 +124,8 @@ export class PeerChannel extends EventEmitter<PeerChannelEvents> {
           socket.destroy();
           return;
         }
+        // Authentic: a member of the cluster; never closed to make room for newcomers.
+        this.guard?.trust(socket);
         socket.setTimeout(limitValue('PEER_IDLE_TIMEOUT_MS'));
         if (isLargeAnnouncement(opened.message) && !large) {
           large = true;

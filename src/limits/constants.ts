@@ -17,8 +17,8 @@ function limit(name: string, value: number, unit: string, what: string): Limit {
 
 export const LIMITS = {
   // ---- API listeners (local socket and TLS remote API on HBPort+3)
-  API_MAX_CONNECTIONS: limit('API_MAX_CONNECTIONS', 64, 'connections', 'open connections per API listener; more are closed at once'),
-  API_MAX_CONNECTIONS_PER_SOURCE: limit('API_MAX_CONNECTIONS_PER_SOURCE', 8, 'connections', 'open connections per source address on the TLS API'),
+  API_MAX_CONNECTIONS: limit('API_MAX_CONNECTIONS', 64, 'connections', 'open connections per API listener; when full, the oldest connection without a complete request is closed to make room (the newcomer is refused only when every one is being served)'),
+  API_MAX_CONNECTIONS_PER_SOURCE: limit('API_MAX_CONNECTIONS_PER_SOURCE', 8, 'connections', 'open connections per source address on the TLS API; more are refused at once'),
   API_MAX_HEADER_BYTES: limit('API_MAX_HEADER_BYTES', 8192, 'bytes', 'request line and headers; larger is answered 431 and closed'),
   API_MAX_BODY_BYTES: limit('API_MAX_BODY_BYTES', 262144, 'bytes', 'request body; larger is answered 413 and closed before it is read'),
   API_HEADERS_TIMEOUT_MS: limit('API_HEADERS_TIMEOUT_MS', 10000, 'ms', 'time to send the request headers; slower is answered 408 and closed'),
@@ -33,8 +33,8 @@ export const LIMITS = {
   LOGIN_MAX_TRACKED: limit('LOGIN_MAX_TRACKED', 10000, 'entries', 'users and sources remembered by the throttle (oldest forgotten first)'),
   LOGIN_OK_QUIET_MS: limit('LOGIN_OK_QUIET_MS', 600000, 'ms', 'LOGIN_OK is recorded once per user and source in this time (every login is counted)'),
   // ---- Peer channel (TCP HBPort+2)
-  PEER_MAX_CONNECTIONS: limit('PEER_MAX_CONNECTIONS', 64, 'connections', 'open connections per peer-channel listener'),
-  PEER_MAX_CONNECTIONS_PER_SOURCE: limit('PEER_MAX_CONNECTIONS_PER_SOURCE', 16, 'connections', 'open connections per source address on the peer channel'),
+  PEER_MAX_CONNECTIONS: limit('PEER_MAX_CONNECTIONS', 64, 'connections', 'open connections per peer-channel listener; when full, the oldest connection that has not sent an authentic frame is closed to make room'),
+  PEER_MAX_CONNECTIONS_PER_SOURCE: limit('PEER_MAX_CONNECTIONS_PER_SOURCE', 16, 'connections', 'open connections per source address on the peer channel; more are refused at once'),
   PEER_MAX_UNAUTH_FRAME_BYTES: limit('PEER_MAX_UNAUTH_FRAME_BYTES', 65536, 'bytes', 'first frame of a connection, read before anything is authenticated'),
   PEER_MAX_FRAME_BYTES: limit('PEER_MAX_FRAME_BYTES', 16777216, 'bytes', 'a frame announced by an authenticated frame before it (a large configuration)'),
   PEER_FIRST_FRAME_TIMEOUT_MS: limit('PEER_FIRST_FRAME_TIMEOUT_MS', 10000, 'ms', 'time to send the first (authenticating) frame'),

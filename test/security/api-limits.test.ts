@@ -8,7 +8,7 @@
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limitValue } from '../../src/limits/constants.js';
-import { mcclusterStatus, rssMb, startTarget, type TargetNode } from '../helpers/security-node.js';
+import { ADMIN, mcclusterStatus, rssMb, startTarget, type TargetNode } from '../helpers/security-node.js';
 
 let node: TargetNode;
 
@@ -92,6 +92,17 @@ describe('API request limits (TLS API of 127.0.0.221)', () => {
     expect(open).toBeLessThanOrEqual(limitValue('API_MAX_CONNECTIONS_PER_SOURCE'));
     for (const c of conns) c.socket.destroy();
     await Promise.all(conns.map((c) => c.closed));
+  });
+
+  it('a crowd of silent connections from many addresses does not lock an operator out of the remote API', async () => {
+    const crowd = Array.from({ length: 2 * limitValue('API_MAX_CONNECTIONS') }, (_, i) => raw(`127.0.3.${1 + (i % 40)}`));
+    await Promise.all(crowd.map((c) => c.secure));
+    const r = await node.remote({ method: 'cluster.status', params: {}, user: ADMIN.user, password: ADMIN.password }, '127.0.4.1');
+    expect(r.envelope.ok).toBe(true);
+    const open = crowd.filter((c) => !c.socket.destroyed && !c.socket.closed).length;
+    expect(open).toBeLessThanOrEqual(limitValue('API_MAX_CONNECTIONS'));
+    for (const c of crowd) c.socket.destroy();
+    await Promise.all(crowd.map((c) => c.closed));
   });
 
   it('1,500 connections from 250 sources each holding a ~250 KB unfinished body: RSS stays bounded, status answers', async () => {

@@ -86,6 +86,21 @@ describe('PeerChannel: large messages only after an authenticated announcement (
     expect(((r as { body: { echo: string } }).body.echo).length).toBe(big.length);
   });
 
+  it('a crowd of silent connections from many addresses cannot keep the peer out', async () => {
+    const crowd = await Promise.all(
+      Array.from({ length: 2 * limitValue('PEER_MAX_CONNECTIONS') }, (_, i) =>
+        new Promise<Socket>((resolve) => {
+          const s = connect({ host: '127.0.0.201', port: PORT, localAddress: `127.0.5.${1 + (i % 20)}` }, () => resolve(s));
+          s.on('error', () => resolve(s));
+        }),
+      ),
+    );
+    const r = await b.request(['127.0.0.201'], { kind: 'echo', body: 'hello' });
+    expect(r).toMatchObject({ ok: true, body: { got: 5 } });
+    expect(rejected.some((x) => x.code === 'LIMIT' && /closed to make room/.test(x.message))).toBe(true);
+    for (const s of crowd) s.destroy();
+  });
+
   it('without the key: a 16 MB length is refused unread, and a forged announcement lifts no limit', async () => {
     const send = (bytes: Buffer) =>
       new Promise<void>((resolve) => {

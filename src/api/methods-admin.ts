@@ -15,7 +15,7 @@
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readUsers, writeUsers, type Role, type UserEntry } from '../auth/users.js';
+import { readUsers, usersText, type Role, type UserEntry } from '../auth/users.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { agentFor, agents, typeAliases } from '../engine/agents/catalog.js';
 import type { Engine, HandleResult } from '../engine/engine.js';
@@ -29,7 +29,7 @@ import { cloneConfig, validateConfig } from '../model/config.js';
 import { MccsError } from '../model/errors.js';
 import { groupAttribute } from '../model/resolve.js';
 import type { Dependency, GroupConfig, MainConfig, ResourceConfig } from '../model/types.js';
-import { attributesParam, change, name, registerMethod, type MethodContext, type MethodOutcome } from './methods.js';
+import { attributesParam, change, committed, name, registerMethod, type MethodContext, type MethodOutcome } from './methods.js';
 
 type Params = Record<string, unknown>;
 type Spec = Parameters<typeof registerMethod>[1];
@@ -41,14 +41,6 @@ const role = { type: 'string', enum: ['Administrator', 'Monitor'] };
 const password = { type: 'string', minLength: 1, maxLength: 1024 };
 
 // ------------------------------------------------------------------ helpers
-
-/** Admin changes run one at a time: check, then change, on the configuration they checked. */
-let queue: Promise<unknown> = Promise.resolve();
-function serial<T>(work: () => Promise<T>): Promise<T> {
-  const next = queue.catch(() => undefined).then(work);
-  queue = next;
-  return next;
-}
 
 const str = (p: Params, key: string): string => p[key] as string;
 const attrs = (p: Params): Record<string, unknown> => (p.attributes ?? {}) as Record<string, unknown>;
@@ -77,7 +69,7 @@ async function configChange(ctx: MethodContext, p: Params, what: string, mutate:
     return { changed: false, result: { dryRun: true, wouldChange, ...result, ConfigVersion: engine.config.ConfigVersion } };
   }
   const r = await engine.modifyConfig(mutate, cause(ctx, what));
-  return { changed: r.changed, result: { ...result, ConfigVersion: r.ConfigVersion } };
+  return { changed: r.changed, result: { ...result, ...committed(r) } };
 }
 
 /** Enum values are accepted in any case (`weak` → WEAK). */
@@ -142,14 +134,13 @@ function groupEnable(value: boolean): Spec {
     readOnly: false,
     params: { group: name, ...change },
     required: ['group'],
-    handler: (ctx, p) =>
-      serial(async () => {
+    handler: async (ctx, p) => {
         const g = ctx.engine.findGroup(str(p, 'group'));
         return configChange(ctx, p, `grp ${value ? 'enable' : 'disable'} ${g.GroupName}`, (c) => {
           const draft = groupIn(c, g.GroupName);
           if ((groupAttribute(draft, 'Enabled') === true) !== value) setFlag(draft, 'Enabled', value, true);
         }, { Enabled: value });
-      }),
+      },
   };
 }
 
@@ -158,8 +149,7 @@ function groupLock(value: boolean): Spec {
     readOnly: false,
     params: { group: name, temporary: { type: 'boolean' }, ...change },
     required: ['group'],
-    handler: (ctx, p) =>
-      serial(async () => {
+    handler: async (ctx, p) => {
         const { engine } = ctx;
         const g = engine.findGroup(str(p, 'group'));
         const runtime = () => engine.observed.groups?.[g.GroupName];
@@ -182,7 +172,7 @@ function groupLock(value: boolean): Spec {
         const out = await configChange(ctx, p, `grp ${value ? 'lock' : 'unlock'} ${g.GroupName}`, (c) => setFlag(groupIn(c, g.GroupName), 'Locked', value, false));
         if (tempChanges) setTempLock(ctx, g.GroupName, false);
         return { changed: out.changed || tempChanges, result: { Locked: effective(), temporary, ...(out.result as Record<string, unknown>) } };
-      }),
+      },
   };
 }
 
@@ -205,8 +195,7 @@ const grpAdd: Spec = {
   readOnly: false,
   params: { group: name, attributes: attributesParam, ...change },
   required: ['group'],
-  handler: (ctx, p) =>
-    serial(async () => {
+  handler: async (ctx, p) => {
       const { engine } = ctx;
       const groupName = str(p, 'group');
       const values = typedAttributes(groupAttributes, attrs(p), `group ${groupName}`, true);
@@ -230,15 +219,14 @@ const grpAdd: Spec = {
         Dependencies: [],
       } as GroupConfig;
       return configChange(ctx, p, `grp add ${groupName}`, (c) => void c.Groups.push(structuredClone(group)));
-    }),
+    },
 };
 
 const grpDelete: Spec = {
   readOnly: false,
   params: { group: name, ...change },
   required: ['group'],
-  handler: (ctx, p) =>
-    serial(async () => {
+  handler: async (ctx, p) => {
       const { engine } = ctx;
       const g = engine.config.Groups.find((x) => x.GroupName === str(p, 'group'));
       if (!g) return { changed: false, result: { ...(p.dryRun === true ? { dryRun: true, wouldChange: false } : {}), absent: true, ConfigVersion: engine.config.ConfigVersion } };
@@ -255,7 +243,7 @@ const grpDelete: Spec = {
         delete engine.observed.groups?.[g.GroupName];
       }
       return out;
-    }),
+    },
 };
 
 function linkEnds(engine: Engine, p: Params): { g: GroupConfig; parent: string; child: string } {
@@ -300,8 +288,7 @@ const grpLink: Spec = {
   readOnly: false,
   params: { group: name, parent: name, child: name, attributes: attributesParam, ...change },
   required: ['group', 'parent', 'child'],
-  handler: (ctx, p) =>
-    serial(async () => {
+  handler: async (ctx, p) => {
       const { engine } = ctx;
       const { g, parent, child } = linkEnds(engine, p);
       const values = dependencyValues(p, parent, child);
@@ -313,7 +300,7 @@ const grpLink: Spec = {
         const draft = groupIn(c, g.GroupName);
         (draft.Dependencies ??= []).push({ ...link });
       });
-    }),
+    },
 };
 
 /** The explicit verb: change an existing dependency's properties (NOT_FOUND when there is none). */
@@ -321,8 +308,7 @@ const grpModifyLink: Spec = {
   readOnly: false,
   params: { group: name, parent: name, child: name, attributes: attributesParam, ...change },
   required: ['group', 'parent', 'child', 'attributes'],
-  handler: (ctx, p) =>
-    serial(async () => {
+  handler: async (ctx, p) => {
       const { g, parent, child } = linkEnds(ctx.engine, p);
       const values = dependencyValues(p, parent, child);
       if (Object.keys(values).length === 0) throw new MccsError('USAGE', 'nothing to change: give OnlineDependency=STRONG|WEAK and/or OfflineDependency=STRONG|WEAK');
@@ -330,21 +316,20 @@ const grpModifyLink: Spec = {
         throw new MccsError('NOT_FOUND', `no dependency ${parent} → ${child} in group '${g.GroupName}'`, [`add it: mcgrp link ${g.GroupName} ${parent} ${child}`]);
       }
       return relink(ctx, p, g, parent, child, values, 'grp modify-link');
-    }),
+  },
 };
 
 const grpUnlink: Spec = {
   readOnly: false,
   params: { group: name, parent: name, child: name, ...change },
   required: ['group', 'parent', 'child'],
-  handler: (ctx, p) =>
-    serial(async () => {
+  handler: async (ctx, p) => {
       const { g, parent, child } = linkEnds(ctx.engine, p);
       return configChange(ctx, p, `grp unlink ${g.GroupName} ${parent} ${child}`, (c) => {
         const draft = groupIn(c, g.GroupName);
         if (draft.Dependencies?.some((d) => d.Parent === parent && d.Child === child)) draft.Dependencies = draft.Dependencies.filter((d) => !(d.Parent === parent && d.Child === child));
       });
-    }),
+    },
 };
 
 // ------------------------------------------------------------------ resources
@@ -354,14 +339,13 @@ function resEnable(value: boolean): Spec {
     readOnly: false,
     params: { resource: name, ...change },
     required: ['resource'],
-    handler: (ctx, p) =>
-      serial(async () => {
+    handler: async (ctx, p) => {
         const { res } = ctx.engine.findResource(str(p, 'resource'));
         return configChange(ctx, p, `res ${value ? 'enable' : 'disable'} ${res.ResName}`, (c) => {
           const draft = resourceIn(c, res.ResName).res;
           if ((draft.Enabled !== false) !== value) setFlag(draft, 'Enabled', value, true);
         }, { Enabled: value });
-      }),
+      },
   };
 }
 
@@ -375,8 +359,7 @@ const resAdd: Spec = {
   readOnly: false,
   params: { resource: name, type: name, group: name, attributes: attributesParam, ...change },
   required: ['resource', 'type', 'group'],
-  handler: (ctx, p) =>
-    serial(async () => {
+  handler: async (ctx, p) => {
       const { engine } = ctx;
       const resName = str(p, 'resource');
       const type = checkType(str(p, 'type'));
@@ -401,15 +384,14 @@ const resAdd: Spec = {
       }
       const res: ResourceConfig = { ResName: resName, Type: type, ...values };
       return configChange(ctx, p, `res add ${resName} (${type}) to ${g.GroupName}`, (c) => void groupIn(c, g.GroupName).Resources.push(structuredClone(res)));
-    }),
+    },
 };
 
 const resDelete: Spec = {
   readOnly: false,
   params: { resource: name, ...change },
   required: ['resource'],
-  handler: (ctx, p) =>
-    serial(async () => {
+  handler: async (ctx, p) => {
       const { engine } = ctx;
       const found = [...engine.allResources()].find((x) => x.res.ResName === str(p, 'resource'));
       if (!found) return { changed: false, result: { ...(p.dryRun === true ? { dryRun: true, wouldChange: false } : {}), absent: true, ConfigVersion: engine.config.ConfigVersion } };
@@ -429,15 +411,14 @@ const resDelete: Spec = {
       }, { ...(links.length ? { removedDependencies: links.map((d) => ({ Parent: d.Parent, Child: d.Child })) } : {}), ...(active.length ? { unmanagedOn: active } : {}) });
       if (out.changed) forgetResources(engine, [res.ResName]);
       return out;
-    }),
+    },
 };
 
 const resModify: Spec = {
   readOnly: false,
   params: { resource: name, attributes: attributesParam, ...change },
   required: ['resource', 'attributes'],
-  handler: (ctx, p) =>
-    serial(async () => {
+  handler: async (ctx, p) => {
       const { engine } = ctx;
       const { group, res } = engine.findResource(str(p, 'resource'));
       const values = typedAttributes(declarationsFor(res.Type), attrs(p), `resource ${res.ResName} (type ${res.Type})`, false);
@@ -450,17 +431,16 @@ const resModify: Spec = {
           draft[k] = v;
         }
       }, { attributes: values });
-    }),
+    },
 };
 
 // ------------------------------------------------------------------ nodes
 
 const nodeLicense: Spec = {
   readOnly: false,
-  params: { node: name, all: { type: 'boolean' }, license: { type: 'string', minLength: 1, maxLength: 4096 }, dryRun: change.dryRun, wait: change.wait, timeout: change.timeout, force: change.force },
+  params: { node: name, all: { type: 'boolean' }, license: { type: 'string', minLength: 1, maxLength: 4096 }, dryRun: change.dryRun, wait: change.wait, timeout: change.timeout, force: change.force, ifVersion: change.ifVersion },
   required: ['license'],
-  handler: (ctx, p) =>
-    serial(async () => {
+  handler: async (ctx, p) => {
       const { engine } = ctx;
       if (typeof p.node === 'string') engine.checkNode(p.node);
       // MCCS `-license -n NODE -all KEY`: every node; without -n: the local node.
@@ -469,7 +449,7 @@ const nodeLicense: Spec = {
       return configChange(ctx, p, `node license ${nodes.join(', ')}`, (c) => {
         for (const n of c.Nodes) if (nodes.includes(n.NodeName) && n.License !== license) n.License = license;
       }, { nodes, enforced: false });
-    }),
+    },
 };
 
 /** Steps of several plans as one plan (ids renumbered), for the CLI to print. */
@@ -651,8 +631,7 @@ const usersAdd: Spec = {
   readOnly: false,
   params: { name: userName, role, password, dryRun: change.dryRun, force: change.force },
   required: ['name', 'password'],
-  handler: (ctx, p) =>
-    serial(async () => {
+  handler: async (ctx, p) => {
       const path = ctx.engine.paths.usersJson;
       const users = await readUsers(path);
       const userRole = ((p.role as Role | undefined) ?? 'Administrator') as Role;
@@ -672,36 +651,34 @@ const usersAdd: Spec = {
       if (p.dryRun === true) return { changed: false, result: { ...result, dryRun: true, wouldChange: true } };
       const hash = await hashPassword(str(p, 'password'));
       const next = existing ? users.map((u) => (u === existing ? { name: u.name, role: userRole, hash } : u)) : [...users, { name: str(p, 'name'), role: userRole, hash }];
-      await writeUsers(path, next);
+      await ctx.engine.store.putDocument({ name: 'users.json', text: usersText(next) }, cause(ctx, 'users'));
       userEvent(ctx, existing ? 'USER_REPLACED' : 'USER_ADDED', `user ${result.name} ${existing ? 'replaced' : 'added'} with role ${userRole}`);
       return { changed: true, result };
-    }),
+    },
 };
 
 const usersDelete: Spec = {
   readOnly: false,
   params: { name: userName, dryRun: change.dryRun },
   required: ['name'],
-  handler: (ctx, p) =>
-    serial(async () => {
+  handler: async (ctx, p) => {
       const path = ctx.engine.paths.usersJson;
       const users = await readUsers(path);
       const existing = users.find((u) => u.name === p.name);
       if (!existing) return { changed: false, result: { name: str(p, 'name'), absent: true, ...(p.dryRun === true ? { dryRun: true, wouldChange: false } : {}) } };
       if (existing.role === 'Administrator' && admins(users) === 1) throw new MccsError('CONFLICT', `user '${existing.name}' is the last Administrator and cannot be deleted`, ['add another Administrator first']);
       if (p.dryRun === true) return { changed: false, result: { name: existing.name, dryRun: true, wouldChange: true } };
-      await writeUsers(path, users.filter((u) => u !== existing));
+      await ctx.engine.store.putDocument({ name: 'users.json', text: usersText(users.filter((u) => u !== existing)) }, cause(ctx, 'users'));
       userEvent(ctx, 'USER_DELETED', `user ${existing.name} deleted`);
       return { changed: true, result: { name: existing.name } };
-    }),
+    },
 };
 
 const usersPassword: Spec = {
   readOnly: false,
   params: { name: userName, password, dryRun: change.dryRun },
   required: ['name', 'password'],
-  handler: (ctx, p) =>
-    serial(async () => {
+  handler: async (ctx, p) => {
       const path = ctx.engine.paths.usersJson;
       const users = await readUsers(path);
       const existing = users.find((u) => u.name === p.name);
@@ -709,10 +686,10 @@ const usersPassword: Spec = {
       if (await verifyPassword(str(p, 'password'), existing.hash)) return { changed: false, result: { name: existing.name, ...(p.dryRun === true ? { dryRun: true, wouldChange: false } : {}) } };
       if (p.dryRun === true) return { changed: false, result: { name: existing.name, dryRun: true, wouldChange: true } };
       const hash = await hashPassword(str(p, 'password'));
-      await writeUsers(path, users.map((u) => (u === existing ? { ...u, hash } : u)));
+      await ctx.engine.store.putDocument({ name: 'users.json', text: usersText(users.map((u) => (u === existing ? { ...u, hash } : u))) }, cause(ctx, 'users'));
       userEvent(ctx, 'USER_PASSWORD', `password of user ${existing.name} changed`);
       return { changed: true, result: { name: existing.name } };
-    }),
+    },
 };
 
 // ------------------------------------------------------------------ registration
@@ -741,4 +718,7 @@ const admin: Record<string, Spec> = {
   'users.password': usersPassword,
 };
 
-for (const [method, spec] of Object.entries(admin)) registerMethod(method, spec);
+/** What changes main.json or users.json: ordered by the coordinating node. */
+const CONFIG_METHODS = new Set(['grp.enable', 'grp.disable', 'grp.lock', 'grp.unlock', 'grp.add', 'grp.delete', 'grp.link', 'grp.unlink', 'grp.modify-link', 'res.enable', 'res.disable', 'res.add', 'res.delete', 'res.modify', 'node.license', 'users.add', 'users.delete', 'users.password']);
+
+for (const [method, spec] of Object.entries(admin)) registerMethod(method, { ...spec, config: CONFIG_METHODS.has(method) });

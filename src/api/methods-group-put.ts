@@ -33,6 +33,7 @@ async function put(ctx: MethodContext, p: Record<string, unknown>): Promise<Meth
 
 registerMethod('grp.put', {
   readOnly: false,
+  config: true,
   params: {
     group: {
       type: 'object',

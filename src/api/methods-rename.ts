@@ -49,6 +49,7 @@ async function rename(ctx: MethodContext, p: Params): Promise<MethodOutcome> {
 
 registerMethod('node.rename', {
   readOnly: false,
+  config: true,
   params: { name: { type: 'string', minLength: 1, maxLength: 63 }, ...change },
   required: ['node', 'name'],
   handler: rename,

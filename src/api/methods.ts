@@ -6,6 +6,8 @@ import { MccsError } from '../model/errors.js';
 import { readRenames } from '../model/rename.js';
 import type { GroupState } from '../model/types.js';
 import type { Principal } from '../auth/users.js';
+import type { ChangeResult } from '../engine/config-store.js';
+import { conflictError } from '../engine/config-store.js';
 import type { Engine, HandleResult } from '../engine/engine.js';
 import { groupState } from '../engine/policy/group-state.js';
 import type { PolicyEvent } from '../engine/policy/types.js';
@@ -27,6 +29,12 @@ type Handler = (ctx: MethodContext, params: Record<string, unknown>) => Promise<
 
 interface MethodSpec {
   readOnly: boolean;
+  /**
+   * Changes the configuration (main.json, users): runs on the coordinating
+   * node (forwarded there) inside one configuration transaction, so its
+   * checks and its change see no other change in between.
+   */
+  config?: boolean;
   params: Record<string, unknown>;
   required?: string[];
   handler: Handler;
@@ -40,6 +48,8 @@ export const change = {
   timeout: { type: 'number', minimum: 0, maximum: 86400 },
   node: name,
   force: { type: 'boolean' },
+  /** Optimistic concurrency for scripts: refused (CONFLICT) unless ConfigVersion is this. */
+  ifVersion: { type: 'integer', minimum: 0 },
 };
 /** Operator-typed attribute values; each is checked against its declaration (length limits included) after parsing. */
 export const attributesParam = {
@@ -75,6 +85,11 @@ async function changeState(ctx: MethodContext, event: PolicyEvent, p: Record<str
 
 function targetNode(ctx: MethodContext, p: Record<string, unknown>): string {
   return typeof p.node === 'string' ? ctx.engine.checkNode(p.node) : ctx.engine.localNode;
+}
+
+/** What a configuration change answers: the version it produced and where it is durable. */
+export function committed(r: ChangeResult): Record<string, unknown> {
+  return { ConfigVersion: r.ConfigVersion, ...(r.changed ? { committedOn: r.committedOn, ...(r.notOn.length ? { notOn: r.notOn } : {}) } : {}) };
 }
 
 /** `-modify`: typed values from operator strings, checked against the declarations; the whole config is validated before it is applied. */
@@ -115,13 +130,14 @@ const methods = new Map<string, MethodSpec>(Object.entries({
   },
   'cluster.modify': {
     readOnly: false,
+    config: true,
     params: { attributes: attributesParam, ...change },
     required: ['attributes'],
     handler: async ({ engine, principal }, p) => {
       const values = typedAttributes(clusterAttributes, p.attributes as Record<string, unknown>, 'the cluster');
       if (p.dryRun) return { changed: false, result: { dryRun: true, attributes: values } };
       const r = await engine.modifyConfig((c) => Object.assign(c.Cluster, values), `operator ${principal.name}: cluster modify`);
-      return { changed: r.changed, result: { ConfigVersion: r.ConfigVersion } };
+      return { changed: r.changed, result: committed(r) };
     },
   },
   'node.list': {
@@ -134,6 +150,7 @@ const methods = new Map<string, MethodSpec>(Object.entries({
   },
   'node.modify': {
     readOnly: false,
+    config: true,
     params: { attributes: attributesParam, ...change },
     required: ['node', 'attributes'],
     handler: async (ctx, p) => {
@@ -150,7 +167,7 @@ const methods = new Map<string, MethodSpec>(Object.entries({
       const values = typedAttributes(nodeAttributes, raw, `node ${node}`, p.force === true);
       if (p.dryRun) return { changed: false, result: { dryRun: true, attributes: values } };
       const r = await engine.modifyConfig((c) => Object.assign(c.Nodes.find((n) => n.NodeName === node)!, values), `operator ${principal.name}: node modify ${node}`);
-      return { changed: r.changed, result: { ConfigVersion: r.ConfigVersion } };
+      return { changed: r.changed, result: committed(r) };
     },
   },
   'grp.list': {
@@ -212,8 +229,8 @@ const methods = new Map<string, MethodSpec>(Object.entries({
       return changeState(ctx, { kind: 'GroupSwitch', group: str(p, 'group'), node }, p, { group: str(p, 'group'), node, state: 'ONLINE' });
     },
   },
-  'grp.freeze': { readOnly: false, params: { group: name, ...change }, required: ['group'], handler: (ctx, p) => setGroupFlag(ctx, p, 'Frozen', true) },
-  'grp.unfreeze': { readOnly: false, params: { group: name, ...change }, required: ['group'], handler: (ctx, p) => setGroupFlag(ctx, p, 'Frozen', false) },
+  'grp.freeze': { readOnly: false, config: true, params: { group: name, ...change }, required: ['group'], handler: (ctx, p) => setGroupFlag(ctx, p, 'Frozen', true) },
+  'grp.unfreeze': { readOnly: false, config: true, params: { group: name, ...change }, required: ['group'], handler: (ctx, p) => setGroupFlag(ctx, p, 'Frozen', false) },
   'grp.clear': {
     readOnly: false,
     params: { group: name, ...change },
@@ -222,6 +239,7 @@ const methods = new Map<string, MethodSpec>(Object.entries({
   },
   'grp.modify': {
     readOnly: false,
+    config: true,
     params: { group: name, attributes: attributesParam, ...change },
     required: ['group', 'attributes'],
     handler: async ({ engine, principal }, p) => {
@@ -229,7 +247,7 @@ const methods = new Map<string, MethodSpec>(Object.entries({
       const values = typedAttributes(groupAttributes, p.attributes as Record<string, unknown>, `group ${g.GroupName}`);
       if (p.dryRun) return { changed: false, result: { dryRun: true, attributes: values } };
       const r = await engine.modifyConfig((c) => Object.assign(c.Groups.find((x) => x.GroupName === g.GroupName)!, values), `operator ${principal.name}: grp modify ${g.GroupName}`);
-      return { changed: r.changed, result: { ConfigVersion: r.ConfigVersion } };
+      return { changed: r.changed, result: committed(r) };
     },
   },
   'res.list': {
@@ -298,7 +316,7 @@ async function setGroupFlag(ctx: MethodContext, p: Record<string, unknown>, flag
     if (value) draft[flag] = true;
     else delete draft[flag];
   }, `operator ${ctx.principal.name}: ${value ? 'freeze' : 'unfreeze'} ${g.GroupName}`);
-  return { changed: r.changed, result: { [flag]: value, ConfigVersion: r.ConfigVersion } };
+  return { changed: r.changed, result: { [flag]: value, ...committed(r) } };
 }
 
 const compiled = new Map<string, ValidateFunction>();
@@ -327,7 +345,24 @@ export async function dispatch(ctx: MethodContext, method: string, params: unkno
     const why = (check.errors ?? []).map((e) => `${e.instancePath || 'params'} ${e.keyword === 'additionalProperties' ? `has unknown field '${String(e.params.additionalProperty)}'` : e.message}`).join('; ');
     throw new MccsError('USAGE', `bad request for ${method}: ${why}`);
   }
+  const ifVersion = typeof p.ifVersion === 'number' ? p.ifVersion : undefined;
+  if (spec.config && p.dryRun !== true) return ctx.engine.store.transaction(() => spec.handler(ctx, p), ifVersion);
+  if (ifVersion !== undefined && ifVersion !== ctx.engine.config.ConfigVersion) throw conflictError(ifVersion, ctx.engine.config.ConfigVersion);
   return spec.handler(ctx, p);
+}
+
+/** Changes the configuration: runs on the coordinating node. */
+export function changesConfig(method: string): boolean {
+  return methods.get(method)?.config === true;
+}
+
+/**
+ * Params of a call forwarded to the coordinating node: a node-scoped method
+ * given without a node meant the node it was given on, not the coordinator.
+ */
+export function coordinatedParams(method: string, params: Record<string, unknown>, origin: string): Record<string, unknown> {
+  const spec = methods.get(method);
+  return spec && 'node' in spec.params && params.node === undefined ? { ...params, node: origin } : params;
 }
 
 export function methodNames(): MethodName[] {

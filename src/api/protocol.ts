@@ -26,6 +26,8 @@ export interface ChangeOptions {
   /** Target node for node-scoped commands; the engine forwards to it when it is not the local node. */
   node?: string;
   force?: boolean;
+  /** Refuse with CONFLICT (exit 5) unless ConfigVersion is this: a change made meanwhile is never overwritten. */
+  ifVersion?: number;
 }
 
 /** Result of every state-changing method. */

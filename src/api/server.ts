@@ -18,7 +18,7 @@ import { ConnectionGuard } from '../limits/connection-guard.js';
 import { limitValue } from '../limits/constants.js';
 import { MccsError } from '../model/errors.js';
 import { LOCAL_SOURCE, passwordLogin } from './login-audit.js';
-import { dispatch } from './methods.js';
+import { changesConfig, coordinatedParams, dispatch } from './methods.js';
 import { API_PATH, type Envelope } from './protocol.js';
 
 /** Methods that act on one node's own view, so they run on the node they name. */
@@ -136,6 +136,11 @@ export async function handleRpc(engine: Engine, body: string, origin: RequestOri
       throw new MccsError('AUTH', 'remote access needs a user and password', ['pass -u USER -pw PASSWORD, or set MCCS_USER/MCCS_PASSWORD']);
     }
     const params = request.params ?? {};
+    // Configuration changes are ordered by one node (issue 8): the others forward them to it.
+    if (engine.forward && changesConfig(request.method) && params.dryRun !== true && !engine.store.isCoordinator()) {
+      const coordinator = engine.store.replication.coordinator();
+      return (await engine.forward(request.method, coordinatedParams(request.method, params, engine.localNode), principal, { coordinated: true, to: coordinator })) as Envelope;
+    }
     // Node-scoped commands about the peer run on the peer (SPEC §3: commands are forwarded).
     if (engine.forward && typeof params.node === 'string' && params.node !== engine.localNode && FORWARDED.has(request.method) && engine.config.Nodes.some((n) => n.NodeName === params.node)) {
       return (await engine.forward(request.method, params, principal)) as Envelope;
@@ -149,10 +154,12 @@ export async function handleRpc(engine: Engine, body: string, origin: RequestOri
 }
 
 /** A call forwarded by the peer's engine (its operator already authenticated there). */
-export async function handleForwarded(engine: Engine, call: { method: string; params: Record<string, unknown>; principal: { name: string; role: string } }): Promise<Envelope> {
+export async function handleForwarded(engine: Engine, call: { method: string; params: Record<string, unknown>; principal: { name: string; role: string }; coordinated?: boolean }): Promise<Envelope> {
   try {
     const principal: Principal = { name: `${call.principal.name}@peer`, role: call.principal.role === 'Administrator' ? 'Administrator' : 'Monitor', local: false };
-    const out = await dispatch({ engine, principal }, call.method, { ...call.params, node: engine.localNode });
+    // A configuration change sent to the coordinator keeps its params; a node-scoped command runs for this node.
+    const params = call.coordinated === true ? call.params : { ...call.params, node: engine.localNode };
+    const out = await dispatch({ engine, principal }, call.method, params);
     return { ok: true, changed: out.changed, result: out.result };
   } catch (e) {
     return errorEnvelope(e);

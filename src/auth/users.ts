@@ -38,8 +38,13 @@ export async function readUsers(path: string): Promise<UserEntry[]> {
   return data && Array.isArray(data.users) ? data.users.filter((u) => typeof u?.name === 'string' && typeof u.hash === 'string') : [];
 }
 
+/** The text of users.json (written on every node through the configuration store). */
+export function usersText(users: UserEntry[]): string {
+  return `${JSON.stringify({ users }, null, 2)}\n`;
+}
+
 export async function writeUsers(path: string, users: UserEntry[]): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify({ users }, null, 2)}\n`, { fsync: true, mode: 0o600 });
+  await writeFileAtomic(path, usersText(users), { fsync: true, mode: 0o600 });
 }
 
 /** Checks a user and password; the same error whether the user or the password is wrong. */

@@ -100,6 +100,7 @@ export const changeFlags: Record<string, FlagSpec> = {
   wait: { kind: 'boolean', summary: 'Return only when the wanted state holds (exit 124 after --timeout).', helpGroup: CHANGE_GROUP },
   timeout: { kind: 'integer', min: 1, summary: 'Seconds --wait waits (default 300).', helpGroup: CHANGE_GROUP },
   'dry-run': { kind: 'boolean', summary: 'Print the plan the policy would run; change nothing.', helpGroup: CHANGE_GROUP },
+  'if-version': { kind: 'integer', min: 0, summary: 'Refuse (exit 5) unless ConfigVersion is N, so a change made meanwhile is never overwritten.', helpGroup: CHANGE_GROUP },
 };
 
 export const nodeFlag: Record<string, FlagSpec> = {
@@ -130,9 +131,10 @@ export function parseAssignments(words: string[]): Record<string, string> {
 }
 
 /** The ChangeOptions of protocol.ts from the parsed flags (only what was given). */
-export function changeOptions(input: Input): { dryRun?: boolean; wait?: boolean; timeout?: number; node?: string; force?: boolean } {
+export function changeOptions(input: Input): { dryRun?: boolean; wait?: boolean; timeout?: number; node?: string; force?: boolean; ifVersion?: number } {
   const f = input.flags;
-  const out: { dryRun?: boolean; wait?: boolean; timeout?: number; node?: string; force?: boolean } = {};
+  const out: { dryRun?: boolean; wait?: boolean; timeout?: number; node?: string; force?: boolean; ifVersion?: number } = {};
+  if (typeof f['if-version'] === 'number') out.ifVersion = f['if-version'];
   if (f['dry-run']) out.dryRun = true;
   if (f.wait) out.wait = true;
   if (typeof f.timeout === 'number') out.timeout = f.timeout;

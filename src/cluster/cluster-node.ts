@@ -3,8 +3,8 @@
 // on the other, and the peer channel (TCP) between the engines. It turns
 // cluster facts into engine events; it makes no resource decision itself.
 import { MccsError } from '../model/errors.js';
-import { validateConfig, writeConfigFile } from '../model/config.js';
 import type { MainConfig, NodeState } from '../model/types.js';
+import type { ConfigCommit, SharedDocument } from '../engine/config-store.js';
 import type { Engine } from '../engine/engine.js';
 import type { PlanStep, ResourceStatus } from '../engine/policy/types.js';
 import { groupState, ONLINE_STATES } from '../engine/policy/group-state.js';
@@ -17,6 +17,7 @@ import { clusterPorts } from './ports.js';
 import { attachWitness } from '../witness/attach.js';
 import { witnessFingerprint } from '../witness/settings.js';
 import type { Witness } from '../witness/witness.js';
+import { ConfigSync } from './config-sync.js';
 
 /** Types whose data must never be written from two nodes: heal stops them on both first. */
 const STORAGE_TYPES = new Set(['SharedDisk', 'MirrorDisk']);
@@ -42,6 +43,7 @@ export class ClusterNode {
   readonly witness?: Witness;
   private peerWitness?: boolean;
   private readonly witnessAtStart: string;
+  readonly sync: ConfigSync;
   private pushTimer?: NodeJS.Timeout;
   private closed = false;
   private running!: () => void;
@@ -65,10 +67,12 @@ export class ClusterNode {
       incarnation,
       listen: [me.PrimaryHB, me.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== ''),
       port: clusterPorts(Number(config.Cluster.HBPort ?? 14321)).command,
-      handler: (from, req) => this.onRequest(from, req),
+      handler: (from, req) => this.onRequest(from, req).catch((e: unknown): PeerResponse => ({ ok: false, error: e instanceof MccsError ? e.toJSON() : { code: 'FAILED', message: (e as Error).message } })),
     });
     this.witnessAtStart = witnessFingerprint(config);
     this.witness = attachWitness(engine, this.membership, this.peer, { peerReachable: () => this.peerWitness, reachabilityChanged: () => this.schedulePush() });
+    this.sync = new ConfigSync(engine, this.membership, this.channel, this.peer, () => this.peerAddresses());
+    engine.store.replication = this.sync;
     this.wire();
   }
 
@@ -86,10 +90,7 @@ export class ClusterNode {
     const e = this.engine;
     e.remoteStep = (step) => this.remoteStep(step);
     e.onLocalStateChange = () => this.schedulePush();
-    e.onConfigChange = (config) => {
-      this.configChanged(config);
-      void this.pushConfig(config);
-    };
+    e.onConfigChange = (config) => this.configChanged(config);
     e.nodeExtras = (node) => {
       const st = m.status();
       if (node === e.localNode) {
@@ -106,11 +107,12 @@ export class ClusterNode {
       if (st.startAlone && st.state === 'INITING') out.push(`WAITING: ${st.startAlone.message}`);
       for (const p of st.peers) if (p.decision?.verdict === 'PARTITION') out.push(`PARTITION: ${p.node}: ${p.decision.message}`);
       out.push(...(this.witness?.warnings() ?? []));
+      if (this.sync.agreement === 'DIVERGED') out.push(`CONFIG_DIVERGED: ${e.localNode} and ${this.peer} hold different configurations; the copy of ${this.sync.coordinator()} wins (mccluster events)`);
       if (this.restartNeeded.size > 0) out.push(`RESTART_NEEDED: ${[...this.restartNeeded].join(', ')} changed; restart the engines one at a time (systemctl restart mccs; services keep running)`);
       return out;
     };
-    e.clusterStatus = () => ({ ...m.status(), ...(this.witness ? { witness: this.witness.status() } : {}) });
-    e.forward = (method, params, principal) => this.forward(method, params, principal);
+    e.clusterStatus = () => ({ ...m.status(), coordinator: this.sync.coordinator(), configAgreement: this.sync.agreement, ...(this.witness ? { witness: this.witness.status() } : {}) });
+    e.forward = (method, params, principal, options) => this.forward(method, params, principal, options);
     e.forceStartAlone = () => m.forceStartAlone();
 
     m.on('localState', (t) => {
@@ -123,7 +125,11 @@ export class ClusterNode {
       this.record(t.code.startsWith('PEER_') ? t.code : `PEER_${t.code}`, `${node} is ${state}: ${t.message}`, t.facts, { oldState: old, newState: state });
       if (state === 'RUNNING' && old !== 'RUNNING') void this.exchangeState();
     });
-    m.on('jeopardy', (node, on) => this.record(on ? 'JEOPARDY' : 'JEOPARDY_OVER', on ? `only one heartbeat link to ${node} is left` : `both heartbeat links to ${node} are up again`));
+    m.on('jeopardy', (node, on, linksUp) => {
+      if (on) this.record('JEOPARDY', `only one heartbeat link to ${node} is left`, { linksUp });
+      else if (linksUp === 0) this.record('LINKS_DOWN', `every heartbeat link to ${node} is down (it was in jeopardy)`, { linksUp });
+      else this.record('JEOPARDY_OVER', `both heartbeat links to ${node} are up again`, { linksUp });
+    });
     m.on('decision', (d) => void this.onDecision(d));
     m.on('fence', (r) => this.record(`FENCE_${r.phase}`, r.message, { ...r }));
     // Rejections are limited globally per kind (engine/rejections.ts): no flood rotates real history away.
@@ -139,11 +145,13 @@ export class ClusterNode {
     await this.channel.start();
     await this.membership.start();
     this.witness?.start();
+    this.sync.start();
   }
 
   async stop(): Promise<void> {
     this.closed = true;
     clearTimeout(this.pushTimer);
+    this.sync.stop();
     await this.membership.plannedStop().catch(() => undefined);
     await Promise.all([this.membership.close(), this.channel.close(), this.witness?.close()]);
   }
@@ -169,25 +177,9 @@ export class ClusterNode {
     }
   }
 
-  /** REMOTE_BUILD: the configuration of the RUNNING peer, if newer, replaces ours. */
+  /** REMOTE_BUILD: the configuration of the RUNNING peer replaces ours (unless ours is a newer copy of it). */
   private async fetchConfig(): Promise<void> {
-    const res = await this.channel.request(this.peerAddresses(), { kind: 'config.get', body: {} });
-    if (!res.ok) throw new Error(res.error.message);
-    await this.adoptConfig(res.body as MainConfig, 'remote build');
-  }
-
-  private async adoptConfig(config: MainConfig, why: string): Promise<boolean> {
-    const e = this.engine;
-    if (config.ConfigVersion <= e.config.ConfigVersion) return false;
-    const v = validateConfig(config);
-    if (!v.ok) {
-      this.record('CONFIG_REFUSED', `configuration version ${config.ConfigVersion} from ${this.peer} is invalid here: ${v.errors.map((x) => `${x.path}: ${x.message}`).join('; ')}`);
-      return false;
-    }
-    await writeConfigFile(e.paths.mainJson, config);
-    e.replaceConfig(config, `${why}: version ${config.ConfigVersion} from ${this.peer}`);
-    this.configChanged(config);
-    return true;
+    await this.sync.join();
   }
 
   /** Attributes changed at run time that only an engine restart applies. */
@@ -200,15 +192,6 @@ export class ClusterNode {
     const fresh = pending.filter((p) => !this.restartNeeded.has(p));
     for (const p of pending) this.restartNeeded.add(p);
     if (fresh.length > 0) this.record('RESTART_NEEDED', `${fresh.join(', ')} changed: applied at the next engine start`, { pending }, { subject: 'cluster' });
-  }
-
-  private async pushConfig(config: MainConfig): Promise<void> {
-    if (this.closed) return;
-    try {
-      await this.channel.request(this.peerAddresses(), { kind: 'config.put', body: config }, 5000);
-    } catch (err) {
-      this.engine.log.warn(`could not send configuration version ${config.ConfigVersion} to ${this.peer}: ${(err as Error).message} (it takes it when it rejoins)`);
-    }
   }
 
   private stateBody(): StateBody {
@@ -298,17 +281,19 @@ export class ClusterNode {
         this.applyPeerState(req.body as StateBody);
         return { ok: true, body: this.stateBody() };
       case 'config.get':
-        return { ok: true, body: e.config };
-      case 'config.put':
-        await this.adoptConfig(req.body as MainConfig, 'change made on the peer');
-        return { ok: true, body: { ConfigVersion: e.config.ConfigVersion } };
+        return { ok: true, body: await this.sync.copy() };
+      case 'config.commit':
+        return { ok: true, body: await e.store.acceptCommit(req.body as ConfigCommit, from, this.sync.isCoordinator(from)) };
+      case 'config.document':
+        await e.store.acceptDocument(req.body as SharedDocument, from, this.sync.isCoordinator(from));
+        return { ok: true, body: {} };
       case 'step':
         await e.ready;
         await e.runStep(req.body as PlanStep, `plan from ${from}`);
         return { ok: true, body: this.stateBody() };
       case 'rpc': {
         const { handleForwarded } = await import('../api/server.js');
-        return { ok: true, body: await handleForwarded(e, req.body as { method: string; params: Record<string, unknown>; principal: { name: string; role: string } }) };
+        return { ok: true, body: await handleForwarded(e, req.body as { method: string; params: Record<string, unknown>; principal: { name: string; role: string }; coordinated?: boolean }) };
       }
       default:
         return { ok: false, error: { code: 'USAGE', message: `unknown request '${req.kind}'` } };
@@ -316,8 +301,8 @@ export class ClusterNode {
   }
 
   /** Forwards an API call to the peer's engine (commands given here that concern it). */
-  async forward(method: string, params: Record<string, unknown>, principal: { name: string; role: string }): Promise<unknown> {
-    const res = await this.channel.request(this.peerAddresses(), { kind: 'rpc', body: { method, params, principal } }, 15 * 60_000);
+  async forward(method: string, params: Record<string, unknown>, principal: { name: string; role: string }, options: { coordinated?: boolean } = {}): Promise<unknown> {
+    const res = await this.channel.request(this.peerAddresses(), { kind: 'rpc', body: { method, params, principal, ...(options.coordinated ? { coordinated: true } : {}) } }, 15 * 60_000);
     if (!res.ok) throw new MccsError('UNREACHABLE', res.error.message);
     return res.body;
   }

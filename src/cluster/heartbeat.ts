@@ -28,6 +28,8 @@ export type GroupDigest = Record<string, unknown>;
 export interface LocalInfo {
   state: NodeState;
   configVersion: number;
+  /** Checksum of the configuration (two copies under one version that differ are seen at once). */
+  configChecksum?: string;
   /** Position of this node in Nodes: 0 = first = highest priority. */
   rank: number;
   groups: GroupDigest;
@@ -320,6 +322,7 @@ export class HeartbeatLinks extends EventEmitter<HeartbeatEvents> {
       hears,
       state: info.state,
       configVersion: info.configVersion,
+      configChecksum: info.configChecksum,
       rank: info.rank,
       groups: info.groups,
       plannedStop,
@@ -408,6 +411,7 @@ export class HeartbeatLinks extends EventEmitter<HeartbeatEvents> {
       seq: Number(opened.seq),
       state,
       configVersion: body.configVersion,
+      ...(typeof body.configChecksum === 'string' ? { configChecksum: body.configChecksum.slice(0, 64) } : {}),
       rank: body.rank,
       groups: (body.groups && typeof body.groups === 'object' ? body.groups : {}) as GroupDigest,
       plannedStop: body.plannedStop === true,

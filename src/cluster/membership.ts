@@ -4,6 +4,7 @@
 // bring online or take offline from `decision`, `peerState` and `localState`.
 import { EventEmitter } from 'node:events';
 import { clusterAttributes, findDeclaration } from '../model/attributes.js';
+import { configChecksum } from '../model/config-checksum.js';
 import { MccsError } from '../model/errors.js';
 import type { MainConfig, NodeConfig, NodeState } from '../model/types.js';
 import type { Runner } from '../engine/runner.js';
@@ -99,7 +100,8 @@ export interface MembershipEvents {
   linkUp: [node: string, link: LinkName];
   linkDown: [node: string, link: LinkName, at: number];
   /** Exactly one heartbeat link to the peer is left (on) or not any more (off). */
-  jeopardy: [node: string, on: boolean];
+  /** Jeopardy begins (one link left) or ends; `linksUp` tells whether it ended because the links came back (2) or all went down (0). */
+  jeopardy: [node: string, on: boolean, linksUp: number];
   /** A fault verdict about a peer whose links are all down (NODE_FAULT after fencing). Emitted when it changes. */
   decision: [decision: MembershipDecision];
   fence: [report: FenceReport];
@@ -140,6 +142,7 @@ export interface MembershipStatus {
   state: NodeState;
   incarnation: string;
   configVersion: number;
+  configChecksum: string;
   hbPort: number;
   hbIntervalMs: number;
   hbTimeoutMs: number;
@@ -154,6 +157,7 @@ export interface MembershipStatus {
     lastHeardMs: Record<LinkName, number | null>;
     jeopardy: boolean;
     configVersion: number | null;
+    configChecksum: string | null;
     incarnation: string | null;
     decision: { verdict: Verdict; code: string; message: string } | null;
     fence: FenceReport | null;
@@ -182,6 +186,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private startAloneTimer?: NodeJS.Timeout;
   private startAloneDecision?: Decision<StartAloneVerdict, StartAloneCode>;
   private forceAlone = false;
+  private configChecksum: string;
   private closed = false;
   /** Set by the cluster layer when the cluster has a witness: its input into every fault decision. */
   witnessInput?: (peer: string) => WitnessFact;
@@ -198,6 +203,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (rank < 0) throw new MccsError('NOT_FOUND', `node '${localNode}' is not in Nodes of main.json`, ['pass --node with one of: ' + config.Nodes.map((n) => n.NodeName).join(', ')]);
     this.localConfig = config.Nodes[rank]!;
     this.self = { node: localNode, configVersion: config.ConfigVersion, rank };
+    this.configChecksum = configChecksum(config);
     config.Nodes.forEach((n, i) => {
       if (n.NodeName === localNode) return;
       this.peers.set(n.NodeName, { config: n, rank: i, state: 'EXITED', stateCode: 'NOT_HEARD', plannedStop: false, lost: false, jeopardy: false, epoch: 0, groupsJson: '{}' });
@@ -217,7 +223,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       hbPort: this.timing.hbPort,
       hbIntervalMs: this.timing.hbIntervalMs,
       clock: this.clock,
-      info: () => ({ state: this.state, configVersion: this.self.configVersion, rank: this.self.rank, groups: this.groups }),
+      info: () => ({ state: this.state, configVersion: this.self.configVersion, configChecksum: this.configChecksum, rank: this.self.rank, groups: this.groups }),
     });
     // A decision waiting for ICMP (isolation test, peer silence) is taken the
     // moment the answer it waits for arrives, not at the next timer tick.
@@ -284,6 +290,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.timing = { ...next, hbPort: this.timing.hbPort, pingIntervalMs: this.timing.pingIntervalMs };
     this.links.setHbInterval(next.hbIntervalMs);
     this.self.configVersion = config.ConfigVersion;
+    this.configChecksum = configChecksum(config);
     return pending;
   }
 
@@ -317,6 +324,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
   peerLastHeardAt(node: string): number | undefined {
     const at = this.links.configuredLinks(node).map((l) => this.links.lastHeardAt(node, l)).filter((x): x is number => x !== undefined);
     return at.length > 0 ? Math.max(...at) : undefined;
+  }
+
+  /** The configuration a peer last said it runs (version and checksum), if heard. */
+  peerConfig(node: string): { version: number; checksum: string | undefined } | undefined {
+    const last = this.peers.get(node)?.last;
+    return last ? { version: last.configVersion, checksum: last.configChecksum } : undefined;
   }
 
   peerGroups(node: string): GroupDigest | undefined {
@@ -368,6 +381,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
         lastHeardMs: links.lastHeardMs,
         jeopardy: p.jeopardy,
         configVersion: p.last?.configVersion ?? null,
+        configChecksum: p.last?.configChecksum ?? null,
         incarnation: links.incarnation,
         decision: p.decision ? { verdict: p.decision.verdict, code: p.decision.code, message: p.decision.message } : null,
         fence: p.fence?.last ?? null,
@@ -379,6 +393,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       state: this.state,
       incarnation: this.incarnationId,
       configVersion: this.self.configVersion,
+      configChecksum: this.configChecksum,
       hbPort: this.timing.hbPort,
       hbIntervalMs: this.timing.hbIntervalMs,
       hbTimeoutMs: this.timing.hbTimeoutMs,
@@ -470,13 +485,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
         p.jeopardyTimer = undefined;
         if (this.closed || LINKS.filter((l) => this.links.linkStatus(node, l) === 'UP').length !== 1) return;
         p.jeopardy = true;
-        this.emit('jeopardy', node, true);
+        this.emit('jeopardy', node, true, 1);
       }, this.timing.hbIntervalMs);
       return;
     }
     if (on !== p.jeopardy) {
       p.jeopardy = on;
-      this.emit('jeopardy', node, on);
+      this.emit('jeopardy', node, on, up);
     }
   }
 

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { EventRecord } from '../api/protocol.js';
-import { cloneConfig, loadConfigFile, validateConfig, writeConfigFile } from '../model/config.js';
+import { ConfigStore, type ChangeResult } from './config-store.js';
 import { MccsError } from '../model/errors.js';
 import { homePaths, type HomePaths } from '../model/home.js';
 import type { GroupConfig, MainConfig, ResourceConfig, ResourceState } from '../model/types.js';
@@ -55,10 +55,11 @@ interface ResourceRuntime {
 }
 
 export class Engine {
-  config!: MainConfig;
   localNode!: string;
   /** After any configuration change, local or adopted from the peer (the daemon reloads on a node rename). */
   afterConfig?: (before: MainConfig, after: MainConfig) => void;
+  /** The configuration and the one path by which it changes (cluster-wide, in one order). */
+  readonly store: ConfigStore;
   readonly paths: HomePaths;
   readonly events: EventLog;
   readonly log: Logger;
@@ -83,14 +84,14 @@ export class Engine {
   /** Set by the cluster layer: an operator forces this node to start without its peer. */
   forceStartAlone?: () => void;
   /** Set by the cluster layer: runs an API call on the peer's engine. */
-  forward?: (method: string, params: Record<string, unknown>, principal: { name: string; role: string }) => Promise<unknown>;
+  forward?: (method: string, params: Record<string, unknown>, principal: { name: string; role: string }, options?: { coordinated?: boolean; to?: string }) => Promise<unknown>;
   /** Set by the cluster layer: the local resource states changed (push them to the peer). */
   onLocalStateChange?: () => void;
   /** Set by the cluster layer when the cluster has a witness: awaited before a failover group comes online here. */
   ownershipGate?: OwnershipGate;
   /** Set by the cluster layer when the cluster has a witness: `mccs witness check`. */
   witnessCheck?: () => Promise<unknown>;
-  /** Set by the cluster layer: the configuration changed here (apply it on the peer). */
+  /** Set by the cluster layer: the running configuration was replaced (timings, addresses). */
   onConfigChange?: (config: MainConfig) => void;
 
   constructor(private readonly options: EngineOptions) {
@@ -98,6 +99,13 @@ export class Engine {
     this.log = options.logger;
     this.runner = options.runner ?? new ExecRunner((m) => this.log.debug(m));
     this.events = new EventLog(this.paths.eventsLog, options.nodeName ?? '?');
+    this.store = new ConfigStore(this.paths.mainJson, () => this.localNode);
+    this.store.on('replaced', (config, before) => this.configReplaced(config, before));
+    this.store.on('fact', (rule, message, facts) => this.record({ subject: 'cluster', cause: 'configuration', rule, message, facts }));
+  }
+
+  get config(): MainConfig {
+    return this.store.current;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -105,7 +113,7 @@ export class Engine {
   /** Reads main.json and works out which node this is; nothing runs yet. */
   async load(): Promise<void> {
     for (const dir of [this.paths.config, this.paths.logDir, this.paths.runDir, this.paths.agentStateDir]) mkdirSync(dir, { recursive: true });
-    this.config = await loadConfigFile(this.paths.mainJson);
+    await this.store.load();
     this.localNode = identifyLocalNode(this.config, this.options.nodeName);
     this.events.node = this.localNode;
     this.observed = {
@@ -147,16 +155,14 @@ export class Engine {
     if (!result.ok) throw new AgentError(result.steps[0]?.error ?? 'step failed');
   }
 
-  /** A configuration that came from the peer (newer ConfigVersion), already written to main.json. */
-  replaceConfig(config: MainConfig, cause: string): void {
-    const before = this.config;
-    this.config = config;
+  /** The running configuration was replaced (a change here, or one taken from the coordinator). */
+  private configReplaced(config: MainConfig, before: MainConfig): void {
     this.afterConfig?.(before, config);
-    this.record({ subject: 'cluster', cause, rule: 'CONFIG_ADOPTED', message: `configuration version ${config.ConfigVersion} adopted (${cause})` });
     for (const { group, res } of this.allResources()) {
       if (!this.observed.resources[this.localNode]?.[res.ResName]) this.setState(this.localNode, res.ResName, { state: this.probed ? 'OFFLINE' : 'UNKNOWN', reason: 'new resource' }, undefined);
       if (this.probed) this.scheduleMonitor(group, res);
     }
+    this.onConfigChange?.(config);
   }
 
   /** Stops the engine only: services keep running and are adopted at the next start. */
@@ -731,30 +737,11 @@ export class Engine {
   // ---------------------------------------------------------------- config
 
   /**
-   * Applies a change to a copy of the configuration; the copy must validate
-   * before it replaces the running one (nothing half-applied). Returns false
-   * when the change changes nothing.
+   * The one path of every configuration change: ordered by the coordinating
+   * node, validated whole, durable on every RUNNING node before it answers.
    */
-  async modifyConfig(change: (draft: MainConfig) => void, cause: string): Promise<{ changed: boolean; ConfigVersion: number }> {
-    const draft = cloneConfig(this.config);
-    change(draft);
-    if (JSON.stringify(draft) === JSON.stringify(this.config)) return { changed: false, ConfigVersion: this.config.ConfigVersion };
-    draft.ConfigVersion = this.config.ConfigVersion + 1;
-    const result = validateConfig(draft);
-    if (!result.ok) {
-      throw new MccsError('INVALID', `the change would make the configuration invalid:\n  ${result.errors.map((e) => `${e.path}: ${e.message}`).join('\n  ')}`, ['nothing was changed'], result.errors);
-    }
-    await writeConfigFile(this.paths.mainJson, draft);
-    const before = this.config;
-    this.config = draft;
-    this.afterConfig?.(before, draft);
-    this.record({ subject: 'cluster', cause, rule: 'CONFIG_CHANGED', message: `configuration changed to version ${draft.ConfigVersion}` });
-    this.onConfigChange?.(draft);
-    for (const { group, res } of this.allResources()) {
-      if (!this.observed.resources[this.localNode]?.[res.ResName]) this.setState(this.localNode, res.ResName, { state: 'OFFLINE', reason: 'new resource' }, undefined);
-      this.scheduleMonitor(group, res);
-    }
-    return { changed: true, ConfigVersion: draft.ConfigVersion };
+  modifyConfig(change: (draft: MainConfig) => void, cause: string, options: { ifVersion?: number } = {}): Promise<ChangeResult> {
+    return this.store.change(change, { cause, ifVersion: options.ifVersion });
   }
 }
 

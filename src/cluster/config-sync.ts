@@ -109,6 +109,7 @@ export class ConfigSync implements ConfigReplication {
   /** Joining (REMOTE_BUILD): the RUNNING peer's copy, unless ours is a newer copy of it (the peer then catches up). */
   async join(): Promise<void> {
     const copy = await this.fetch();
+    if (relate(this.engine.store.lineage, copy.lineage) === 'DIVERGED') this.recordDivergence(copy, this.peer);
     const outcome = await this.engine.store.adopt(copy.config, copy.lineage, this.peer, true);
     if (outcome !== 'KEPT') for (const d of copy.documents) await this.engine.store.acceptDocument(d, this.peer, true);
   }
@@ -141,6 +142,24 @@ export class ConfigSync implements ConfigReplication {
     if (now - this.differentSince >= SETTLE_MS && !this.reconciling) void this.reconcile();
   }
 
+  /** CONFIG_DIVERGED, once per pair of copies, with both versions and checksums. */
+  private recordDivergence(copy: ConfigCopy, winner: string): void {
+    const store = this.engine.store;
+    const mine = { version: store.version, checksum: store.checksum };
+    const theirs = copy.lineage[copy.lineage.length - 1] ?? { version: copy.config.ConfigVersion, checksum: '?' };
+    const key = `${mine.version}/${mine.checksum}/${theirs.version}/${theirs.checksum}`;
+    if (this.divergence === key) return;
+    this.divergence = key;
+    const local = this.engine.localNode;
+    this.engine.record({
+      subject: 'cluster',
+      cause: 'configuration',
+      rule: 'CONFIG_DIVERGED',
+      message: `${local} and ${this.peer} hold different configurations (${local}: version ${mine.version} checksum ${mine.checksum}; ${this.peer}: version ${theirs.version} checksum ${theirs.checksum}); the copy of ${winner} wins and the other is kept beside main.json`,
+      facts: { local: { node: local, ...mine }, peer: { node: this.peer, ...theirs }, winner },
+    });
+  }
+
   private async reconcile(): Promise<void> {
     this.reconciling = true;
     const store = this.engine.store;
@@ -154,21 +173,8 @@ export class ConfigSync implements ConfigReplication {
         return;
       }
       if (relation === 'AHEAD') return; // the peer takes ours the same way
-      const mine = { version: store.version, checksum: store.checksum };
-      const theirs = copy.lineage[copy.lineage.length - 1] ?? { version: copy.config.ConfigVersion, checksum: '?' };
-      const key = `${mine.version}/${mine.checksum}/${theirs.version}/${theirs.checksum}`;
       this.agreement = 'DIVERGED';
-      if (this.divergence !== key) {
-        this.divergence = key;
-        const winner = this.coordinator();
-        this.engine.record({
-          subject: 'cluster',
-          cause: 'configuration',
-          rule: 'CONFIG_DIVERGED',
-          message: `${this.engine.localNode} and ${this.peer} hold different configurations (${this.engine.localNode}: version ${mine.version} checksum ${mine.checksum}; ${this.peer}: version ${theirs.version} checksum ${theirs.checksum}); the copy of ${winner}, the coordinating node, wins and the other is kept beside main.json`,
-          facts: { local: mine, peer: { node: this.peer, ...theirs }, winner },
-        });
-      }
+      this.recordDivergence(copy, this.coordinator());
       if (store.isCoordinator()) await store.recommit(`divergence with ${this.peer} resolved: the copy of ${this.engine.localNode} wins`);
     } catch (e) {
       this.engine.log.warn(`configuration check with ${this.peer}: ${(e as Error).message}`);

@@ -77,7 +77,7 @@ async function changeState(ctx: MethodContext, event: PolicyEvent, p: Record<str
   }
   let state: GroupState | undefined;
   if (opts.wait && wanted) {
-    state = groupState(engine.config, engine.findGroup(wanted.group), engine.observed, wanted.node);
+    state = (out.groupStates?.[wanted.node] as GroupState | undefined) ?? groupState(engine.config, engine.findGroup(wanted.group), engine.observed, wanted.node);
     if (state !== wanted.state && out.changed) throw new MccsError('FAILED', `group ${wanted.group} is ${state} on ${wanted.node}, not ${wanted.state}`, ['mccluster events --group ' + wanted.group]);
   }
   return { changed: out.changed, result: { plan: out.plan, ...(state ? { state } : {}) } };

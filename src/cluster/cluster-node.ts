@@ -18,6 +18,7 @@ import { attachWitness } from '../witness/attach.js';
 import { witnessFingerprint } from '../witness/settings.js';
 import type { Witness } from '../witness/witness.js';
 import { ConfigSync } from './config-sync.js';
+import { ClusterGroupLocks } from './group-locks.js';
 
 /** Types whose data must never be written from two nodes: heal stops them on both first. */
 const STORAGE_TYPES = new Set(['SharedDisk', 'MirrorDisk']);
@@ -44,6 +45,7 @@ export class ClusterNode {
   private peerWitness?: boolean;
   private readonly witnessAtStart: string;
   readonly sync: ConfigSync;
+  readonly locks: ClusterGroupLocks;
   private pushTimer?: NodeJS.Timeout;
   private closed = false;
   private running!: () => void;
@@ -73,7 +75,24 @@ export class ClusterNode {
     this.witness = attachWitness(engine, this.membership, this.peer, { peerReachable: () => this.peerWitness, reachabilityChanged: () => this.schedulePush() });
     this.sync = new ConfigSync(engine, this.membership, this.channel, this.peer, () => this.peerAddresses());
     engine.store.replication = this.sync;
+    this.locks = new ClusterGroupLocks({
+      localNode: local,
+      coordinator: () => this.lockCoordinator(),
+      request: (kind, body, timeoutMs) => this.channel.request(this.peerAddresses(), { kind, body }, timeoutMs),
+      stateBody: () => this.stateBody(),
+      applyState: (body) => {
+        if (body) this.applyPeerState(body as StateBody);
+      },
+      onAlone: (group, why) => this.record('GROUP_LOCK_ALONE', `group ${group}: ${this.peer} holds the group locks but cannot be reached (${why}); this plan is made here alone`, { group }, { subject: `group:${group}` }),
+    });
+    engine.groupQueue.locks = this.locks;
     this.wire();
+  }
+
+  /** The coordinator holds the group locks, unless every link to it is down (then it is no use waiting for it). */
+  private lockCoordinator(): string {
+    const c = this.sync.coordinator();
+    return c !== this.engine.localNode && !this.membership.peerHeard(c) ? this.engine.localNode : c;
   }
 
   private peerAddresses(): string[] {
@@ -124,6 +143,7 @@ export class ClusterNode {
       if (state !== 'FAULTED') e.observed.nodes[node] = { state };
       this.record(t.code.startsWith('PEER_') ? t.code : `PEER_${t.code}`, `${node} is ${state}: ${t.message}`, t.facts, { oldState: old, newState: state });
       if (state === 'RUNNING' && old !== 'RUNNING') void this.exchangeState();
+      if (state !== 'RUNNING') this.locks.releaseAllOf(node);
     });
     m.on('jeopardy', (node, on, linksUp) => {
       if (on) this.record('JEOPARDY', `only one heartbeat link to ${node} is left`, { linksUp });
@@ -291,6 +311,19 @@ export class ClusterNode {
         await e.ready;
         await e.runStep(req.body as PlanStep, `plan from ${from}`);
         return { ok: true, body: this.stateBody() };
+      case 'lock.acquire': {
+        const { group, token } = req.body as { group: string; token: string };
+        if (this.lockCoordinator() !== e.localNode) return { ok: false, error: { code: 'CONFLICT', message: `${e.localNode} does not hold the group locks` } };
+        if (typeof group !== 'string' || typeof token !== 'string' || !token.startsWith(`${from}#`)) return { ok: false, error: { code: 'USAGE', message: 'lock.acquire needs a group and a token of the sender' } };
+        const held = await this.locks.lockHere(group, token);
+        return held ? { ok: true, body: { state: this.stateBody() } } : { ok: false, error: { code: 'CONFLICT', message: 'gave up waiting' } };
+      }
+      case 'lock.release': {
+        const { group, token, state } = req.body as { group: string; token: string; state?: StateBody };
+        if (state) this.applyPeerState(state);
+        if (typeof group === 'string' && typeof token === 'string' && token.startsWith(`${from}#`)) this.locks.releaseHere(group, token);
+        return { ok: true, body: {} };
+      }
       case 'rpc': {
         const { handleForwarded } = await import('../api/server.js');
         return { ok: true, body: await handleForwarded(e, req.body as { method: string; params: Record<string, unknown>; principal: { name: string; role: string }; coordinated?: boolean }) };

@@ -9,6 +9,7 @@ import { ClusterNode } from '../cluster/cluster-node.js';
 import { Engine } from '../engine/engine.js';
 import { FileLogger } from '../engine/logger.js';
 import { readProcStat } from '../engine/proc.js';
+import { writeFailures } from '../engine/write-failures.js';
 import { MccsError } from '../model/errors.js';
 import { homePaths } from '../model/home.js';
 import { currentNodeName, nodeRenames, readRenames } from '../model/rename.js';
@@ -40,7 +41,12 @@ function takePidFile(path: string): void {
       }
     }
   }
-  writeFileSync(path, `${process.pid}\n`);
+  try {
+    writeFileSync(path, `${process.pid}\n`);
+  } catch (e) {
+    // A full disk must not keep the engine from starting (its services need it more than the pid file).
+    writeFailures.report('pid file', e);
+  }
 }
 
 /** Two nodes in main.json and this one not StandAlone: heartbeat, peer, failover. */

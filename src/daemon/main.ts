@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { MccsError } from '../model/errors.js';
 import { mccsHome } from '../model/home.js';
+import { installCrashHandlers } from './crash.js';
 import { startDaemon } from './daemon.js';
 
 export async function runForeground(options: { home: string; node?: string }): Promise<never> {
@@ -22,6 +23,7 @@ export async function runForeground(options: { home: string; node?: string }): P
     process.exit(err.exitCode);
   }
   const running = daemon;
+  installCrashHandlers(running.engine.log);
   await new Promise<void>((resolve) => {
     // SIGTERM and SIGINT stop the engine (one log line, one ENGINE_STOP event naming the signal).
     const stop = (signal: string) => {

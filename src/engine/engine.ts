@@ -6,6 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { EventRecord } from '../api/protocol.js';
 import { ConfigStore, type ChangeResult } from './config-store.js';
+import { GroupQueue } from './group-queue.js';
+import { writeFailures } from './write-failures.js';
 import { MccsError } from '../model/errors.js';
 import { homePaths, type HomePaths } from '../model/home.js';
 import type { GroupConfig, MainConfig, ResourceConfig, ResourceState } from '../model/types.js';
@@ -42,6 +44,8 @@ export interface HandleResult {
   plan: Plan;
   changed: boolean;
   execution?: ExecutionResult;
+  /** With wait: the group's state on each node when its plan ended (before any later plan ran). */
+  groupStates?: Record<string, string>;
 }
 
 interface ResourceRuntime {
@@ -66,7 +70,8 @@ export class Engine {
   readonly runner: Runner;
   observed!: Observed;
   private readonly runtime = new Map<string, ResourceRuntime>();
-  private readonly groupQueues = new Map<string, Promise<unknown>>();
+  /** One plan per group at a time, cluster-wide (the cluster layer sets its locks). */
+  readonly groupQueue = new GroupQueue();
   private stopped = false;
   /** Set once every resource has been probed after start: nothing acts before. */
   probed = false;
@@ -102,6 +107,9 @@ export class Engine {
     this.store = new ConfigStore(this.paths.mainJson, () => this.localNode);
     this.store.on('replaced', (config, before) => this.configReplaced(config, before));
     this.store.on('fact', (rule, message, facts) => this.record({ subject: 'cluster', cause: 'configuration', rule, message, facts }));
+    writeFailures.listen((what, error, suppressed) =>
+      this.record({ subject: `node:${this.localNode ?? '?'}`, cause: 'disk', rule: 'LOG_WRITE_FAILED', message: `cannot write the ${what} under ${this.paths.home}: ${error}; kept in memory, services are not affected`, facts: { what, error, suppressedLastMinute: suppressed } }),
+    );
   }
 
   get config(): MainConfig {
@@ -221,9 +229,11 @@ export class Engine {
       planReady(plan);
       if (plan.refused || plan.steps.length === 0) {
         this.recordPlan(plan, opts.cause);
-        return undefined;
+        return { execution: undefined, groupStates: this.groupStates(group) };
       }
-      return this.run(plan, opts.cause);
+      const execution = await this.run(plan, opts.cause);
+      // Read before the group's lock is released: what this plan left, not what a later one made of it.
+      return { execution, groupStates: this.groupStates(group) };
     });
     const plan = await planned;
     if (plan.refused) throw refusalError(plan);
@@ -231,8 +241,14 @@ export class Engine {
       work.catch((e) => this.log.error(`plan for ${describeEvent(event)} failed: ${(e as Error).message}`));
       return { plan, changed: plan.steps.length > 0 };
     }
-    const execution = await withTimeout(work, opts.timeout, plan);
-    return { plan, changed: plan.steps.length > 0, execution };
+    const done = await withTimeout(work, opts.timeout, plan);
+    return { plan, changed: plan.steps.length > 0, execution: done.execution, groupStates: done.groupStates };
+  }
+
+  /** The state of a group on each node of its NodeList. */
+  private groupStates(group: string): Record<string, string> {
+    const g = this.config.Groups.find((x) => x.GroupName === group);
+    return Object.fromEntries((g?.NodeList ?? []).map((n) => [n, this.groupStateSafe(group, n) ?? 'UNKNOWN']));
   }
 
   /** Events that concern several groups (AutoStart, node fault): one plan, run per group. */
@@ -248,7 +264,14 @@ export class Engine {
       return { plan, changed: false };
     }
     const parts = splitByGroup(plan);
-    const runs = [...parts].map(([group, sub]) => this.enqueue(group, () => this.run(sub, opts.cause)));
+    const runs = [...parts.keys()].map((group) =>
+      this.enqueue(group, async (): Promise<ExecutionResult> => {
+        // Planned again once the group's lock is held: another plan for it may have run meanwhile.
+        const fresh = splitByGroup(this.plan(event)).get(group);
+        if (!fresh || fresh.steps.length === 0) return { ok: true, steps: [] };
+        return this.run(fresh, opts.cause);
+      }),
+    );
     const all = Promise.all(runs).then((rs) => ({ ok: rs.every((r) => r.ok), steps: rs.flatMap((r) => r.steps) }));
     if (!opts.wait) {
       all.catch((e) => this.log.error(`plan for ${describeEvent(event)} failed: ${(e as Error).message}`));
@@ -279,10 +302,7 @@ export class Engine {
   }
 
   private enqueue<T>(group: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.groupQueues.get(group) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.groupQueues.set(group, next);
-    return next;
+    return this.groupQueue.run(group, work);
   }
 
   private async run(plan: Plan, cause: string): Promise<ExecutionResult> {

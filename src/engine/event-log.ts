@@ -2,6 +2,10 @@
 // "why did my group move at 03:12?" can be answered from it alone.
 import { appendFileSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import type { EventRecord } from '../api/protocol.js';
+import { writeFailures } from './write-failures.js';
+
+/** Records kept in memory while the disk refuses them (bounded: the oldest go first). */
+const PENDING_MAX = 10_000;
 
 export interface EventFilter {
   group?: string;
@@ -15,6 +19,9 @@ export interface EventFilter {
 }
 
 export class EventLog {
+  /** Lines not yet on disk (full disk): written first at the next write that succeeds, and shown by read(). */
+  private pending: string[] = [];
+
   constructor(
     private readonly path: string,
     public node: string,
@@ -25,8 +32,16 @@ export class EventLog {
   /** Appends synchronously: the record is on disk before the engine acts on the decision. */
   write(record: Omit<EventRecord, 'time' | 'node'> & { node?: string }): EventRecord {
     const full: EventRecord = { time: new Date().toISOString(), node: record.node ?? this.node, ...record };
-    this.rotateIfNeeded();
-    appendFileSync(this.path, `${JSON.stringify(full)}\n`);
+    this.pending.push(`${JSON.stringify(full)}\n`);
+    if (this.pending.length > PENDING_MAX) this.pending.splice(0, this.pending.length - PENDING_MAX);
+    try {
+      this.rotateIfNeeded();
+      appendFileSync(this.path, this.pending.join(''));
+      this.pending = [];
+    } catch (e) {
+      // The decision stands and is acted on; its record waits in memory for space.
+      writeFailures.report('event log', e);
+    }
     return full;
   }
 
@@ -45,6 +60,10 @@ export class EventLog {
         }
         if (matches(e, filter)) out.push(e);
       }
+    }
+    for (const line of this.pending) {
+      const e = JSON.parse(line) as EventRecord;
+      if (matches(e, filter)) out.push(e);
     }
     return filter.limit ? out.slice(-filter.limit) : out;
   }

@@ -1,6 +1,7 @@
 // The engine log: one line per fact, to stdout (journald) and log/engine.log.
 import { appendFileSync, existsSync, renameSync, statSync } from 'node:fs';
 import { escapeLogText } from './log-text.js';
+import { writeFailures } from './write-failures.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -46,8 +47,9 @@ export class FileLogger implements Logger {
     if (++this.written % 200 === 0) this.rotate();
     try {
       appendFileSync(this.path, line);
-    } catch {
+    } catch (e) {
       // A full disk must not stop the engine from managing services.
+      writeFailures.report('engine log', e);
     }
   }
 

@@ -7,12 +7,34 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterLab, clusterConfig, IS_ROOT, VIP4 } from '../helpers/cluster-lab.js';
+import { ClusterLab, clusterConfig, GROUP, IS_ROOT, RES, VIP4 } from '../helpers/cluster-lab.js';
+import type { EventRecord } from '../../src/api/protocol.js';
 import type { NodeName } from '../lab/lab.js';
 
 if (!IS_ROOT) console.log('cluster-consistency.test: skipped: the two-node lab needs root (network, PID and mount namespaces)');
 
 const NODES: NodeName[] = ['node1', 'node2'];
+const ACTIVE = new Set(['STARTING', 'ONLINE', 'STOPPING']);
+
+/**
+ * From both nodes' event logs (one clock: one machine), the moments a
+ * resource was starting, online or stopping on both nodes at once. At equal
+ * times a step that ends activity is taken first.
+ */
+function overlaps(events: EventRecord[], resources: string[]): string[] {
+  const rows = events
+    .filter((e) => e.resource && resources.includes(e.resource) && e.newState && typeof e.facts?.node === 'string')
+    .map((e) => ({ time: e.time, res: e.resource!, node: e.facts!.node as string, active: ACTIVE.has(e.newState!) }))
+    .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : Number(a.active) - Number(b.active)));
+  const state = new Map<string, boolean>();
+  const out: string[] = [];
+  for (const r of rows) {
+    state.set(`${r.res}@${r.node}`, r.active);
+    const on = NODES.filter((n) => state.get(`${r.res}@${n}`) === true);
+    if (on.length > 1) out.push(`${r.time} ${r.res} active on ${on.join(' and ')}`);
+  }
+  return out;
+}
 
 interface MembershipView {
   configVersion: number;
@@ -119,6 +141,56 @@ describe.skipIf(!IS_ROOT)('one coordinator for the cluster state', () => {
       expect(users.users.map((u) => u.name)).toContain('opsbot');
     }
   }, 30_000);
+
+  it('50 rounds of switches given on both nodes at the same instant (opposite targets, then the same target): each round ends ONLINE on exactly one node; no resource started twice or active on both', async () => {
+    await cl.restore('node1');
+    const m = cl.mark();
+    for (let round = 0; round < 50; round++) {
+      const states = await cl.groupStates('node1');
+      const holder: NodeName = states.node1 === 'ONLINE' ? 'node1' : 'node2';
+      const away: NodeName = holder === 'node1' ? 'node2' : 'node1';
+      // Even rounds: opposite targets (node1 → node2, node2 → node1). Odd rounds: both ask to move the group away from its holder.
+      const targets: Record<NodeName, NodeName> = round % 2 === 0 ? { node1: 'node2', node2: 'node1' } : { node1: away, node2: away };
+      const r = cl.mark();
+      const answers = await Promise.all(NODES.map((n) => cl.rpc(n, 'grp.switch', { group: GROUP, node: targets[n], wait: true, timeout: 60 })));
+      for (const a of answers) expect(a.ok, `round ${round}: ${JSON.stringify(a)}`).toBe(true);
+      for (const viewer of NODES) {
+        const now = await cl.groupStates(viewer);
+        expect(NODES.filter((n) => now[n] === 'ONLINE').length, `round ${round} seen by ${viewer}: ${JSON.stringify(now)}`).toBe(1);
+        expect(NODES.filter((n) => now[n] === 'OFFLINE').length, `round ${round} seen by ${viewer}: ${JSON.stringify(now)}`).toBe(1);
+      }
+      // Every switch here moves the group at most once per command: a resource starts at most once per node and command.
+      const starts = new Map<string, number>();
+      for (const n of NODES) for (const e of cl.eventsSince(n, r)) if (e.newState === 'STARTING' && e.resource) starts.set(`${e.resource}@${e.facts?.node}`, (starts.get(`${e.resource}@${e.facts?.node}`) ?? 0) + 1);
+      for (const [key, count] of starts) expect(count, `round ${round}: ${key} started ${count} times`).toBeLessThanOrEqual(1);
+    }
+    const events = [...cl.eventsSince('node1', m), ...cl.eventsSince('node2', m)];
+    expect(overlaps(events, [RES.ip, RES.app])).toEqual([]);
+    expect(events.filter((e) => e.rule === 'ONLINE_DONE').length, 'the group did move').toBeGreaterThan(50);
+    await cl.waitFor('the VIP on exactly one node', async () => (await cl.vipHolders(VIP4)).length === 1, 10_000);
+  }, 300_000);
+
+  it('a switch given on node2 while a critical resource fails on node1: ordered, never interleaved; the group ends ONLINE on exactly one node', async () => {
+    await cl.restore('node1');
+    for (let round = 0; round < 5; round++) {
+      const on = (await cl.groupStates('node1')).node1 === 'ONLINE' ? 'node1' : 'node2';
+      const away: NodeName = on === 'node1' ? 'node2' : 'node1';
+      const m = cl.mark();
+      const [pid] = await cl.echoPids(on);
+      expect(pid, `the echo process on ${on}`).toBeGreaterThan(0);
+      process.kill(pid!, 'SIGKILL');
+      const answer = await cl.rpc(away, 'grp.switch', { group: GROUP, node: away, wait: true, timeout: 60 });
+      expect(answer.ok || answer.error.code === 'CONFLICT' || answer.error.code === 'FAILED', JSON.stringify(answer)).toBe(true);
+      await cl.waitFor('the group ONLINE on exactly one node and OFFLINE or FAULTED on the other', async () => {
+        const s = await cl.groupStates('node1');
+        return NODES.filter((n) => s[n] === 'ONLINE').length === 1 && NODES.every((n) => ['ONLINE', 'OFFLINE', 'FAULTED'].includes(s[n]));
+      }, 30_000);
+      const events = [...cl.eventsSince('node1', m), ...cl.eventsSince('node2', m)];
+      expect(overlaps(events, [RES.ip, RES.app]), `round ${round}`).toEqual([]);
+      // Clear the fault for the next round.
+      for (const n of NODES) await cl.rpc(n, 'grp.clear', { group: GROUP, node: n, wait: true, timeout: 30 });
+    }
+  }, 300_000);
 
   it('copies changed apart during a partition: CONFIG_DIVERGED with both checksums, the coordinator node1 wins on both, node2 keeps its copy beside main.json', async () => {
     const m = cl.mark();

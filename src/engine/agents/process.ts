@@ -32,6 +32,7 @@ import {
   type ProcessIdentity,
 } from '../proc.js';
 import { AgentError, type Agent, type AgentContext, type Observation } from './agent.js';
+import { writeFailures } from '../write-failures.js';
 
 export const processAttributes: AttributeDeclaration[] = [
   { name: 'Path', kind: 'string', editable: true, required: true, pattern: '^/', description: 'Absolute path of the executable (or #! script) to start; with Arguments, the identity by which a running process is adopted.' },
@@ -132,12 +133,17 @@ async function writeStateFile(ctx: AgentContext, record: StateRecord): Promise<v
   const tmp = `${file}.${process.pid}.tmp`;
   const fh = await open(tmp, 'w', 0o644);
   try {
-    await fh.writeFile(`${JSON.stringify(record)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    try {
+      await fh.writeFile(`${JSON.stringify(record)}\n`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
   }
-  await rename(tmp, file);
 }
 
 async function removeStateFile(ctx: AgentContext): Promise<void> {
@@ -212,14 +218,27 @@ export function createProcessAgent(): Agent {
     records.set(file, record);
     return record;
   };
+  // Records the disk refused (full MCCS_HOME): kept in memory, written again at a later monitor tick.
+  const unsaved = new Set<string>();
+  const save = async (ctx: AgentContext): Promise<void> => {
+    const file = statePath(ctx);
+    const record = records.get(file);
+    try {
+      if (record) await writeStateFile(ctx, record);
+      else await removeStateFile(ctx);
+      unsaved.delete(file);
+    } catch (e) {
+      unsaved.add(file);
+      writeFailures.report('process agent state', e);
+    }
+  };
   const writeState = async (ctx: AgentContext, record: StateRecord): Promise<void> => {
-    records.delete(statePath(ctx));
-    await writeStateFile(ctx, record);
     records.set(statePath(ctx), record);
+    await save(ctx);
   };
   const removeState = async (ctx: AgentContext): Promise<void> => {
     records.set(statePath(ctx), null);
-    await removeStateFile(ctx);
+    await save(ctx);
   };
   const keyOf = (ctx: AgentContext) => `${ctx.home}\0${ctx.resName}`;
 
@@ -234,6 +253,7 @@ export function createProcessAgent(): Agent {
 
   async function observe(ctx: AgentContext): Promise<Observation> {
     const cfg = config(ctx);
+    if (unsaved.has(statePath(ctx))) await save(ctx);
     const tracked = children.get(keyOf(ctx));
     if (tracked && ctx.onUnexpectedExit) tracked.notify = ctx.onUnexpectedExit;
     const { record, live } = await locate(ctx, cfg);
@@ -271,11 +291,17 @@ export function createProcessAgent(): Agent {
       }
     }
     const outFile = outputPath(ctx);
-    mkdirSync(dirname(outFile), { recursive: true });
-    const out = openSync(outFile, 'a', 0o640);
+    // The output file is for the operator; a disk that refuses it does not stop the start.
+    let out: number | 'ignore' = 'ignore';
+    try {
+      mkdirSync(dirname(outFile), { recursive: true });
+      out = openSync(outFile, 'a', 0o640);
+      writeSync(out, `--- mccs ${new Date().toISOString()} starting ${JSON.stringify([cfg.path, ...cfg.args])}${cfg.user ? ` as ${cfg.user}` : ''}\n`);
+    } catch (e) {
+      writeFailures.report('process output', e);
+    }
     let child: ChildProcess;
     try {
-      writeSync(out, `--- mccs ${new Date().toISOString()} starting ${JSON.stringify([cfg.path, ...cfg.args])}${cfg.user ? ` as ${cfg.user}` : ''}\n`);
       child = spawn(cfg.path, cfg.args, {
         cwd: cfg.cwd,
         env: childEnv(ctx, cfg.user, account?.home),
@@ -289,7 +315,7 @@ export function createProcessAgent(): Agent {
     } catch (e) {
       throw new AgentError(`cannot start ${cfg.path}${cfg.user ? ` as ${cfg.user}` : ''}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     } finally {
-      closeSync(out);
+      if (out !== 'ignore') closeSync(out);
     }
     const pid = child.pid!;
     // Read while the child cannot have been reaped yet: Node reaps on its next event-loop turn.

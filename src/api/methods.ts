@@ -272,7 +272,7 @@ const methods = new Map<string, MethodSpec>(Object.entries({
         .flatMap(({ group, res }) =>
           group.NodeList.filter((n) => !nodeFilter || n === nodeFilter).map((n) => {
             const st = engine.status(n, res.ResName);
-            return { ResName: res.ResName, GroupName: group.GroupName, node: n, state: st.state, ...(st.reason ? { reason: st.reason } : {}) };
+            return { ResName: res.ResName, GroupName: group.GroupName, node: n, state: st.state, ...(st.reason ? { reason: st.reason } : {}), ...(st.details ? { details: st.details } : {}) };
           }),
         );
       return { changed: false, result: rows };

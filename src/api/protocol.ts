@@ -45,7 +45,7 @@ export interface ResourceView {
   /** Every attribute, resolved (resource, else Types, else default), plus read-only ones. */
   attributes: Record<string, unknown>;
   /** state[node] */
-  states: Record<string, { state: ResourceState; reason?: string; restartCount?: number }>;
+  states: Record<string, { state: ResourceState; reason?: string; restartCount?: number; details?: Record<string, unknown> }>;
 }
 
 export interface GroupView {
@@ -120,7 +120,7 @@ export interface Methods {
   'grp.unfreeze': { params: { group: string } & ChangeOptions; result: { Frozen: boolean } };
   'grp.clear': { params: { group: string } & ChangeOptions; result: ChangeResult };
   'res.list': { params: { resource?: string; group?: string }; result: ResourceView[] };
-  'res.state': { params: { resource?: string; group?: string; node?: string }; result: { ResName: string; GroupName: string; node: string; state: ResourceState; reason?: string }[] };
+  'res.state': { params: { resource?: string; group?: string; node?: string }; result: { ResName: string; GroupName: string; node: string; state: ResourceState; reason?: string; details?: Record<string, unknown> }[] };
   'res.online': { params: { resource: string } & ChangeOptions; result: ChangeResult };
   'res.offline': { params: { resource: string } & ChangeOptions; result: ChangeResult };
   'res.clear': { params: { resource: string } & ChangeOptions; result: ChangeResult };

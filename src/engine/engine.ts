@@ -543,7 +543,7 @@ export class Engine {
         const obs = await this.observeOnce(group, res);
         const state: ResourceState = obs.state === 'running' ? 'ONLINE' : agentFor(res.Type)?.monitorOnly && obs.state === 'failed' ? 'FAULTED' : 'OFFLINE';
         if (state === 'ONLINE') this.rt(res.ResName).onlineSince = performance.now();
-        this.setState(this.localNode, res.ResName, { state, reason: obs.reason, restartCount: 0 }, { cause: 'probe at engine start', rule: state === 'ONLINE' ? 'PROBE_ADOPTED' : 'PROBE_STATE', message: state === 'ONLINE' ? `${res.ResName} found running: adopted` : `${res.ResName} is ${state}: ${obs.reason}` });
+        this.setState(this.localNode, res.ResName, { state, reason: obs.reason, restartCount: 0, ...(obs.details ? { details: obs.details } : {}) }, { cause: 'probe at engine start', rule: state === 'ONLINE' ? 'PROBE_ADOPTED' : 'PROBE_STATE', message: state === 'ONLINE' ? `${res.ResName} found running: adopted` : `${res.ResName} is ${state}: ${obs.reason}` });
       }),
     );
   }
@@ -595,6 +595,7 @@ export class Engine {
   private applyMonitorResult(group: GroupConfig, res: ResourceConfig, before: ResourceState, obs: Observation): void {
     const name = res.ResName;
     const rt = this.rt(name);
+    this.refreshObservation(name, before, obs);
     const monitorOnly = agentFor(res.Type)?.monitorOnly === true;
     if (before === 'ONLINE') {
       if (obs.state === 'running') {
@@ -618,6 +619,16 @@ export class Engine {
       rt.onlineSince = performance.now();
       this.setState(this.localNode, name, { state: 'ONLINE', reason: obs.reason }, { cause: 'offline monitor', rule: 'UNEXPECTED_ONLINE', message: `${name} found running on ${this.localNode} while it was offline: ${obs.reason}` });
     }
+  }
+
+  /** A monitor that confirms the state keeps the shown reason and details fresh (replication lag…), without an event. */
+  private refreshObservation(name: string, before: ResourceState, obs: Observation): void {
+    const st = this.observed.resources[this.localNode]?.[name];
+    const same = (before === 'ONLINE' && obs.state === 'running') || (before === 'OFFLINE' && obs.state === 'stopped');
+    if (!st || !same || (st.reason === obs.reason && JSON.stringify(st.details) === JSON.stringify(obs.details))) return;
+    st.reason = obs.reason;
+    st.details = obs.details;
+    this.onLocalStateChange?.();
   }
 
   /** OnlineTrustTime: a resource that ran well for long enough earns its restarts back. */

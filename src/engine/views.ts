@@ -48,7 +48,7 @@ export function resourceView(engine: Engine, g: GroupConfig, r: ResourceConfig):
   const states: ResourceView['states'] = {};
   for (const node of g.NodeList) {
     const st = engine.observed.resources[node]?.[r.ResName];
-    states[node] = { state: st?.state ?? 'UNKNOWN', ...(st?.reason ? { reason: st.reason } : {}), restartCount: st?.restartCount ?? 0 };
+    states[node] = { state: st?.state ?? 'UNKNOWN', ...(st?.reason ? { reason: st.reason } : {}), restartCount: st?.restartCount ?? 0, ...(st?.details ? { details: st.details } : {}) };
   }
   return { ResName: r.ResName, Type: r.Type, GroupName: g.GroupName, attributes: { ...resolveResourceAttributes(engine.config, r, g), ...(engine.lastOnline.has(r.ResName) ? { LastOnline: engine.lastOnline.get(r.ResName) } : {}) }, states };
 }

@@ -3,11 +3,15 @@
 import type { Runner } from '../runner.js';
 import type { AttributeDeclaration } from '../../model/attributes.js';
 
-/** Three outcomes, not two: running, cleanly stopped, failed. */
+/**
+ * Three outcomes, not two: running, cleanly stopped, failed. `details`:
+ * structured facts behind the reason (replication role, lag…), shown by
+ * `mcres state --json` and `mccluster status --json`.
+ */
 export type Observation =
-  | { state: 'running'; reason: string }
-  | { state: 'stopped'; reason: string }
-  | { state: 'failed'; reason: string };
+  | { state: 'running'; reason: string; details?: Record<string, unknown> }
+  | { state: 'stopped'; reason: string; details?: Record<string, unknown> }
+  | { state: 'failed'; reason: string; details?: Record<string, unknown> };
 
 export interface AgentContext {
   /** Resource attributes, already resolved: resource value, else Types[type], else declared default. */

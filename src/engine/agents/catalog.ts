@@ -11,6 +11,7 @@ import { mirrorDiskAgent } from './mirror-disk.js';
 import { serviceAgent } from './service.js';
 import { oracleAgent, oracleListenerAgent } from './oracle.js';
 import { postgresqlAgent } from './postgresql.js';
+import { postgresqlReplicationAgent } from './postgresql-replication.js';
 import { sharedDiskDrAgent, mirrorDiskDrAgent } from './dr.js';
 
 const all: Agent[] = [
@@ -24,6 +25,7 @@ const all: Agent[] = [
   oracleAgent,
   oracleListenerAgent,
   postgresqlAgent,
+  postgresqlReplicationAgent,
   sharedDiskDrAgent,
   mirrorDiskDrAgent,
 ];

@@ -9,7 +9,7 @@ import type { AttributeDeclaration } from '../../model/attributes.js';
 import { lookupUser } from '../exec-runner.js';
 import { absolutePath, attrInt, attrString, budget, commOf, endProcesses, isAlive } from './shared-disk.js';
 
-const attributes: AttributeDeclaration[] = [
+export const postgresqlAttributes: AttributeDeclaration[] = [
   { name: 'PgBinDir', kind: 'string', default: '/usr/lib/postgresql/15/bin', editable: true, description: 'Directory of pg_ctl and psql.' },
   { name: 'DataDir', kind: 'string', editable: true, required: true, description: 'Data directory of the cluster (owned by OsUser).' },
   { name: 'OsUser', kind: 'string', default: 'postgres', editable: true, description: 'OS user the server runs as.' },
@@ -18,7 +18,7 @@ const attributes: AttributeDeclaration[] = [
   { name: 'Database', kind: 'string', default: 'postgres', editable: true, description: 'Database the monitor query connects to.' },
 ];
 
-interface PgConfig {
+export interface PgConfig {
   bin: string;
   dataDir: string;
   user: string;
@@ -35,7 +35,7 @@ function packageOf(bin: string): string {
   return m ? `postgresql-${m[1]}` : 'postgresql (or set PgBinDir)';
 }
 
-function config(ctx: AgentContext): PgConfig {
+export function pgConfig(ctx: AgentContext): PgConfig {
   const bin = attrString(ctx, 'PgBinDir') ? absolutePath(ctx, 'PgBinDir') : '/usr/lib/postgresql/15/bin';
   const user = attrString(ctx, 'OsUser') || 'postgres';
   let uid: number;
@@ -57,7 +57,7 @@ function config(ctx: AgentContext): PgConfig {
   return { bin, dataDir: absolutePath(ctx, 'DataDir'), user, uid, gid, port, socketDir, database };
 }
 
-async function pgTool(ctx: AgentContext, c: PgConfig, tool: string, args: string[], timeoutMs?: number): Promise<RunResult> {
+export async function pgTool(ctx: AgentContext, c: PgConfig, tool: string, args: string[], timeoutMs?: number): Promise<RunResult> {
   const path = `${c.bin}/${tool}`;
   if (!existsSync(path)) throw new AgentError(`${path} not found: install the Debian package ${packageOf(c.bin)} or set PgBinDir`);
   try {
@@ -74,7 +74,7 @@ async function pgTool(ctx: AgentContext, c: PgConfig, tool: string, args: string
 }
 
 /** Refuses a data directory that is missing, not a cluster, or not owned by OsUser. */
-function checkDataDir(c: PgConfig): void {
+export function checkDataDir(c: PgConfig): void {
   let st;
   try {
     st = statSync(c.dataDir);
@@ -133,7 +133,7 @@ export function tcpListeners(port: number): { pid: number; comm: string }[] {
   return out.length > 0 ? out : [{ pid: 0, comm: 'unknown process' }];
 }
 
-function postmasterPid(c: PgConfig): number | undefined {
+export function postmasterPid(c: PgConfig): number | undefined {
   try {
     const pid = Number(readFileSync(`${c.dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
@@ -147,7 +147,7 @@ function postmasterPid(c: PgConfig): number | undefined {
  * data directory: after a takeover the file holds a pid of the other node,
  * which may be any process here.
  */
-function isClusterProcess(c: PgConfig, pid: number): boolean {
+export function isClusterProcess(c: PgConfig, pid: number): boolean {
   try {
     return isAlive(pid) && readlinkSync(`/proc/${pid}/cwd`) === realpathSync(c.dataDir);
   } catch {
@@ -156,7 +156,7 @@ function isClusterProcess(c: PgConfig, pid: number): boolean {
 }
 
 /** Processes of this cluster: postgres processes whose cwd is the data directory. */
-function clusterProcesses(c: PgConfig): number[] {
+export function clusterProcesses(c: PgConfig): number[] {
   let dir: string;
   try {
     dir = realpathSync(c.dataDir);
@@ -176,7 +176,7 @@ function clusterProcesses(c: PgConfig): number[] {
 }
 
 async function observe(ctx: AgentContext): Promise<Observation> {
-  const c = config(ctx);
+  const c = pgConfig(ctx);
   const pid = postmasterPid(c);
   if (pid === undefined) {
     const left = clusterProcesses(c);
@@ -194,11 +194,11 @@ async function observe(ctx: AgentContext): Promise<Observation> {
   return { state: 'failed', reason: `postmaster pid ${pid} runs but the query on port ${c.port} fails: ${why}` };
 }
 
-function logFile(c: PgConfig): string {
+export function logFile(c: PgConfig): string {
   return `${c.dataDir}/mccs-pg_ctl.log`;
 }
 
-function logTail(c: PgConfig): string {
+export function logTail(c: PgConfig): string {
   try {
     const lines = readFileSync(logFile(c), 'utf8').trim().split('\n');
     const bad = lines.filter((l) => /\b(FATAL|PANIC|ERROR):/.test(l) || /could not bind|Address already in use/.test(l)).slice(-2);
@@ -209,7 +209,7 @@ function logTail(c: PgConfig): string {
 }
 
 async function online(ctx: AgentContext): Promise<void> {
-  const c = config(ctx);
+  const c = pgConfig(ctx);
   const left = budget(ctx);
   const before = await observe(ctx);
   if (before.state === 'running') return;
@@ -234,7 +234,7 @@ async function online(ctx: AgentContext): Promise<void> {
 }
 
 /** pg_ctl stop in `mode`, bounded by ms; true when the server is gone. */
-async function pgStop(ctx: AgentContext, c: PgConfig, mode: 'fast' | 'immediate', ms: number): Promise<boolean> {
+export async function pgStop(ctx: AgentContext, c: PgConfig, mode: 'fast' | 'immediate', ms: number): Promise<boolean> {
   const r = await pgTool(ctx, c, 'pg_ctl', ['stop', '-w', '-t', String(Math.max(1, Math.floor(ms / 1000))), '-m', mode, '-D', c.dataDir], ms + 2000);
   if (r.exitCode !== 0) ctx.log(`pg_ctl stop -m ${mode}: ${(r.stderr.trim() || r.stdout.trim()).split('\n').pop()}`);
   const pid = postmasterPid(c);
@@ -242,7 +242,7 @@ async function pgStop(ctx: AgentContext, c: PgConfig, mode: 'fast' | 'immediate'
 }
 
 /** Escalation: fast, immediate, then SIGKILL to every process of the cluster. */
-async function stopAll(ctx: AgentContext, c: PgConfig, left: () => number, graceful = false): Promise<void> {
+export async function stopAll(ctx: AgentContext, c: PgConfig, left: () => number, graceful = false): Promise<void> {
   const pid = postmasterPid(c);
   let gone = pid === undefined || !isClusterProcess(c, pid);
   if (!gone && graceful) gone = await pgStop(ctx, c, 'fast', Math.max(1000, left() * 0.6));
@@ -267,7 +267,7 @@ async function stopAll(ctx: AgentContext, c: PgConfig, left: () => number, grace
  * with kill(pid, 0), which succeeds on a zombie that PID 1 has not reaped
  * yet, and then refuses to start. Removed when its pid is not running.
  */
-function removeStaleSocketLock(ctx: AgentContext, c: PgConfig): void {
+export function removeStaleSocketLock(ctx: AgentContext, c: PgConfig): void {
   const dir = c.socketDir || '/var/run/postgresql';
   const lock = `${dir}/.s.PGSQL.${c.port}.lock`;
   let pid: number;
@@ -288,7 +288,7 @@ function removeStaleSocketLock(ctx: AgentContext, c: PgConfig): void {
 }
 
 async function offline(ctx: AgentContext): Promise<void> {
-  const c = config(ctx);
+  const c = pgConfig(ctx);
   const left = budget(ctx);
   const before = await observe(ctx);
   if (before.state === 'stopped') return;
@@ -298,13 +298,13 @@ async function offline(ctx: AgentContext): Promise<void> {
 }
 
 async function clean(ctx: AgentContext): Promise<void> {
-  const c = config(ctx);
+  const c = pgConfig(ctx);
   await stopAll(ctx, c, budget(ctx), false);
 }
 
 export const postgresqlAgent: Agent = {
   type: 'PostgreSQL',
-  attributes,
+  attributes: postgresqlAttributes,
   observe,
   online,
   offline,

@@ -10,6 +10,8 @@ export interface ResourceStatus {
   restartCount?: number;
   /** Failed online attempts since the last success (OnlineRetryLimit). */
   onlineRetryCount?: number;
+  /** Structured facts of the last observation (replication role, lag…); never used by the policy. */
+  details?: Record<string, unknown>;
 }
 
 export interface NodeStatus {

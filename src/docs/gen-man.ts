@@ -34,6 +34,7 @@ const TYPE_SUMMARY: Record<string, string> = {
   Oracle: 'An Oracle instance (sqlplus).',
   OracleListener: 'An Oracle listener (lsnrctl).',
   PostgreSQL: 'A PostgreSQL or EDB Postgres Advanced Server cluster, run as its OS user (pg_ctl, psql).',
+  PostgreSQLReplication: 'A PostgreSQL primary/standby pair with streaming replication: ONLINE where the server is the primary; elsewhere it runs as a standby following it (reported as stopped). Online promotes (never while another node\'s server is a primary), offline demotes and the old primary returns as a standby (pg_rewind when needed).',
   SharedDiskDR: 'Replication of a shared disk to a remote DR site (monitored, promoted on demand).',
   MirrorDiskDR: 'DRBD replication to a remote DR site (monitored, promoted on demand).',
 };

@@ -164,6 +164,7 @@ describe('mccs init, fully by flags (Ansible)', () => {
     const answers: Record<string, string[]> = {
       'postgresql-shared-disk': ['--device', '/dev/sdb1', '--mount-point', '/pgdata', '--set', 'DATA_DIR=/pgdata/15/main'],
       'postgresql-drbd': ['--mount-point', '/pgdata', '--set', 'DATA_DIR=/pgdata/15/main'],
+      'postgresql-replication': ['--set', 'DATA_DIR=/var/lib/postgresql/15/main', '--set', 'SYNC_MODE=strict'],
       'oracle-shared-disk': ['--device', '/dev/sdb1', '--mount-point', '/u02', '--set', 'ORACLE_SID=ORCL'],
       tomcat: [],
       nginx: [],

@@ -12,7 +12,7 @@ import type { MainConfig } from '../../src/model/types.js';
 import { sampleAnswersFor } from '../helpers/template-answers.js';
 
 
-const EXPECTED = ['ip-process', 'nginx', 'oracle-shared-disk', 'postgresql-drbd', 'postgresql-shared-disk', 'tomcat'];
+const EXPECTED = ['ip-process', 'nginx', 'oracle-shared-disk', 'postgresql-drbd', 'postgresql-replication', 'postgresql-shared-disk', 'tomcat'];
 
 const answersFor = sampleAnswersFor;
 

@@ -624,7 +624,7 @@ export class Engine {
   /** A monitor that confirms the state keeps the shown reason and details fresh (replication lag…), without an event. */
   private refreshObservation(name: string, before: ResourceState, obs: Observation): void {
     const st = this.observed.resources[this.localNode]?.[name];
-    const same = (before === 'ONLINE' && obs.state === 'running') || (before === 'OFFLINE' && obs.state === 'stopped');
+    const same = (before === 'ONLINE' && obs.state === 'running') || ((before === 'OFFLINE' || before === 'FAULTED') && obs.state === 'stopped');
     if (!st || !same || (st.reason === obs.reason && JSON.stringify(st.details) === JSON.stringify(obs.details))) return;
     st.reason = obs.reason;
     st.details = obs.details;

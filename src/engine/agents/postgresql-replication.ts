@@ -320,8 +320,17 @@ async function observe(ctx: AgentContext): Promise<Observation & { details?: Rec
   const r = rt(ctx);
   const st = await localStatus(ctx, c);
   if (!st.running) {
-    if (r.primaryHere) return { state: 'failed', reason: `primary ${st.why}` };
-    followInBackground(ctx, c, r);
+    if (r.primaryHere) {
+      // Down where it was the primary. If another node's server is the primary now (this node was powered
+      // off and taken over), this one is no longer it: it comes back as that primary's standby.
+      const elsewhere = r.following || r.promoting ? undefined : await findPrimary(ctx, c);
+      if (!elsewhere) return { state: 'failed', reason: `primary ${st.why}` };
+      ctx.log(`the primary is now on ${elsewhere.node}: this node's server returns as its standby`);
+      r.primaryHere = false;
+      r.wasPrimary = true;
+      persist(ctx, r);
+    }
+    followInBackground(ctx, c, r, false);
     return { state: 'stopped', reason: `standby ${st.why}${r.following ? '; starting it as a standby' : ''}`, details: { role: 'stopped' } };
   }
   if (!st.status) return { state: 'failed', reason: st.why };
@@ -339,10 +348,11 @@ async function observe(ctx: AgentContext): Promise<Observation & { details?: Rec
 
 // ---------------------------------------------------------------- back to standby (background)
 
-function followInBackground(ctx: AgentContext, c: ReplConfig, r: Runtime): void {
+/** waitForPrimary: after a demotion the new primary is about to exist: wait for it (to rewind against it). */
+function followInBackground(ctx: AgentContext, c: ReplConfig, r: Runtime, waitForPrimary = true): void {
   if (r.following || r.promoting || r.primaryHere) return;
   const quiet = { ...ctx, signal: new AbortController().signal, deadline: 120_000 };
-  r.following = follow(quiet, c, r)
+  r.following = follow(quiet, c, r, waitForPrimary)
     .catch((e: Error) => ctx.log(`returning to standby: ${e.message}`))
     .finally(() => {
       r.following = undefined;
@@ -363,13 +373,20 @@ function dataDirEmpty(c: ReplConfig): boolean {
 }
 
 /** Start this node's server as a standby of the primary: pg_basebackup when empty, pg_rewind when it was a primary. */
-async function follow(ctx: AgentContext, c: ReplConfig, r: Runtime): Promise<void> {
+async function follow(ctx: AgentContext, c: ReplConfig, r: Runtime, waitForPrimary: boolean): Promise<void> {
   const end = performance.now() + 120_000;
   for (let attempt = 0; performance.now() < end; attempt++) {
     if (r.promoting || r.primaryHere) return;
     const st = await localStatus(ctx, c);
     if (st.running) return; // a standby or a primary already runs: observe reports it
     const primary = await findPrimary(ctx, c);
+    // A stopped server that was last a primary (no standby.signal) only ever follows a primary that exists.
+    const exPrimary = r.wasPrimary || (!dataDirEmpty(c) && existsSync(join(c.dataDir, 'PG_VERSION')) && !existsSync(join(c.dataDir, 'standby.signal')));
+    if (!primary && (dataDirEmpty(c) || exPrimary) && !waitForPrimary) return; // cold cluster: online decides which one is the primary
+    if (exPrimary && !r.wasPrimary) {
+      r.wasPrimary = true;
+      persist(ctx, r);
+    }
     if (dataDirEmpty(c)) {
       if (!primary) {
         await sleep(1000);

@@ -193,7 +193,8 @@ describe.skipIf(!isRoot)('SharedDisk on a loop device', () => {
         const real = new ExecRunner();
         return { run: (c, a, o = {}) => real.run(c, a, { ...o, env: { ...o.env, PATH: `${SIM}:${process.env.PATH}`, SG_PERSIST_STATE: statePath, SG_PERSIST_INITIATOR: node } }) };
       };
-      const pr = (node: string, o: { log?: string[]; deadlineMs?: number } = {}) => ctx({ node, extra: { Reservation: 'SCSI3' }, runner: nodeRunner(node), ...o });
+      // Each simulated sg_persist is a Node process: slower than the real tool on a loaded machine, so a longer hold time.
+      const pr = (node: string, o: { log?: string[]; deadlineMs?: number } = {}) => ctx({ node, extra: { Reservation: 'SCSI3', LeaseRenewInterval: 500 }, runner: nodeRunner(node), ...o });
       const sim = () => JSON.parse(readFileSync(statePath, 'utf8')) as { devices: Record<string, { registrations: Record<string, string>; reservation: { key: string } | null; supported?: boolean }> };
 
       it('online reserves; a takeover preempts the old holder, whose monitor then fails; offline releases', async () => {

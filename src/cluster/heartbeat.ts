@@ -14,6 +14,7 @@ import { MccsError } from '../model/errors.js';
 import { monotonic, type Clock } from './clock.js';
 import { Opener, Sealer, type Channel, type RejectCode } from './crypto.js';
 import { clusterPorts } from './ports.js';
+import { LossWindow } from './link-loss.js';
 
 export type LinkName = 'PRIMARY' | 'SECONDARY';
 export type LinkStatus = 'UP' | 'DOWN' | 'NONE';
@@ -99,6 +100,8 @@ export interface PeerLinkStatus {
   /** Exactly one of two configured links up. */
   jeopardy: boolean;
   incarnation: string | null;
+  /** Share of heartbeats lost on each link over its last 100 sequence numbers; null = never heard. */
+  lossRatio: Record<LinkName, number | null>;
 }
 
 export interface HeartbeatStatus {
@@ -120,6 +123,7 @@ export interface HeartbeatEvents {
 interface LinkTrack {
   configured: boolean;
   status: LinkStatus;
+  loss: LossWindow;
   lastHeardAt?: number;
   timer?: NodeJS.Timeout;
 }
@@ -162,7 +166,7 @@ export class HeartbeatLinks extends EventEmitter<HeartbeatEvents> {
     for (const peer of options.peers) {
       const link = (name: LinkName): LinkTrack => {
         const configured = Boolean(options.local[name] && peer[name]);
-        return { configured, status: configured ? 'DOWN' : 'NONE' };
+        return { configured, status: configured ? 'DOWN' : 'NONE', loss: new LossWindow() };
       };
       this.tracks.set(peer.node, { peer, links: { PRIMARY: link('PRIMARY'), SECONDARY: link('SECONDARY') }, superseded: [] });
     }
@@ -283,6 +287,7 @@ export class HeartbeatLinks extends EventEmitter<HeartbeatEvents> {
         lastHeardMs: { PRIMARY: age('PRIMARY'), SECONDARY: age('SECONDARY') },
         jeopardy: up === 1 && LINKS.filter((l) => t.links[l].configured).length > 1,
         incarnation: t.incarnation ?? null,
+        lossRatio: { PRIMARY: t.links.PRIMARY.loss.lossRatio(), SECONDARY: t.links.SECONDARY.loss.lossRatio() },
       };
     });
     return { peers, rejected: { ...this.rejectedCounts }, unconfirmed: this.unconfirmed, sendErrors: { ...this.sendErrors } };
@@ -403,6 +408,7 @@ export class HeartbeatLinks extends EventEmitter<HeartbeatEvents> {
     const now = this.clock();
     const l = track.links[link];
     l.lastHeardAt = now;
+    l.loss.seen(Number(opened.seq));
     const message: HeartbeatMessage = {
       node: opened.sender,
       link,

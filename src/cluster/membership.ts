@@ -56,6 +56,21 @@ export function splitAddresses(list: unknown): string[] {
 export interface IcmpProbe extends IcmpSource {
   start(): void;
   close(): Promise<void>;
+  /** Round-trip time of the last answer (ms). */
+  lastRttMs?(address: string): number | undefined;
+}
+
+/** One heartbeat link to one peer, for the metrics. */
+export interface LinkStat {
+  peer: string;
+  link: LinkName;
+  status: LinkStatus;
+  /** The peer's address on this link (pinged continuously). */
+  address: string | null;
+  /** ICMP round-trip time to that address (ms); null = no answer yet. */
+  rttMs: number | null;
+  /** Heartbeats lost on the link (0..1, last 100); null = never heard. */
+  lossRatio: number | null;
 }
 
 export interface MembershipOptions {
@@ -353,6 +368,17 @@ export class Membership extends EventEmitter<MembershipEvents> {
       p.epoch += 1;
     }
     await Promise.all([this.links.close(), this.icmp.close()]);
+  }
+
+  linkStats(): LinkStat[] {
+    return this.links.status().peers.flatMap((p) => {
+      const config = this.peers.get(p.node)?.config;
+      return (['PRIMARY', 'SECONDARY'] as const).map((link): LinkStat => {
+        const address = (link === 'PRIMARY' ? config?.PrimaryHB : config?.SecondaryHB) || null;
+        const rtt = address ? this.icmp.lastRttMs?.(address) : undefined;
+        return { peer: p.node, link, status: link === 'PRIMARY' ? p.PrimaryHBStatus : p.SecondaryHBStatus, address, rttMs: rtt ?? null, lossRatio: p.lossRatio[link] };
+      });
+    });
   }
 
   status(): MembershipStatus {

@@ -54,6 +54,8 @@ interface Probe {
   address: string;
   child?: ChildProcess;
   lastAnswerAt?: number;
+  /** Round-trip time of the last answer (ms), as ping printed it. */
+  lastRttMs?: number;
   answers: number;
   restarts: number;
   spawnedAt: number;
@@ -63,6 +65,7 @@ interface Probe {
 }
 
 const ANSWER = /^\d+ bytes from .*icmp_seq=\d+/;
+const RTT = / time=([\d.]+) ms/;
 
 /** Arguments of one ping run (exported for tests and the docs). */
 export function pingArgs(address: string, intervalMs: number, runSeconds: number): string[] {
@@ -106,6 +109,11 @@ export class Pinger extends EventEmitter<PingerEvents> implements IcmpSource {
 
   lastAnswerAt(address: string): number | undefined {
     return this.probes.get(address)?.lastAnswerAt;
+  }
+
+  /** Round-trip time of the last ICMP answer from the address (ms), undefined if none. */
+  lastRttMs(address: string): number | undefined {
+    return this.probes.get(address)?.lastRttMs;
   }
 
   /** ms since the last answer (or since start when none yet); Infinity when not pinging this address. */
@@ -170,6 +178,8 @@ export class Pinger extends EventEmitter<PingerEvents> implements IcmpSource {
           const at = this.clock();
           probe.lastAnswerAt = at;
           probe.answers += 1;
+          const rtt = RTT.exec(line);
+          if (rtt) probe.lastRttMs = Number(rtt[1]);
           this.emit('answer', probe.address, at);
         }
       }

@@ -14,6 +14,8 @@ import { MccsError } from '../model/errors.js';
 import { homePaths } from '../model/home.js';
 import { currentNodeName, nodeRenames, readRenames } from '../model/rename.js';
 import { reloadAfterRename } from './reload.js';
+import { startMetrics, type MetricsEndpoint } from '../metrics/metrics-server.js';
+import { startNotifier, type Notifier } from '../notify/notifier.js';
 
 export interface DaemonOptions {
   home: string;
@@ -126,6 +128,8 @@ async function launch(options: DaemonOptions, node: string | undefined): Promise
   let server: Server | undefined;
   let cluster: ClusterNode | undefined;
   let remote: Server[] = [];
+  let metrics: MetricsEndpoint | undefined;
+  let notifier: Notifier | undefined;
   try {
     // The socket is up before the probe so that `mccluster status` can show INITING.
     await engine.load();
@@ -133,15 +137,20 @@ async function launch(options: DaemonOptions, node: string | undefined): Promise
     const me = engine.config.Nodes.find((n) => n.NodeName === engine.localNode)!;
     const addresses = [me.PrimaryHB, me.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== '');
     remote = await listenRemote(engine, addresses, clusterPorts(Number(engine.config.Cluster.HBPort ?? 14321)).api);
-    if (isCluster(engine)) {
+    if (isCluster(engine)) cluster = new ClusterNode(engine);
+    // Both listen on the event log, so they see the engine's first records.
+    notifier = startNotifier(engine);
+    metrics = await startMetrics(engine, cluster?.membership);
+    if (cluster) {
       // The node state machine decides when this node builds, probes and starts groups.
-      cluster = new ClusterNode(engine);
       await cluster.start();
     } else {
       await engine.start();
     }
   } catch (e) {
     await cluster?.stop().catch(() => undefined);
+    await metrics?.close().catch(() => undefined);
+    await notifier?.close(0).catch(() => undefined);
     for (const r of remote) r.close();
     server?.close();
     if (existsSync(pidFile)) unlinkSync(pidFile);
@@ -155,6 +164,9 @@ async function launch(options: DaemonOptions, node: string | undefined): Promise
     stop: async (cause?: string) => {
       await cluster?.stop();
       await engine.stop(cause);
+      await metrics?.close();
+      // Events of the stop itself get a short grace to reach the receivers.
+      await notifier?.close(2000);
       for (const r of remote) r.close();
       await new Promise<void>((r) => s.close(() => r()));
       s.closeAllConnections?.();

@@ -2,6 +2,7 @@
 // turns every event (monitor result, operator command, node fault) into a
 // plan through the pure policy, runs plans through the executor, and watches
 // every resource. It makes no decision itself: the policy does.
+import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { EventRecord } from '../api/protocol.js';
@@ -46,6 +47,13 @@ export interface HandleResult {
   execution?: ExecutionResult;
   /** With wait: the group's state on each node when its plan ended (before any later plan ran). */
   groupStates?: Record<string, string>;
+}
+
+export interface EngineTimings {
+  /** One monitor run of a resource: its type, seconds, outcome (running, stopped, failed, error). */
+  monitor: [type: string, seconds: number, outcome: string];
+  /** One policy decision: its code, seconds spent planning. */
+  decision: [code: string, seconds: number];
 }
 
 interface ResourceRuntime {
@@ -98,6 +106,8 @@ export class Engine {
   witnessCheck?: () => Promise<unknown>;
   /** Set by the cluster layer: the running configuration was replaced (timings, addresses). */
   onConfigChange?: (config: MainConfig) => void;
+  /** Timings for the metrics (src/metrics): monitor runs and policy decisions. */
+  readonly timings = new EventEmitter<EngineTimings>();
 
   constructor(private readonly options: EngineOptions) {
     this.paths = homePaths(options.home);
@@ -289,7 +299,10 @@ export class Engine {
   }
 
   plan(event: PolicyEvent): Plan {
-    return policyPlan(this.config, this.observed, event);
+    const t0 = performance.now();
+    const plan = policyPlan(this.config, this.observed, event);
+    this.timings.emit('decision', plan.refused ? `REFUSED_${plan.refused.code}` : plan.decision.code, (performance.now() - t0) / 1000);
+    return plan;
   }
 
   private groupOf(event: PolicyEvent): string | undefined {
@@ -577,10 +590,13 @@ export class Engine {
     if (rt.busy || rt.epoch !== epoch) return this.scheduleMonitor(group, res);
     const before = this.status(this.localNode, name);
     let obs: Observation;
+    const t0 = performance.now();
     try {
       obs = await this.withAgent(group, res, 'MonitorTimeout', 10, (a, ctx) => a.observe(ctx));
       rt.monitorTimeouts = 0;
+      this.timings.emit('monitor', res.Type, (performance.now() - t0) / 1000, obs.state);
     } catch (e) {
+      this.timings.emit('monitor', res.Type, (performance.now() - t0) / 1000, 'error');
       rt.monitorTimeouts++;
       const limit = Number(resolveResourceAttributes(this.config, res).FaultOnMonitorTimeouts ?? 4);
       this.log.warn(`monitor of ${name} failed (${rt.monitorTimeouts}${limit ? `/${limit}` : ''}): ${(e as Error).message}`);
@@ -761,7 +777,7 @@ export class Engine {
       cause,
       rule: plan.refused ? `REFUSED_${plan.refused.code}` : plan.decision.code,
       message: plan.refused ? plan.refused.message : plan.decision.message,
-      facts: { event: plan.event, steps: plan.steps.map((s) => `${s.op} ${s.resource}@${s.node}`), ...(plan.failover ? { failover: plan.failover } : {}) },
+      facts: { event: plan.event, steps: plan.steps.map((s) => `${s.op} ${s.resource}@${s.node}`), ...(plan.failover ? { failover: plan.failover } : {}), ...(plan.failovers && plan.failovers.length > 1 ? { failovers: plan.failovers } : {}) },
     });
   }
 

@@ -1,5 +1,6 @@
 // The event log: one JSON line per decision in log/events.jsonl, so that
 // "why did my group move at 03:12?" can be answered from it alone.
+import { EventEmitter } from 'node:events';
 import { appendFileSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import type { EventRecord } from '../api/protocol.js';
 import { writeFailures } from './write-failures.js';
@@ -18,7 +19,17 @@ export interface EventFilter {
   limit?: number;
 }
 
-export class EventLog {
+/**
+ * 'event' is emitted after each record is written (or kept in memory while
+ * the disk is full), in the order written: the metrics and notifications
+ * listen here, never inside the engine's decisions. Listeners must return at
+ * once (they run on the decision path).
+ */
+export interface EventLogEvents {
+  event: [record: EventRecord];
+}
+
+export class EventLog extends EventEmitter<EventLogEvents> {
   /** Lines not yet on disk (full disk): written first at the next write that succeeds, and shown by read(). */
   private pending: string[] = [];
 
@@ -27,7 +38,9 @@ export class EventLog {
     public node: string,
     private readonly maxBytes = 10 * 1024 * 1024,
     private readonly backups = 3,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Appends synchronously: the record is on disk before the engine acts on the decision. */
   write(record: Omit<EventRecord, 'time' | 'node'> & { node?: string }): EventRecord {
@@ -42,7 +55,18 @@ export class EventLog {
       // The decision stands and is acted on; its record waits in memory for space.
       writeFailures.report('event log', e);
     }
+    this.publish(full);
     return full;
+  }
+
+  private publish(record: EventRecord): void {
+    for (const listener of this.listeners('event')) {
+      try {
+        (listener as (r: EventRecord) => void)(record);
+      } catch {
+        // A listener's bug must never break the decision that wrote the record.
+      }
+    }
   }
 
   read(filter: EventFilter = {}): EventRecord[] {

@@ -77,6 +77,12 @@ export const clusterAttributes: AttributeDeclaration[] = [
   { name: 'LoginLockoutTime', kind: 'integer', default: 300, minimum: 1, maximum: 86400, unit: 's', editable: true, description: 'How long a locked-out user or source address is refused, even with the right password.', ours: 'Not in MCCS.' },
   { name: 'LogBackupCount', kind: 'integer', default: 3, minimum: 0, maximum: 100, editable: true, description: 'Rotated engine log files kept.' },
   { name: 'LogFileSize', kind: 'integer', default: 10485760, minimum: 65536, editable: true, unit: 'bytes', description: 'Engine log size that triggers rotation.' },
+  { name: 'MetricsPort', kind: 'integer', default: 0, minimum: 0, maximum: 65535, editable: true, description: 'TCP port of the Prometheus metrics endpoint (GET /metrics, text format) of every engine. 0 = off (the default).', ours: 'Not in MCCS.' },
+  { name: 'MetricsAddress', kind: 'string', default: '127.0.0.1', pattern: '^[0-9A-Fa-f.:]+$', editable: true, description: 'Address the metrics endpoint listens on (an IP literal; a node attribute of the same name overrides it per node). Unauthenticated: keep it on a management network.', ours: 'Not in MCCS.' },
+  { name: 'NotifyProgram', kind: 'string', default: '', editable: true, description: 'Executable run once per event of NotifyEvents, the event as one JSON document on its standard input, in the order the events happened; retried with back-off while it exits non-zero. Never delays a failover.', ours: 'Not in MCCS.' },
+  { name: 'NotifyWebhook', kind: 'string', default: '', pattern: '^(https?://\\S+)?$', editable: true, description: 'URL each event of NotifyEvents is POSTed to as one JSON document (application/json), in order; retried with back-off until a 2xx answer.', ours: 'Not in MCCS.' },
+  { name: 'NotifyEvents', kind: 'string', default: 'node,failover,resource,group,jeopardy,config', pattern: '^((node|failover|resource|group|jeopardy|config)(,(node|failover|resource|group|jeopardy|config))*)?$', editable: true, description: 'Comma list of the event kinds notified: node (node FAULTED or EXITED), failover, resource (resource FAULTED), group (group FAULTED), jeopardy, config.', ours: 'Not in MCCS.' },
+  { name: 'NotifyTimeout', kind: 'integer', default: 10, minimum: 1, maximum: 600, unit: 's', editable: true, description: 'Time one delivery (program run or POST) may take before it counts as failed and is retried.', ours: 'Not in MCCS.' },
 ];
 
 /** Why PrimaryHB/SecondaryHB still change with --force (man page). */
@@ -93,6 +99,7 @@ export const nodeAttributes: AttributeDeclaration[] = [
   { name: 'LicenseType', kind: 'string', editable: false, stored: true, description: 'License type (stored for compatibility, never enforced; read-only as in MCCS).' },
   { name: 'ExpirationDate', kind: 'string', editable: true, description: 'License expiration date (stored for compatibility, never enforced).' },
   { name: 'License', kind: 'string', editable: true, description: 'License key (stored for compatibility, never enforced).' },
+  { name: 'MetricsAddress', kind: 'string', pattern: '^[0-9A-Fa-f.:]+$', editable: true, description: 'Address this node\'s metrics endpoint listens on; overrides the cluster attribute MetricsAddress.' },
   { name: 'NodeState', kind: 'enum', values: ['EXITED', 'INITING', 'LOCAL_BUILD', 'REMOTE_BUILD', 'RUNNING', 'FAULTED'], editable: false, description: 'State of the node (read-only).' },
   { name: 'PrimaryHBStatus', kind: 'enum', values: ['UP', 'DOWN', 'NONE'], editable: false, description: 'State of the primary heartbeat link (read-only).' },
   { name: 'SecondaryHBStatus', kind: 'enum', values: ['UP', 'DOWN', 'NONE'], editable: false, description: 'State of the secondary heartbeat link (read-only).' },

@@ -140,7 +140,7 @@ async function launch(options: DaemonOptions, node: string | undefined): Promise
     if (isCluster(engine)) cluster = new ClusterNode(engine);
     // Both listen on the event log, so they see the engine's first records.
     notifier = startNotifier(engine);
-    metrics = await startMetrics(engine, cluster?.membership);
+    metrics = await startMetrics(engine, cluster?.membership, cluster?.witness);
     if (cluster) {
       // The node state machine decides when this node builds, probes and starts groups.
       await cluster.start();

@@ -7,7 +7,7 @@ import { Registry, collectDefaultMetrics, Gauge } from 'prom-client';
 import type { EventRecord } from '../api/protocol.js';
 import type { Engine } from '../engine/engine.js';
 import { registerEventCounters } from './event-counters.js';
-import { registerStateGauges, type MembershipSource } from './state-gauges.js';
+import { registerStateGauges, type MembershipSource, type WitnessSource } from './state-gauges.js';
 
 export interface MetricsEndpoint {
   /** "address:port" while listening, else null. */
@@ -24,12 +24,12 @@ export function metricsBinding(engine: Engine): { address: string; port: number 
   return { address, port };
 }
 
-export async function startMetrics(engine: Engine, membership?: MembershipSource): Promise<MetricsEndpoint> {
+export async function startMetrics(engine: Engine, membership?: MembershipSource, witness?: WitnessSource): Promise<MetricsEndpoint> {
   const registry = new Registry();
   registry.setDefaultLabels({ cluster: String(engine.config.Cluster.ClusterName), instance_node: engine.localNode });
   collectDefaultMetrics({ register: registry, prefix: 'mccs_process_' });
   new Gauge({ name: 'mccs_info', help: 'This engine: its node name (always 1).', labelNames: ['node'], registers: [registry], collect() { this.set({ node: engine.localNode }, 1); } });
-  registerStateGauges(registry, engine, membership);
+  registerStateGauges(registry, engine, membership, witness);
   const detach = registerEventCounters(registry, engine);
 
   let server: Server | undefined;

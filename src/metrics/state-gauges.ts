@@ -18,13 +18,24 @@ export interface MembershipSource {
   status(): MembershipStatus;
 }
 
+/** The witness of the cluster layer (WitnessType etcd), when configured. */
+export interface WitnessSource {
+  status(): unknown;
+}
+
+interface WitnessView {
+  reachable: boolean;
+  nodes: Array<{ node: string; reachable: boolean; lastRoundTripMs?: number | null }>;
+  groups: Array<{ group: string; owner: string | null }>;
+}
+
 /** A configuration checksum per node, when the cluster layer publishes one. */
 function checksumOf(x: unknown): string | undefined {
   const c = (x as { configChecksum?: unknown } | undefined)?.configChecksum;
   return typeof c === 'string' && c !== '' ? c : undefined;
 }
 
-export function registerStateGauges(registry: Registry, engine: Engine, membership?: MembershipSource): void {
+export function registerStateGauges(registry: Registry, engine: Engine, membership?: MembershipSource, witness?: WitnessSource): void {
   const registers = [registry];
 
   new Gauge({
@@ -119,6 +130,7 @@ export function registerStateGauges(registry: Registry, engine: Engine, membersh
     },
   });
 
+  if (witness) registerWitnessGauges(registry, witness);
   if (!membership) return;
 
   new Gauge({
@@ -166,6 +178,44 @@ export function registerStateGauges(registry: Registry, engine: Engine, membersh
     collect() {
       this.reset();
       for (const p of membership.status().peers) this.set({ peer: p.node }, p.jeopardy ? 1 : 0);
+    },
+  });
+}
+
+function registerWitnessGauges(registry: Registry, witness: WitnessSource): void {
+  const registers = [registry];
+  const view = (): WitnessView | undefined => {
+    const v = witness.status() as Partial<WitnessView> | undefined;
+    return v && Array.isArray(v.nodes) && Array.isArray(v.groups) ? (v as WitnessView) : undefined;
+  };
+  new Gauge({
+    name: 'mccs_witness_reachable',
+    help: 'Witness (etcd) reachability: this node (from its own calls) and each peer (from its renewals seen there); 1 reachable.',
+    labelNames: ['node'],
+    registers,
+    collect() {
+      this.reset();
+      for (const n of view()?.nodes ?? []) this.set({ node: n.node }, n.reachable ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'mccs_witness_round_trip_seconds',
+    help: 'Round-trip time of this node\'s last call to the witness.',
+    registers,
+    collect() {
+      this.reset();
+      const mine = view()?.nodes.find((n) => typeof n.lastRoundTripMs === 'number');
+      if (mine && typeof mine.lastRoundTripMs === 'number') this.set(mine.lastRoundTripMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'mccs_witness_group_owner',
+    help: 'Owner of each failover group recorded at the witness (1 for the owning node).',
+    labelNames: ['group', 'owner'],
+    registers,
+    collect() {
+      this.reset();
+      for (const g of view()?.groups ?? []) if (g.owner) this.set({ group: g.group, owner: g.owner }, 1);
     },
   });
 }

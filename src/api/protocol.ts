@@ -172,6 +172,21 @@ export interface Methods {
   'cluster.jointoken': { params: { ttl?: number }; result: { token: string; expiresAt: string; ttl: number; fingerprint: string; node: string; addresses: string[]; port: number; nodes: string[] } };
   /** Remote, without credentials: spends the token; returns main.json and the cluster secret over TLS. */
   'cluster.join': { params: { token: string; node?: string }; result: { config: unknown; clusterKeyBase64: string; peer: string; node?: string } };
+  /** The running main.json (for `mccs config diff`). */
+  'config.get': { params: Record<string, never>; result: { ConfigVersion: number; config: unknown } };
+  /**
+   * A whole main.json as one change (`mccs apply -f`): refused (CONFLICT) when ifVersion differs from
+   * the running ConfigVersion; result: the changes, the actions (start/stop/move) and, when run, what was done.
+   */
+  'config.apply': { params: { config: unknown; ifVersion?: number } & ChangeOptions; result: ApplyResult };
+}
+
+export interface ApplyResult {
+  ConfigVersion: number;
+  dryRun?: boolean;
+  changes: { op: 'add' | 'remove' | 'change'; what: string; attribute?: string; before?: unknown; after?: unknown }[];
+  actions: { op: 'stop' | 'stop-resource' | 'move' | 'start'; when: 'before' | 'after'; group: string; resource?: string; node: string; from?: string; code: string; message: string }[];
+  done?: string[];
 }
 
 export type MethodName = keyof Methods;

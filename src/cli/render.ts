@@ -7,6 +7,7 @@ import { escapeLogText } from '../engine/log-text.js';
 import type { Plan } from '../engine/policy/types.js';
 import type { Io, RenderContext } from './spec.js';
 import { witnessBlock, witnessCheck } from './render-witness.js';
+import { configRenderers } from './render-config.js';
 
 export function useColour(io: Pick<Io, 'isTTY' | 'env'>): boolean {
   if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
@@ -227,6 +228,8 @@ function renderChange(result: unknown, ctx: RenderContext, c: ChalkInstance): st
     .join(' ');
   return ctx.changed ? `${c.green('Done')}${facts ? ': ' + facts : ''}` : `${c.dim('Already so')}${facts ? ': ' + facts : ''}`;
 }
+
+Object.assign(renderers, configRenderers);
 
 export function renderResult(name: string, result: unknown, ctx: RenderContext): string {
   const c = colours(ctx.io);

@@ -42,6 +42,9 @@ export function toMccsError(e: unknown): MccsError {
   return new MccsError('FAILED', e instanceof Error ? e.message : String(e));
 }
 
+/** Commands whose --wait shows each step as it happens. */
+const LIVE_WAITS = new Set(['grp:online', 'grp:offline', 'grp:switch', 'node:evacuate']);
+
 export interface Parsed {
   args: Record<string, string | undefined>;
   flags: Record<string, FlagValue>;
@@ -69,7 +72,10 @@ export async function executeSpec(spec: AnySpec, parsed: Parsed, io: Io): Promis
     // The engine answers a --wait when the state holds or at --timeout; leave it room to say so.
     if (f.wait) conn.timeoutMs = ((typeof f.timeout === 'number' ? f.timeout : 300) + 30) * 1000;
     const ctx: RunContext = { io, conn, call: (method, params) => callApi(method, params, conn) };
-    envelope = spec.run ? await spec.run(input, ctx) : await callApi(spec.method, await spec.params(input, ctx), conn);
+    const params = spec.run ? undefined : await spec.params(input, ctx);
+    const call = () => callApi(spec.method, params, conn);
+    // Long waits show their steps live (src/cli/progress.ts).
+    envelope = spec.run ? await spec.run(input, ctx) : f.wait && LIVE_WAITS.has(spec.id) ? await (await import('./progress.js')).withProgress(ctx, input, { title: `${spec.id.replace(':', ' ')} ${Object.values(input.args).filter(Boolean).join(' ')}`.trim(), groups: spec.id.startsWith('grp:') && input.args.group ? [input.args.group] : [] }, call) : await call();
   } catch (e) {
     envelope = { ok: false, error: toMccsError(e).toJSON() };
   }

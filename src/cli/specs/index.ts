@@ -1,13 +1,14 @@
 // Every command the CLI knows, by oclif id ("grp:online").
 import type { AnySpec } from '../spec.js';
 import { clusterSpecs } from './cluster.js';
+import { configSpecs } from './config.js';
 import { grpSpecs } from './grp.js';
 import { nodeSpecs } from './node.js';
 import { resSpecs } from './res.js';
 import { usersSpecs } from './users.js';
 import { witnessSpecs } from './witness.js';
 
-export const specs: AnySpec[] = [...nodeSpecs, ...grpSpecs, ...resSpecs, ...clusterSpecs, ...usersSpecs, ...witnessSpecs];
+export const specs: AnySpec[] = [...nodeSpecs, ...grpSpecs, ...resSpecs, ...clusterSpecs, ...usersSpecs, ...witnessSpecs, ...configSpecs];
 
 const byId = new Map(specs.map((s) => [s.id, s]));
 

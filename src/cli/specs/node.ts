@@ -93,7 +93,9 @@ export const nodeSpecs: AnySpec[] = [
 ];
 
 async function support(input: Input, ctx: RunContext): Promise<Envelope> {
-  const env = await ctx.call('node.support', { ...(input.args.node ? { node: input.args.node } : {}), ...(input.flags.all ? { all: true } : {}) });
+  const call = () => ctx.call('node.support', { ...(input.args.node ? { node: input.args.node } : {}), ...(input.flags.all ? { all: true } : {}) });
+  // --all gathers every node's archive: a long call, shown step by step.
+  const env = input.flags.all ? await (await import('../progress.js')).withProgress(ctx, input, { title: 'support archive of every node' }, call) : await call();
   if (!env.ok) return env;
   const { statSync, writeFileSync } = await import('node:fs');
   const { join, basename, resolve } = await import('node:path');

@@ -8,6 +8,7 @@ import { clusterPorts } from '../cluster/ports.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
 import { Engine } from '../engine/engine.js';
 import { FileLogger } from '../engine/logger.js';
+import { underSystemd } from '../engine/log-format.js';
 import { readProcStat } from '../engine/proc.js';
 import { writeFailures } from '../engine/write-failures.js';
 import { MccsError } from '../model/errors.js';
@@ -123,7 +124,9 @@ async function launch(options: DaemonOptions, node: string | undefined): Promise
   for (const dir of [paths.logDir, paths.runDir]) mkdirSync(dir, { recursive: true });
   const pidFile = `${paths.runDir}/mccs.pid`;
   takePidFile(pidFile);
-  const logger = new FileLogger(paths.engineLog, options.stdout ?? true);
+  // Under systemd journald keeps the log (stdout only, never twice); elsewhere the file, and a terminal too.
+  const journal = underSystemd();
+  const logger = new FileLogger(journal ? undefined : paths.engineLog, options.stdout ?? (journal || process.stdout.isTTY === true));
   const engine = new Engine({ home: options.home, nodeName: node, logger });
   let server: Server | undefined;
   let cluster: ClusterNode | undefined;
@@ -133,6 +136,7 @@ async function launch(options: DaemonOptions, node: string | undefined): Promise
   try {
     // The socket is up before the probe so that `mccluster status` can show INITING.
     await engine.load();
+    logger.context.node = engine.localNode;
     server = await listenLocal(engine, paths.socket);
     const me = engine.config.Nodes.find((n) => n.NodeName === engine.localNode)!;
     const addresses = [me.PrimaryHB, me.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== '');

@@ -24,7 +24,11 @@ export const entryPoints: EntryPoint[] = [
 
 Each node runs the engine, mccs daemon (normally as the systemd unit mccs.service). The configuration is $MCCS_HOME/config/main.json, described in mccs-main.json(5); mccs init writes it from a template. The topics node, grp, res and cluster are also installed as the commands mcnode(8), mcgrp(8), mcres(8) and mccluster(8), which accept the MCCS single-dash syntax as well (mcgrp -online -g pg -n node1).
 
-Every command prints one JSON object with --json, never prompts when stdin is not a terminal, succeeds without acting when the wanted state already holds ("changed": false), and uses the exit codes below.`,
+Every command prints one JSON object with --json, never prompts when stdin is not a terminal, succeeds without acting when the wanted state already holds ("changed": false), and uses the exit codes below.
+
+Configuration as code: mccs config check FILE validates a main.json offline with the daemon's own errors and exit codes (3 invalid, 4 absent); mccs config diff FILE lists what differs from the running cluster; mccs apply -f FILE prints what will start, stop or move, then applies the file as one change, refused with exit 5 when the cluster changed since the plan was made. Long commands (--wait of online, offline, switch and evacuate, support --all, apply) print each step as it happens: live on a terminal, one line per step when piped, only the envelope with --json.
+
+The engine exports Prometheus metrics on MetricsAddress:MetricsPort (cluster attributes, off while MetricsPort is 0) and sends each event of the kinds in NotifyEvents as one JSON document to NotifyProgram (stdin) and NotifyWebhook (POST), in order, retried with back-off, never delaying a failover; see mccs-main.json(5). Under systemd it logs to stdout only (journald), elsewhere to $MCCS_HOME/log/engine.log, one logfmt line per message with the event fields.`,
   },
   {
     bin: 'mcnode',

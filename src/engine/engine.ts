@@ -765,7 +765,7 @@ export class Engine {
 
   record(e: Omit<EventRecord, 'time' | 'node'> & { node?: string }): void {
     const full = this.events.write(e);
-    this.log.info(`event ${full.rule} ${full.subject}${full.newState ? ` → ${full.newState}` : ''}: ${full.message}`);
+    this.log.info(full.message, { event: full.rule, subject: full.subject, group: full.group, resource: full.resource, oldState: full.oldState, newState: full.newState, cause: full.cause });
   }
 
   private recordPlan(plan: Plan, cause: string): void {

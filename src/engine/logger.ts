@@ -1,19 +1,22 @@
-// The engine log: one line per fact, to stdout (journald) and log/engine.log.
+// The engine log: one logfmt line per fact (log-format.ts), to stdout under
+// systemd (journald) and to log/engine.log elsewhere (daemon.ts decides).
 import { appendFileSync, existsSync, renameSync, statSync } from 'node:fs';
-import { escapeLogText } from './log-text.js';
+import { formatLogLine, type LogFields } from './log-format.js';
 import { writeFailures } from './write-failures.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
 }
 
 export class FileLogger implements Logger {
   private written = 0;
+  /** Fields of every line (the daemon sets node once it knows which node this is). */
+  readonly context: LogFields = {};
 
   constructor(
     private readonly path: string | undefined,
@@ -23,24 +26,24 @@ export class FileLogger implements Logger {
     private readonly minLevel: Level = process.env.MCCS_DEBUG ? 'debug' : 'info',
   ) {}
 
-  debug(msg: string): void {
-    this.write('debug', msg);
+  debug(msg: string, fields?: LogFields): void {
+    this.write('debug', msg, fields);
   }
-  info(msg: string): void {
-    this.write('info', msg);
+  info(msg: string, fields?: LogFields): void {
+    this.write('info', msg, fields);
   }
-  warn(msg: string): void {
-    this.write('warn', msg);
+  warn(msg: string, fields?: LogFields): void {
+    this.write('warn', msg, fields);
   }
-  error(msg: string): void {
-    this.write('error', msg);
+  error(msg: string, fields?: LogFields): void {
+    this.write('error', msg, fields);
   }
 
-  private write(level: Level, msg: string): void {
+  private write(level: Level, msg: string, fields?: LogFields): void {
     const order: Level[] = ['debug', 'info', 'warn', 'error'];
     if (order.indexOf(level) < order.indexOf(this.minLevel)) return;
-    // One line per fact: a value from outside cannot break the line (log-text.ts).
-    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${escapeLogText(msg)}\n`;
+    // One line per fact: a value from outside cannot break the line (log-format.ts, log-text.ts).
+    const line = formatLogLine(new Date().toISOString(), level, msg, { ...this.context, ...fields });
     if (this.toStdout) process.stdout.write(line);
     if (!this.path) return;
     // Checking the size on every line would stat() on the hot path; every 200 lines is enough.

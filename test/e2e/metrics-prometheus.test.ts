@@ -6,7 +6,7 @@
 // with its reason code, the fault counted, the links and config agreement.
 // The shipped alerting rules pass promtool and are loaded by this Prometheus.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,13 @@ describe.skipIf(!HAVE)('Prometheus scrapes two engines across a failover', () =>
   it('the shipped alerting rules are valid (promtool)', () => {
     const r = spawnSync('/usr/bin/promtool', ['check', 'rules', join(ROOT, 'contrib/prometheus/mccs-alerts.yml')], { encoding: 'utf8' });
     expect(r.status, r.stdout + r.stderr).toBe(0);
+  });
+
+  it('every query of the shipped Grafana dashboard is valid PromQL for this Prometheus', async () => {
+    const dashboard = JSON.parse(readFileSync(join(ROOT, 'contrib/grafana/mccs-dashboard.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr.replace(/\$cluster/g, '.*')));
+    expect(exprs.length).toBeGreaterThan(10);
+    for (const e of exprs) await query(e); // throws on a parse error
   });
 
   it('both engines are scraped and report the group, the links and the configuration', async () => {

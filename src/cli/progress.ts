@@ -35,7 +35,7 @@ export async function withProgress<T>(ctx: RunContext, input: Input, options: Pr
   /** New relevant records since the last poll. */
   const poll = async (): Promise<EventRecord[]> => {
     const env = await ctx.call('cluster.events', { since }).catch(() => undefined);
-    if (!env?.ok) return [];
+    if (!env?.ok || !Array.isArray(env.result)) return [];
     const fresh = env.result.filter((e) => {
       const key = `${e.time}\u0000${e.node}\u0000${e.subject}\u0000${e.rule}\u0000${e.message}`;
       if (seen.has(key)) return false;

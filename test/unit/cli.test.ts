@@ -72,9 +72,11 @@ function spawn(bin: string, args: string[], extraEnv: Record<string, string> = {
   });
 }
 
+/** The last request of the command itself (a --wait also reads cluster.events to show its steps). */
 function lastRequest(): { method: string; params: Record<string, unknown>; user?: string; password?: string } {
-  expect(api.requests.length).toBeGreaterThan(0);
-  return api.requests[api.requests.length - 1];
+  const own = api.requests.filter((r) => r.method !== 'cluster.events' || !api.requests.some((x) => x.method !== 'cluster.events'));
+  expect(own.length).toBeGreaterThan(0);
+  return own[own.length - 1];
 }
 
 describe('each command asks the engine for the right method and params', () => {
@@ -173,8 +175,10 @@ describe('MCCS syntax and oclif syntax send the same request', () => {
     const b = await run(bin, modern);
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
-    expect(api.requests).toHaveLength(2);
-    expect(api.requests[0]).toEqual(api.requests[1]);
+    // A --wait also reads cluster.events to show its steps; the command's own requests are the same.
+    const own = api.requests.filter((r) => r.method !== 'cluster.events' || mccs.includes('-events'));
+    expect(own).toHaveLength(2);
+    expect(own[0]).toEqual(own[1]);
   });
 });
 
@@ -188,6 +192,22 @@ describe('state changes: --dry-run, --wait, --timeout', () => {
     expect(lastRequest().params).toEqual({ group: 'web', wait: true, timeout: 5 });
     await run('mcres', '-online web-ip -n node1 --wait --timeout=7');
     expect(lastRequest().params).toEqual({ resource: 'web-ip', node: 'node1', wait: true, timeout: 7 });
+  });
+  it('--wait without a terminal prints one plain line per step (from the event log); --json only the envelope', async () => {
+    const now = new Date(Date.now() + 1000).toISOString();
+    api.answer('cluster.events', { ok: true, changed: false, result: [
+      { time: now, node: 'node1', subject: 'resource:web-ip', group: 'web', resource: 'web-ip', oldState: 'OFFLINE', newState: 'ONLINE', cause: 'operator', rule: 'ONLINE_DONE', message: 'web-ip is online on node1', facts: { node: 'node1' } },
+      { time: now, node: 'node1', subject: 'group:db', group: 'db', newState: 'ONLINE', cause: 'operator', rule: 'GROUP_STATE', message: 'other group' },
+    ] } as never);
+    const r = await run('mcgrp', 'online web --wait');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('grp online web');
+    expect(lines[1]).toMatch(/^\+ +\d+\.\ds node1 resource:web-ip OFFLINE → ONLINE ONLINE_DONE: web-ip is online on node1$/);
+    expect(r.stdout).not.toContain('other group');
+    const j = await run('mcgrp', 'online web --wait --json');
+    expect(j.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(j.stdout).ok).toBe(true);
   });
   it('--wait that times out exits 124', async () => {
     api.answer('grp.online', { ok: false, error: { code: 'TIMEOUT', message: 'web is not ONLINE on node1 after 5 s', actions: ['mcgrp state web'] } });

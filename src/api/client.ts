@@ -6,9 +6,6 @@
 // unreachable (7), socket permission or TLS trust (6), a garbled answer (1).
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
-import { readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { API_PATH, type Envelope, type MethodName, type Methods } from './protocol.js';
 import { MccsError } from '../model/errors.js';
 import { homePaths, mccsHome } from '../model/home.js';
@@ -29,64 +26,36 @@ export interface Connection {
   timeoutMs?: number;
 }
 
-/** ~/.config/mccs/credentials.json (mode 0600), or $MCCS_CREDENTIALS. */
-export interface CredentialsFile {
+/** What a client profile (src/cli/profiles.ts) contributes, its password already read. */
+export interface ProfileConnection {
+  host?: string;
   user?: string;
+  fingerprint?: string;
   password?: string;
-  /** Per remote host (as given to --host, without port): credentials and the pinned certificate. */
-  hosts?: Record<string, { user?: string; password?: string; fingerprint?: string }>;
-}
-
-export function credentialsPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.MCCS_CREDENTIALS) return env.MCCS_CREDENTIALS;
-  const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
-  return join(base, 'mccs', 'credentials.json');
-}
-
-/** Reads the credentials file; absent → {}. Refuses one that others can read (like ssh). */
-export function readCredentialsFile(path: string): CredentialsFile {
-  let mode: number;
-  try {
-    mode = statSync(path).mode;
-  } catch {
-    return {};
-  }
-  if ((mode & 0o077) !== 0) {
-    throw new MccsError('AUTH', `credentials file ${path} is readable by others (mode ${(mode & 0o777).toString(8)})`, [`chmod 600 ${path}`]);
-  }
-  try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as CredentialsFile;
-  } catch (e) {
-    throw new MccsError('INVALID', `credentials file ${path} is not valid: ${(e as Error).message}`, [
-      'expected {"user": "...", "password": "...", "hosts": {"ADDRESS": {"fingerprint": "..."}}}',
-    ]);
-  }
 }
 
 /**
  * The connection for the given flags: credentials from the flags, else
- * MCCS_USER/MCCS_PASSWORD, else the credentials file (so passwords stay out of ps).
+ * MCCS_USER/MCCS_PASSWORD (and MCCS_TLS_FINGERPRINT), else the selected
+ * profile (`--profile`/MCCS_PROFILE; passwords stay out of ps either way).
  */
 export function resolveConnection(
   flags: { user?: string; password?: string; host?: string },
   env: NodeJS.ProcessEnv = process.env,
+  profile?: ProfileConnection,
 ): Connection {
   const conn: Connection = {};
-  if (flags.host) conn.host = flags.host;
+  const host = flags.host ?? profile?.host;
+  if (host) conn.host = host;
   else conn.socketPath = env.MCCS_SOCKET || homePaths(mccsHome(env)).socket;
   let user = flags.user ?? (env.MCCS_USER || undefined);
   let password = flags.password ?? (env.MCCS_PASSWORD || undefined);
-  let fingerprint = env.MCCS_TLS_FINGERPRINT || undefined;
-  if (user === undefined || password === undefined || (conn.host && fingerprint === undefined)) {
-    const file = readCredentialsFile(credentialsPath(env));
-    const perHost = conn.host ? file.hosts?.[splitHost(conn.host).host] : undefined;
-    const fileUser = perHost?.user ?? file.user;
-    const filePassword = perHost?.user !== undefined ? perHost.password : (perHost?.password ?? file.password);
-    if (user === undefined) user = fileUser;
-    if (password === undefined && user === fileUser) password = filePassword;
-    fingerprint ??= perHost?.fingerprint;
+  // The profile's pin is for the profile's host only.
+  const pinned = profile?.fingerprint && (!flags.host || (profile.host && splitHost(flags.host).host === splitHost(profile.host).host)) ? profile.fingerprint : undefined;
+  const fingerprint = env.MCCS_TLS_FINGERPRINT || pinned || undefined;
+  if (profile) {
+    if (user === undefined) user = profile.user;
+    if (password === undefined && user === profile.user) password = profile.password;
   }
   if (user !== undefined) conn.user = user;
   if (password !== undefined) conn.password = password;
@@ -215,7 +184,7 @@ async function connectTls(conn: Connection, timeoutMs: number): Promise<Socket> 
   const { host, port } = splitHost(conn.host as string);
   if (conn.user === undefined || conn.password === undefined) {
     throw new MccsError('AUTH', `remote access to ${host} needs credentials`, [
-      'give -u USER and set MCCS_PASSWORD, or write them to ' + credentialsPath() + ' (mode 0600)',
+      'give -u USER and set MCCS_PASSWORD, or store a profile: mccs login NAME --host ' + host + ' -u USER, then --profile NAME',
     ]);
   }
   return new Promise((resolve, reject) => {
@@ -232,9 +201,9 @@ async function connectTls(conn: Connection, timeoutMs: number): Promise<Socket> 
         socket.destroy();
         reject(
           new MccsError('AUTH', `no pinned certificate for ${host}: its engine presents SHA-256 fingerprint ${seen}`, [
-            `compare it on ${host} (openssl x509 -noout -fingerprint -sha256 -in the certificate under $MCCS_HOME/config/tls/), then pin it in ${credentialsPath()}: {"hosts": {"${host}": {"fingerprint": "${seen}"}}}`,
+            `compare it on ${host} (openssl x509 -noout -fingerprint -sha256 -in the certificate under $MCCS_HOME/config/tls/), then pin it: mccs login NAME --host ${host} --fingerprint ${seen}`,
             'or set MCCS_TLS_FINGERPRINT',
-          ]),
+          ], { fingerprint: seen }),
         );
         return;
       }

@@ -53,7 +53,7 @@ export async function authenticate(path: string, name: string, password: string)
   const user = users.find((u) => u.name === name);
   // Verify against a dummy hash for unknown users too, so timing does not tell which users exist.
   const ok = await verifyPassword(password, user?.hash ?? DUMMY_HASH);
-  if (!user || !ok) throw new MccsError('AUTH', 'authentication failed: wrong user or password', ['check -u/-pw, MCCS_USER/MCCS_PASSWORD or the credentials file']);
+  if (!user || !ok) throw new MccsError('AUTH', 'authentication failed: wrong user or password', ['check -u/-pw, MCCS_USER/MCCS_PASSWORD or the profile (mccs login)']);
   return { name: user.name, role: user.role, local: false };
 }
 

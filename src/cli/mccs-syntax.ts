@@ -35,7 +35,7 @@ function verbOf(topic: Topic, tok: string): string | undefined {
 }
 
 /** Modern flags that take a value; passed through with it. */
-const VALUE_FLAGS = new Set(['--timeout', '--if-version', '--node', '--user', '--password', '--host', '--type', '--group', '--resource', '--interval', '--count', '--path', '--role', '--since', '--until', '--limit', '--scope']);
+const VALUE_FLAGS = new Set(['--timeout', '--if-version', '--node', '--user', '--password', '--host', '--type', '--group', '--resource', '--interval', '--count', '--path', '--role', '--since', '--until', '--limit', '--scope', '--profile']);
 
 /** MCCS syntax when the first word is a single-dash option (`-online`, `-u`, `-ip`…), never `-h`. */
 export function isMccsSyntax(argv: string[]): boolean {

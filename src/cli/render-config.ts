@@ -22,6 +22,8 @@ function actionLines(c: ChalkInstance, actions: ApplyResult['actions']): string[
 }
 
 export const configRenderers = {
+  login: (r: { profile: string; settings: string; host?: string; user?: string; ClusterName: string; node: string }, ctx: RenderContext, c: ChalkInstance) =>
+    `${ctx.changed ? c.green('Profile stored') : c.dim('Profile unchanged')}: ${r.profile} → ${r.user ?? 'root'}@${r.host ?? 'local socket'} (cluster ${r.ClusterName}, node ${r.node}) in ${r.settings}\nuse it: --profile ${r.profile} or MCCS_PROFILE=${r.profile}`,
   configCheck: (r: { file: string; ConfigVersion: number; ClusterName: string; nodes: number; groups: number; resources: number }, _ctx: RenderContext, c: ChalkInstance) =>
     `${c.green('valid')}: ${r.file} (cluster ${r.ClusterName}, ConfigVersion ${r.ConfigVersion}, ${r.nodes} nodes, ${r.groups} groups, ${r.resources} resources)`,
   configDiff: (r: { file: string; ConfigVersion: number; changes: ApplyResult['changes'] }, _ctx: RenderContext, c: ChalkInstance) =>

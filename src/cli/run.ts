@@ -42,6 +42,14 @@ export function toMccsError(e: unknown): MccsError {
   return new MccsError('FAILED', e instanceof Error ? e.message : String(e));
 }
 
+/** The selected profile with its password read (src/cli/profiles.ts; conf is loaded only here). */
+async function profileConnection(name: string, env: NodeJS.ProcessEnv): Promise<import('../api/client.js').ProfileConnection> {
+  const { loadProfile, profilePassword } = await import('./profiles.js');
+  const p = await loadProfile(name, env);
+  const password = profilePassword(p);
+  return { ...p, ...(password !== undefined ? { password } : {}) };
+}
+
 /** Commands whose --wait shows each step as it happens. */
 const LIVE_WAITS = new Set(['grp:online', 'grp:offline', 'grp:switch', 'node:evacuate']);
 
@@ -60,9 +68,11 @@ export async function executeSpec(spec: AnySpec, parsed: Parsed, io: Io): Promis
   try {
     input = { ...input, attributes: spec.attributes ? parseAssignments(parsed.rest) : {} };
     const f = parsed.flags;
+    const profileName = typeof f.profile === 'string' ? f.profile : io.env.MCCS_PROFILE || undefined;
     const conn = resolveConnection(
       { user: f.user as string | undefined, password: f.password as string | undefined, host: f.host as string | undefined },
       io.env,
+      profileName && spec.id !== 'login' ? await profileConnection(profileName, io.env) : undefined,
     );
     if (conn.user !== undefined && conn.password === undefined && io.stdinIsTTY && !json) {
       // An operator at a terminal gave -u alone: ask (never when stdin is not a terminal).
@@ -117,9 +127,11 @@ export async function main(topic: Topic | undefined, argv: string[], io: Io = pr
   } catch (e) {
     return failWith(e, wantsJson(argv), io);
   }
-  const spec = full.length >= 2 ? findSpec(`${full[0]}:${full[1]}`) : undefined;
+  // "grp online …" → grp:online; a top-level command ("apply -f …", "login NAME") → its own id.
+  const topicSpec = full.length >= 2 ? findSpec(`${full[0]}:${full[1]}`) : undefined;
+  const spec = topicSpec ?? (full.length >= 1 ? findSpec(full[0]!) : undefined);
   if (spec) {
-    const parsed = parseFast(spec, full.slice(2));
+    const parsed = parseFast(spec, full.slice(topicSpec ? 2 : 1));
     if (parsed) return (await executeSpec(spec, parsed, io)).code;
   }
   return runOclif(full, io);

@@ -90,8 +90,9 @@ export const CHANGE_GROUP = 'CHANGE';
 /** Flags of every command. */
 export const globalFlags: Record<string, FlagSpec> = {
   json: { kind: 'boolean', summary: 'Print one JSON object: the SPEC §6 envelope {"ok",…}.', helpGroup: GLOBAL_GROUP },
-  user: { kind: 'string', char: 'u', summary: 'User name (MCCS -u); else MCCS_USER, else the credentials file.', helpGroup: GLOBAL_GROUP },
-  password: { kind: 'string', summary: 'Password (MCCS -pw); prefer MCCS_PASSWORD or the credentials file: argv is visible in ps.', helpGroup: GLOBAL_GROUP },
+  user: { kind: 'string', char: 'u', summary: 'User name (MCCS -u); else MCCS_USER, else the profile.', helpGroup: GLOBAL_GROUP },
+  password: { kind: 'string', summary: 'Password (MCCS -pw); prefer MCCS_PASSWORD or a profile (mccs login): argv is visible in ps.', helpGroup: GLOBAL_GROUP },
+  profile: { kind: 'string', summary: 'Client profile stored by mccs login (host, user, pinned certificate, password file); else MCCS_PROFILE. Flags and MCCS_* variables win over it.', helpGroup: GLOBAL_GROUP },
   host: { kind: 'string', summary: "Remote node's engine over TLS, ADDRESS[:PORT] (MCCS -ip; port HBPort+3, default 14324).", helpGroup: GLOBAL_GROUP },
 };
 

@@ -32,7 +32,7 @@ There, mccs init connects to this engine's remote API (TLS on HBPort+3), refuses
   static flags = {
     ttl: Flags.integer({ description: 'Seconds the token stays valid (default 900).', min: 1, max: 86400 }),
     address: Flags.string({ description: "Address the second node reaches this one at (default: this node's PrimaryHB)." }),
-    user: Flags.string({ char: 'u', description: 'User name (else MCCS_USER, else the credentials file; root on the local socket needs none).' }),
+    user: Flags.string({ char: 'u', description: 'User name (else MCCS_USER; root on the local socket needs none).' }),
     password: Flags.string({ description: 'Password (prefer MCCS_PASSWORD: argv is visible in ps).' }),
     json: Flags.boolean({ description: 'Print one JSON envelope {"ok","changed","result"}; result.command is the command for the second node.' }),
   };

@@ -5,7 +5,7 @@
 // (0 1 2 3 4 5 6 7 124), idempotency (the same command twice: exit 0,
 // changed:false and no second action in log/events.jsonl), --dry-run changes
 // nothing, credentials from -u/-pw, MCCS_USER/MCCS_PASSWORD and the
-// credentials file, the live watch of `mcres -monitor`, the support archive,
+// profile of `mccs login` (conf), the live watch of `mcres -monitor`, the support archive,
 // and `mccluster status` plain when piped, in colour on a TTY, NO_COLOR honoured.
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -72,14 +72,14 @@ function config(home: string): MainConfig {
 
 describe('every CLI verb in both syntaxes against a running engine', () => {
   let h: Harness;
-  const noCredentials = () => join(h.home, 'no-credentials.json');
+  const noSettings = () => join(h.home, 'no-settings');
 
   /** The environment of a CLI run: this engine only, no credentials unless given. */
   function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env };
     // NODE_ENV: vitest sets 'test', which makes oclif warn on stderr; operators do not run with it.
-    for (const k of ['MCCS_USER', 'MCCS_PASSWORD', 'MCCS_NEW_PASSWORD', 'MCCS_SOCKET', 'MCCS_TLS_FINGERPRINT', 'NO_COLOR', 'FORCE_COLOR', 'NODE_ENV']) delete env[k];
-    return { ...env, MCCS_HOME: h.home, MCCS_CREDENTIALS: noCredentials(), ...extra };
+    for (const k of ['MCCS_USER', 'MCCS_PASSWORD', 'MCCS_NEW_PASSWORD', 'MCCS_SOCKET', 'MCCS_TLS_FINGERPRINT', 'MCCS_PROFILE', 'NO_COLOR', 'FORCE_COLOR', 'NODE_ENV']) delete env[k];
+    return { ...env, MCCS_HOME: h.home, MCCS_CONFIG_DIR: noSettings(), ...extra };
   }
 
   function run(bin: Bin, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
@@ -506,7 +506,7 @@ describe('every CLI verb in both syntaxes against a running engine', () => {
     await fails('mccs', ['users', 'delete', 'admin'], 5, 'CONFLICT');
   });
 
-  it('credentials: -u/-pw, MCCS_USER/MCCS_PASSWORD, the credentials file; wrong ones exit 6', async () => {
+  it('credentials: -u/-pw, MCCS_USER/MCCS_PASSWORD, a profile of mccs login; wrong ones exit 6', async () => {
     await fails('mcgrp', ['-u', 'admin', '-pw', 'wrong-password', '-list'], 6, 'AUTH');
     await fails('mcgrp', ['list', '--user', 'admin', '--password', 'wrong-password'], 6, 'AUTH');
     await ok('mcgrp', ['-u', 'admin', '-pw', ADMIN_PASSWORD, '-list']);
@@ -520,19 +520,20 @@ describe('every CLI verb in both syntaxes against a running engine', () => {
     await ok('mcgrp', ['-state', '-g', 'web'], { env: { MCCS_USER: 'watcher', MCCS_PASSWORD: MONITOR_PASSWORD } });
     await fails('mcgrp', ['freeze', 'web'], 6, 'AUTH', { env: { MCCS_USER: 'watcher', MCCS_PASSWORD: MONITOR_PASSWORD } });
 
-    // The credentials file (MCCS_CREDENTIALS; default ~/.config/mccs/credentials.json), mode 0600.
-    const file = join(h.home, 'credentials.json');
-    writeFileSync(file, JSON.stringify({ user: 'admin', password: ADMIN_PASSWORD }), { mode: 0o600 });
-    chmodSync(file, 0o600);
-    await ok('mcgrp', args, { env: { MCCS_CREDENTIALS: file } });
-    writeFileSync(file, JSON.stringify({ user: 'watcher', password: MONITOR_PASSWORD }));
-    await fails('mcgrp', ['freeze', 'web'], 6, 'AUTH', { env: { MCCS_CREDENTIALS: file } });
-    writeFileSync(file, JSON.stringify({ user: 'admin', password: 'wrong-password' }));
-    await fails('mcgrp', ['-list'], 6, 'AUTH', { env: { MCCS_CREDENTIALS: file } });
-    // Readable by others: refused like ssh does.
-    writeFileSync(file, JSON.stringify({ user: 'admin', password: ADMIN_PASSWORD }));
-    chmodSync(file, 0o644);
-    const loose = await fails('mcgrp', ['-list'], 6, 'AUTH', { env: { MCCS_CREDENTIALS: file } });
+    // A profile (mccs login checks it against this engine, conf stores it, mode 0600); used by --profile / MCCS_PROFILE.
+    const settings = join(h.home, 'settings');
+    await fails('mccs', ['login', 'ops', '-u', 'admin'], 6, 'AUTH', { env: { MCCS_CONFIG_DIR: settings, MCCS_PASSWORD: 'wrong-password' } });
+    expect(existsSync(join(settings, 'config.json'))).toBe(false);
+    await ok('mccs', ['login', 'ops', '-u', 'admin'], { env: { MCCS_CONFIG_DIR: settings, MCCS_PASSWORD: ADMIN_PASSWORD } });
+    await ok('mccs', ['login', 'watch', '-u', 'watcher'], { env: { MCCS_CONFIG_DIR: settings, MCCS_PASSWORD: MONITOR_PASSWORD } });
+    await ok('mcgrp', [...args, '--profile', 'ops'], { env: { MCCS_CONFIG_DIR: settings } });
+    await fails('mcgrp', ['freeze', 'web'], 6, 'AUTH', { env: { MCCS_CONFIG_DIR: settings, MCCS_PROFILE: 'watch' } });
+    // The environment wins over the profile.
+    await fails('mcgrp', ['-list'], 6, 'AUTH', { env: { MCCS_CONFIG_DIR: settings, MCCS_PROFILE: 'ops', MCCS_PASSWORD: 'wrong-password' } });
+    // A password file readable by others: refused like ssh does.
+    const pwFile = JSON.parse(readFileSync(join(settings, 'config.json'), 'utf8')).profiles.ops.passwordFile as string;
+    chmodSync(pwFile, 0o644);
+    const loose = await fails('mcgrp', ['-list'], 6, 'AUTH', { env: { MCCS_CONFIG_DIR: settings, MCCS_PROFILE: 'ops' } });
     expect(loose.error?.message).toMatch(/readable by others/);
     expect(onDisk().Groups[0]!.Frozen).toBeUndefined();
   });

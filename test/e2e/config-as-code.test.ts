@@ -24,7 +24,7 @@ describe('mccs config check / config diff / apply -f', () => {
   let h: Harness;
   let dir: string;
   const cli = (args: string[], env: Record<string, string> = {}) => {
-    const e: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: h.home, MCCS_CREDENTIALS: join(dir, 'none.json'), ...env };
+    const e: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: h.home, MCCS_CONFIG_DIR: join(dir, 'no-settings'), ...env };
     delete e.NODE_ENV;
     return spawnSync(process.execPath, [join(ROOT, 'bin/mccs.js'), ...args], { env: e, encoding: 'utf8', input: '' });
   };

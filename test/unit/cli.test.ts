@@ -6,7 +6,7 @@
 // startup time) run as real processes after a build.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +33,7 @@ afterAll(async () => {
 beforeEach(() => api.reset());
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, MCCS_HOME: api.home, MCCS_CREDENTIALS: join(scratch, 'no-credentials.json'), NO_COLOR: '1', ...extra };
+  return { PATH: process.env.PATH, MCCS_HOME: api.home, MCCS_CONFIG_DIR: join(scratch, 'no-settings'), NO_COLOR: '1', ...extra };
 }
 
 interface Ran {
@@ -334,7 +334,7 @@ describe('usage errors: exit 2, and one envelope under --json', () => {
   });
 });
 
-describe('credentials: flags, else MCCS_USER/MCCS_PASSWORD, else the credentials file', () => {
+describe('credentials: flags, else MCCS_USER/MCCS_PASSWORD, else the profile (mccs login, conf)', () => {
   it('flags', async () => {
     await run('mcgrp', 'list -u admin --password pw1');
     expect(lastRequest()).toMatchObject({ user: 'admin', password: 'pw1' });
@@ -343,21 +343,54 @@ describe('credentials: flags, else MCCS_USER/MCCS_PASSWORD, else the credentials
     await run('mcgrp', 'list', { MCCS_USER: 'ops', MCCS_PASSWORD: 'pw2' });
     expect(lastRequest()).toMatchObject({ user: 'ops', password: 'pw2' });
   });
-  it('the credentials file (mode 0600)', async () => {
-    const file = join(scratch, 'credentials.json');
-    writeFileSync(file, JSON.stringify({ user: 'filer', password: 'pw3' }), { mode: 0o600 });
-    await run('mcgrp', 'list', { MCCS_CREDENTIALS: file });
-    expect(lastRequest()).toMatchObject({ user: 'filer', password: 'pw3' });
-    // A flag wins over the file; the file's password is not sent for another user.
-    await run('mcgrp', 'list -u other', { MCCS_CREDENTIALS: file });
+  it('mccs login checks the credentials against the engine, then stores the profile (mode 0600, the password in its own 0600 file)', async () => {
+    const dir = join(scratch, 'settings-login');
+    api.answer('cluster.status', { ok: true, changed: false, result: { ClusterName: 'shop', localNode: 'node1', ConfigVersion: 3 } } as never);
+    const r = await run('mccs', 'login ops -u filer --json', { MCCS_CONFIG_DIR: dir, MCCS_PASSWORD: 'pw3' });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(lastRequest()).toMatchObject({ method: 'cluster.status', user: 'filer', password: 'pw3' });
+    const env = JSON.parse(r.stdout);
+    expect(env).toMatchObject({ ok: true, changed: true, result: { profile: 'ops', user: 'filer', ClusterName: 'shop', node: 'node1' } });
+    const settings = join(dir, 'config.json');
+    expect(statSync(settings).mode & 0o777).toBe(0o600);
+    const stored = JSON.parse(readFileSync(settings, 'utf8'));
+    expect(stored.profiles.ops).toEqual({ user: 'filer', passwordFile: join(dir, 'credentials', 'ops') });
+    expect(readFileSync(settings, 'utf8')).not.toContain('pw3');
+    expect(statSync(join(dir, 'credentials', 'ops')).mode & 0o777).toBe(0o600);
+    // The same login again: nothing changes.
+    expect(JSON.parse((await run('mccs', 'login ops -u filer --json', { MCCS_CONFIG_DIR: dir, MCCS_PASSWORD: 'pw3' })).stdout).changed).toBe(false);
+
+    // Used by --profile or MCCS_PROFILE; a flag or MCCS_USER wins, and the profile's password is not sent for another user.
+    await run('mcgrp', 'list --profile ops', { MCCS_CONFIG_DIR: dir });
+    expect(lastRequest()).toMatchObject({ method: 'grp.list', user: 'filer', password: 'pw3' });
+    await run('mcgrp', '-list', { MCCS_CONFIG_DIR: dir, MCCS_PROFILE: 'ops' });
+    expect(lastRequest()).toMatchObject({ method: 'grp.list', user: 'filer', password: 'pw3' });
+    await run('mcgrp', 'list -u other', { MCCS_CONFIG_DIR: dir, MCCS_PROFILE: 'ops' });
     expect(lastRequest().user).toBe('other');
     expect(lastRequest().password).toBeUndefined();
+    await run('mcgrp', 'list', { MCCS_CONFIG_DIR: dir, MCCS_PROFILE: 'ops', MCCS_USER: 'envuser', MCCS_PASSWORD: 'envpw' });
+    expect(lastRequest()).toMatchObject({ user: 'envuser', password: 'envpw' });
+
+    // An unknown profile is NOT_FOUND (4), naming the known ones.
+    const unknown = await run('mcgrp', 'list --profile nope --json', { MCCS_CONFIG_DIR: dir });
+    expect(unknown.code).toBe(4);
+    expect(JSON.parse(unknown.stdout).error.actions).toEqual(['known profiles: ops']);
   });
-  it('a credentials file others can read is refused (exit 6)', async () => {
-    const file = join(scratch, 'open-credentials.json');
-    writeFileSync(file, JSON.stringify({ user: 'filer', password: 'pw3' }));
+  it('a login the engine refuses stores nothing (exit 6)', async () => {
+    const dir = join(scratch, 'settings-refused');
+    api.answer('cluster.status', { ok: false, error: { code: 'AUTH', message: 'bad credentials', actions: [] } });
+    const r = await run('mccs', 'login ops -u filer --json', { MCCS_CONFIG_DIR: dir, MCCS_PASSWORD: 'wrong' });
+    expect(r.code).toBe(6);
+    expect(existsSync(join(dir, 'config.json'))).toBe(false);
+  });
+  it('a password file others can read is refused (exit 6), nothing sent', async () => {
+    const dir = join(scratch, 'settings-open');
+    const file = join(scratch, 'open-password');
+    writeFileSync(file, 'pw3');
     chmodSync(file, 0o644);
-    const r = await run('mcgrp', 'list --json', { MCCS_CREDENTIALS: file });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ profiles: { ops: { user: 'filer', passwordFile: file } } }), { mode: 0o600 });
+    const r = await run('mcgrp', 'list --json', { MCCS_CONFIG_DIR: dir, MCCS_PROFILE: 'ops' });
     expect(r.code).toBe(6);
     expect(JSON.parse(r.stdout).error.actions).toContain(`chmod 600 ${file}`);
     expect(api.requests).toHaveLength(0);
@@ -460,11 +493,23 @@ describe('remote access over TLS with a pinned certificate', () => {
     expect(r.code).toBe(0);
     expect(seen.at(-1)).toEqual({ method: 'grp.list', params: {}, user: 'admin', password: 'pw' });
   });
-  it('the pin also comes from the credentials file, per host', async () => {
-    const file = join(scratch, 'tls-credentials.json');
-    writeFileSync(file, JSON.stringify({ hosts: { '127.0.0.1': { user: 'admin', password: 'pw', fingerprint: 'sha256:' + fingerprint.replace(/:/g, '').toLowerCase() } } }), { mode: 0o600 });
-    const r = await run('mcgrp', `list --host 127.0.0.1:${port} --json`, { MCCS_CREDENTIALS: file });
-    expect(r.code).toBe(0);
+  it('mccs login pins the certificate with --fingerprint; the profile then carries host, user, pin and password', async () => {
+    const dir = join(scratch, 'settings-tls');
+    const pwFile = join(scratch, 'tls-password');
+    writeFileSync(pwFile, 'pw\n', { mode: 0o600 });
+    const r = await run('mccs', `login prod --host 127.0.0.1:${port} -u admin --password-file ${pwFile} --fingerprint sha256:${fingerprint.replace(/:/g, '').toLowerCase()} --json`, { MCCS_CONFIG_DIR: dir });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).profiles.prod).toEqual({ host: `127.0.0.1:${port}`, user: 'admin', fingerprint: `sha256:${fingerprint.replace(/:/g, '').toLowerCase()}`, passwordFile: pwFile });
+    const used = await run('mcgrp', 'list --profile prod --json', { MCCS_CONFIG_DIR: dir });
+    expect(used.code).toBe(0);
+    expect(seen.at(-1)).toEqual({ method: 'grp.list', params: {}, user: 'admin', password: 'pw' });
+  });
+  it('mccs login without a pin, no terminal: refused (exit 6) showing the fingerprint to pass', async () => {
+    const dir = join(scratch, 'settings-nopin');
+    const r = await run('mccs', `login prod --host 127.0.0.1:${port} -u admin --json`, { MCCS_CONFIG_DIR: dir, MCCS_PASSWORD: 'pw' });
+    expect(r.code).toBe(6);
+    expect(JSON.parse(r.stdout).error.message).toContain(fingerprint);
+    expect(existsSync(join(dir, 'config.json'))).toBe(false);
   });
   it('no pin: refused (exit 6), showing the fingerprint to check', async () => {
     const before = seen.length;

@@ -52,7 +52,8 @@ export async function withProgress<T>(ctx: RunContext, input: Input, options: Pr
     }
   };
 
-  if (!ctx.io.isTTY) {
+  // A terminal that reports no width (some `script` or CI pseudo-terminals) gets the plain lines too.
+  if (!ctx.io.isTTY || !(process.stdout.columns > 0)) {
     ctx.io.stdout(`${options.title}\n`);
     await loop((line) => ctx.io.stdout(`${line}\n`));
     return call;

@@ -72,10 +72,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     get server() {
       return current.server;
     },
-    stop: async () => {
+    stop: async (cause?: string) => {
       stopped = true;
       await reloading?.catch(() => undefined);
-      await current.stop();
+      await current.stop(cause);
     },
   };
   // A node rename (mcnode rename) reaches every engine as a configuration
@@ -116,7 +116,7 @@ interface Launched {
   engine: Engine;
   cluster?: ClusterNode;
   server: Server;
-  stop(): Promise<void>;
+  stop(cause?: string): Promise<void>;
 }
 
 async function launch(options: DaemonOptions, node: string | undefined): Promise<Launched> {

@@ -1,26 +1,18 @@
 // Configuration as code: `config.get` (the running main.json, for `mccs
 // config diff`) and `config.apply` (a whole main.json as one change, for
-// `mccs apply -f`). Apply is guarded by ifVersion (refused with CONFLICT when
-// the cluster changed since the client read it), validated whole before
-// anything runs, and goes through Engine.modifyConfig like every change. The
-// plan of what it starts, stops or moves comes from the pure policy
+// `mccs apply -f`). Apply is a configuration method: it runs on the
+// coordinating node inside one configuration transaction guarded by
+// ifVersion (refused with CONFLICT when the cluster changed since the client
+// read it; methods.ts dispatch), is validated whole before anything runs, and
+// changes main.json through Engine.modifyConfig like every change. The plan
+// of what it starts, stops or moves comes from the pure policy
 // (policy/apply.ts) and runs through the engine like any operator command.
-import type { Engine } from '../engine/engine.js';
 import { planApply, sameConfiguration, type ApplyAction } from '../engine/policy/apply.js';
 import type { PolicyEvent } from '../engine/policy/types.js';
 import { cloneConfig, validateConfig } from '../model/config.js';
 import { MccsError } from '../model/errors.js';
 import type { MainConfig } from '../model/types.js';
 import { change, registerMethod, type MethodContext } from './methods.js';
-
-/** Applies run one at a time: each plans on the state the previous one left. */
-let queue: Promise<unknown> = Promise.resolve();
-
-function checkVersion(engine: Engine, ifVersion: unknown): void {
-  if (typeof ifVersion === 'number' && engine.config.ConfigVersion !== ifVersion) {
-    throw new MccsError('CONFLICT', `the cluster is at ConfigVersion ${engine.config.ConfigVersion}, not ${ifVersion}: someone changed it meanwhile`, ['see what differs now: mccs config diff FILE', 'then apply again: mccs apply -f FILE']);
-  }
-}
 
 function eventOf(a: ApplyAction): PolicyEvent {
   switch (a.op) {
@@ -52,15 +44,15 @@ registerMethod('config.get', {
 
 registerMethod('config.apply', {
   readOnly: false,
-  params: { config: { type: 'object' }, ifVersion: { type: 'integer', minimum: 0 }, ...change },
+  config: true,
+  params: { config: { type: 'object' }, ...change },
   required: ['config'],
   handler: async (ctx, p) => {
-    const work = queue.catch(() => undefined).then(async () => {
+    {
       const { engine } = ctx;
       const v = validateConfig(p.config);
       if (!v.ok) throw new MccsError('INVALID', `the file is invalid:\n  ${v.errors.map((e) => `${e.path || '/'}: ${e.message}`).join('\n  ')}`, ['fix the file; nothing was changed'], v.errors);
       const next = v.config as MainConfig;
-      checkVersion(engine, p.ifVersion);
       const names = (c: MainConfig) => c.Nodes.map((n) => n.NodeName).sort().join(',');
       if (names(next) !== names(engine.config)) {
         throw new MccsError('CONFLICT', `the file has nodes ${names(next)}, the cluster ${names(engine.config)}: nodes are not added or removed by apply`, ['add a node with mccs init --join; remove one with mcnode remove']);
@@ -70,12 +62,10 @@ registerMethod('config.apply', {
       }
       const plan = planApply(engine.config, next, engine.observed);
       if (p.dryRun) return { changed: false, result: { dryRun: true, ConfigVersion: engine.config.ConfigVersion, ...plan } };
-      const base = engine.config.ConfigVersion;
       const done: string[] = [];
       const timeout = typeof p.timeout === 'number' ? p.timeout : undefined;
+      // Inside the configuration transaction: no other change comes in between the plan and the change.
       for (const a of plan.actions.filter((x) => x.when === 'before')) await runAction(ctx, a, timeout, done);
-      // The stops took time: the guard holds up to the change itself.
-      checkVersion(engine, base);
       const r = await engine.modifyConfig((draft) => {
         const version = draft.ConfigVersion;
         for (const k of Object.keys(draft)) delete (draft as unknown as Record<string, unknown>)[k];
@@ -83,8 +73,6 @@ registerMethod('config.apply', {
       }, `operator ${ctx.principal.name}: apply (${plan.changes.length} changes)`);
       for (const a of plan.actions.filter((x) => x.when === 'after')) await runAction(ctx, a, timeout, done);
       return { changed: true, result: { ConfigVersion: r.ConfigVersion, ...plan, done } };
-    });
-    queue = work;
-    return work;
+    }
   },
 });

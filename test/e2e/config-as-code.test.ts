@@ -121,7 +121,7 @@ describe('mccs config check / config diff / apply -f', () => {
     expect((await h.rpc('cluster.modify', { attributes: { HBTimeout: '1800' } })).ok).toBe(true);
     const r = cli(['apply', '-f', file('late.json', next), '--if-version', '2', '--json']);
     expect(r.status).toBe(5);
-    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('the cluster is at ConfigVersion 3, not 2') });
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('the configuration is at version 3, not 2') });
     expect(JSON.parse(readFileSync(join(h.home, 'config/main.json'), 'utf8')).Cluster.HBTimeout).toBe(1800);
   }, 30_000);
 });

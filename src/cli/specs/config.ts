@@ -53,7 +53,7 @@ export const configSpecs: AnySpec[] = [
     id: 'apply',
     summary: 'Apply a whole main.json as one change: prints what starts, stops or moves; refused (exit 5) when the cluster changed meanwhile.',
     description: `Validates FILE offline, asks the engine for the plan (a dry run), prints it, then applies
-it with the ConfigVersion the plan was made on (--if-version): when someone changed the
+it with the ConfigVersion the plan was made on (or --if-version N): when someone changed the
 cluster in between, nothing is applied and the exit code is 5. Groups not in FILE are taken
 offline and removed; a node leaving a group's NodeList has the group switched away first;
 new groups with AutoStart come online. Nodes are not added or removed by apply.`,
@@ -61,7 +61,6 @@ new groups with AutoStart come online. Nodes are not added or removed by apply.`
     args: [],
     flags: {
       file: { kind: 'string', char: 'f', required: true, summary: 'The main.json to apply.' },
-      'if-version': { kind: 'integer', min: 0, summary: 'Apply only if the cluster is at this ConfigVersion (default: the version the plan was made on).' },
     },
     change: true,
     method: 'config.apply',

@@ -51,7 +51,7 @@ mcnode TOPIC-COMMAND is the same as mccs node TOPIC-COMMAND.`,
     what: 'control mccs groups: online, offline, switch, freeze, lock, clear, modify',
     description: `A group is a set of resources tied by dependencies and the unit of failover: a FAILOVER group is online on one node at a time, a PARALLEL group on every node of its NodeList, a SINGLE group never moves. mcgrp brings groups online and offline (children before parents, parents before children), switches them to another node, freezes them for maintenance (the engine watches but never acts), locks them against operator requests, clears FAULTED states, and adds, deletes, modifies and links them.
 
-State changes accept --wait (return when the state holds; exit 124 after --timeout seconds) and --dry-run (print the plan the engine would run). mcgrp TOPIC-COMMAND is the same as mccs grp TOPIC-COMMAND.`,
+State changes accept --wait (return when the state holds; exit 124 after --timeout seconds), --dry-run (print the plan the engine would run) and --if-version N (refused with exit 5 unless ConfigVersion is N, so a change made meanwhile by someone else is never overwritten). Configuration changes given on any node are ordered by the coordinating node (the RUNNING node of highest priority) and answer ok only once they are on the disk of every RUNNING node; one plan per group runs at a time in the whole cluster. mcgrp TOPIC-COMMAND is the same as mccs grp TOPIC-COMMAND.`,
     mccsSyntax: [
       `mcgrp ${CREDENTIALS} -list [-g GROUP]`,
       'mcgrp -state [-g GROUP] [-n NODE]',

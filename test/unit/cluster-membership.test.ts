@@ -73,13 +73,15 @@ interface Engine {
   decisions: MembershipDecision[];
   fences: FenceReport[];
   jeopardy: Array<[string, boolean]>;
+  /** Links up with each jeopardy event (2: both back; 0: the last one went down too). */
+  jeopardyLinks: number[];
 }
 
 function engine(node: 'node1' | 'node2', cfg: MainConfig, opts: { fenceExitCodes?: number[]; answering?: string[] } = {}): Engine {
   const icmp = new FakeIcmp(opts.answering ?? [...PEER_OF[node], '10.213.0.254']);
   const runner = new RecordingRunner(opts.fenceExitCodes ?? []);
   const m = new Membership({ config: cfg, localNode: node, secret, icmp, runner, incarnation: newIncarnation(), pingIntervalMs: 50, fenceRetryMs: 100 });
-  const e: Engine = { m, icmp, runner, local: [], peers: [], decisions: [], fences: [], jeopardy: [] };
+  const e: Engine = { m, icmp, runner, local: [], peers: [], decisions: [], fences: [], jeopardy: [], jeopardyLinks: [] };
   m.on('localState', (t) => {
     e.local.push(t);
     // The engine's part: build, then report it.
@@ -89,7 +91,10 @@ function engine(node: 'node1' | 'node2', cfg: MainConfig, opts: { fenceExitCodes
   m.on('peerState', (n, s, why) => e.peers.push([n, s, why.code]));
   m.on('decision', (d) => e.decisions.push(d));
   m.on('fence', (r) => e.fences.push(r));
-  m.on('jeopardy', (n, on) => e.jeopardy.push([n, on]));
+  m.on('jeopardy', (n, on, up) => {
+    e.jeopardy.push([n, on]);
+    e.jeopardyLinks.push(up);
+  });
   running.push(m);
   fakes.push(icmp);
   return e;
@@ -150,6 +155,24 @@ describe('membership: a peer goes silent', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(a.decisions).toEqual([]);
     expect(a.m.peerState('node2')).toBe('RUNNING');
+  });
+
+  it('jeopardy, then the last link goes down too: the end of jeopardy says 0 links up (not "both up again")', async () => {
+    const [a, b] = await cluster();
+    const links = (b.m as unknown as { links: { closeLink(l: string): void } }).links;
+    links.closeLink('SECONDARY');
+    await until(() => a.jeopardy.length > 0);
+    links.closeLink('PRIMARY');
+    await until(() => a.jeopardy.length > 1);
+    expect(a.jeopardy).toEqual([['node2', true], ['node2', false]]);
+    expect(a.jeopardyLinks).toEqual([1, 0]);
+  });
+
+  it('each heartbeat carries the configuration checksum: the peer sees it with the version', async () => {
+    const [a, b] = await cluster();
+    await until(() => a.m.peerConfig('node2')?.checksum !== undefined);
+    expect(a.m.peerConfig('node2')).toEqual({ version: 7, checksum: b.m.status().configChecksum });
+    expect(a.m.status().peers[0]).toMatchObject({ configVersion: 7, configChecksum: b.m.status().configChecksum });
   });
 
   it('planned stop (SIGTERM of node2 engine): node2 EXITED at once, never FAULTED', async () => {

@@ -186,13 +186,7 @@ describe('soak', () => {
       for (const n of NODES) for (const l of LINKS) await linkUp(cl.lab, n, l);
       for (const n of NODES) if (!cl.engineAlive(n)) await cl.startEngine(n, 'api', 30_000);
       try {
-        await cl.waitFor('both RUNNING in both views', async () => {
-          for (const v of NODES) {
-            const s = await cl.nodeStates(v);
-            if (s.node1 !== 'RUNNING' || s.node2 !== 'RUNNING') return false;
-          }
-          return true;
-        }, 60_000, 100);
+        await cl.waitBothRunning(60_000);
       } catch (e) {
         violations.push(`round ${rounds}: ${(e as Error).message}`);
         return;

@@ -209,10 +209,7 @@ describe.skipIf(!IS_ROOT)('one coordinator for the cluster state', () => {
     } finally {
       await Promise.all([cl.cutPeerPath('primary', false), cl.cutPeerPath('secondary', false)]);
     }
-    await cl.waitFor('both RUNNING again', async () => {
-      const [s1, s2] = await Promise.all([cl.nodeStates('node1'), cl.nodeStates('node2')]);
-      return s1.node2 === 'RUNNING' && s2.node1 === 'RUNNING' && s1.node1 === 'RUNNING' && s2.node2 === 'RUNNING';
-    }, 30_000);
+    await cl.waitBothRunning(30_000);
     await waitAgreement(15_000);
     const diverged = [...cl.eventsSince('node1', m), ...cl.eventsSince('node2', m)].filter((e) => e.rule === 'CONFIG_DIVERGED');
     expect(diverged.length, 'a CONFIG_DIVERGED event').toBeGreaterThan(0);

@@ -441,6 +441,17 @@ export class ClusterLab {
    * (node powered on when needed), the group online on `node` only, VIP
    * answering from there. Clears faults on both nodes first.
    */
+  /** Both engines RUNNING, each seeing the other RUNNING. */
+  async waitBothRunning(timeoutMs: number): Promise<void> {
+    await this.waitFor('both engines RUNNING and seeing each other RUNNING', async () => {
+      for (const v of NODE_NAMES) {
+        const s = await this.nodeStates(v);
+        if (s.node1 !== 'RUNNING' || s.node2 !== 'RUNNING') return false;
+      }
+      return true;
+    }, timeoutMs, 100);
+  }
+
   async restore(node: NodeName = 'node1', addr = VIP4): Promise<void> {
     for (const l of ['primary', 'secondary'] as const) await this.cutPeerPath(l, false);
     for (const n of NODE_NAMES) {
@@ -448,13 +459,7 @@ export class ClusterLab {
       for (const l of ['primary', 'secondary'] as const) await must('ip', ['-n', this.lab.labNs, 'link', 'set', this.lab.nodes[n].ports[l], 'up']);
     }
     for (const n of NODE_NAMES) if (!this.engineAlive(n)) await this.startEngine(n, 'running', 30_000);
-    await this.waitFor('both engines RUNNING and seeing each other RUNNING', async () => {
-      for (const v of NODE_NAMES) {
-        const s = await this.nodeStates(v);
-        if (s.node1 !== 'RUNNING' || s.node2 !== 'RUNNING') return false;
-      }
-      return true;
-    }, 20_000, 100);
+    await this.waitBothRunning(20_000);
     // Clear what failed (a FAULTED resource blocks the group there; a NIC whose link came back clears itself at its next monitor).
     await this.waitFor('no FAULTED resource left on either node', async () => {
       let faulted = false;

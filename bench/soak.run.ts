@@ -72,7 +72,8 @@ class VipMonitor {
   stop(): void {
     this.check();
     if (this.dualSince !== undefined) this.dual.push({ from: this.dualSince, to: performance.now() });
-    for (const p of this.procs) if (p.pid) process.kill(p.pid, 'SIGTERM');
+    this.dualSince = undefined;
+    for (const p of this.procs.splice(0)) p.kill('SIGTERM');
   }
 }
 
@@ -132,7 +133,10 @@ describe('soak', () => {
             Array.from({ length: 6 }, (_, i) => {
               const g = pick(CONFIG_GROUPS);
               const value = between(1, 100_000);
-              return cl.rpc<{ ConfigVersion: number }>(NODES[i % 2]!, 'grp.modify', { group: g, attributes: { AutoFaultClearTime: String(value) } }).then((a) => ({ a, g, value }));
+              return cl
+                .rpc<{ ConfigVersion: number }>(NODES[i % 2]!, 'grp.modify', { group: g, attributes: { AutoFaultClearTime: String(value) } })
+                .catch((e: Error) => ({ ok: false as const, error: { code: 'UNREACHABLE', message: e.message, actions: [] } }))
+                .then((a) => ({ a, g, value }));
             }),
           );
           for (const { a, g, value } of answers) {

@@ -335,7 +335,15 @@ export class ClusterNode {
 
   /** Forwards an API call to the peer's engine (commands given here that concern it). */
   async forward(method: string, params: Record<string, unknown>, principal: { name: string; role: string }, options: { coordinated?: boolean } = {}): Promise<unknown> {
-    const res = await this.channel.request(this.peerAddresses(), { kind: 'rpc', body: { method, params, principal, ...(options.coordinated ? { coordinated: true } : {}) } }, 15 * 60_000);
+    // A configuration change takes a round trip and two fsyncs: a coordinator that does not answer in 30 s is not coming back for it.
+    const timeoutMs = options.coordinated ? 30_000 : 15 * 60_000;
+    let res: PeerResponse;
+    try {
+      res = await this.channel.request(this.peerAddresses(), { kind: 'rpc', body: { method, params, principal, ...(options.coordinated ? { coordinated: true } : {}) } }, timeoutMs);
+    } catch (err) {
+      const role = options.coordinated ? `${this.peer}, the node that orders configuration changes,` : this.peer;
+      throw new MccsError('UNREACHABLE', `${role} did not answer: ${(err as Error).message}`, ['mccluster status (is the peer RUNNING?)', options.coordinated ? 'retry; if the peer is down for good, this node orders changes once it sees the peer gone' : 'retry']);
+    }
     if (!res.ok) throw new MccsError('UNREACHABLE', res.error.message);
     return res.body;
   }

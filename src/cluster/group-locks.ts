@@ -11,6 +11,15 @@ const REMOTE_WAIT_MS = 45_000;
 /** A coordinator that cannot be reached for this long is not waited for: the plan is made alone (logged). */
 const UNREACHABLE_MS = 3000;
 
+/** How often a waiting node checks that the node it waits for still holds the locks. */
+const COORDINATOR_CHECK_MS = 100;
+
+class CoordinatorChanged extends Error {
+  constructor(node: string) {
+    super(`${node} no longer holds the group locks`);
+  }
+}
+
 interface Waiter {
   token: string;
   /** true: it holds the group now; false: it gave up waiting. */
@@ -36,6 +45,8 @@ export interface GroupLockOptions {
 
 export class ClusterGroupLocks implements GroupLocks {
   private readonly table = new Map<string, Entry>();
+  /** Tokens released before their request arrived (bounded; oldest forgotten first). */
+  private readonly abandoned = new Set<string>();
   private seq = 0;
 
   constructor(private readonly options: GroupLockOptions) {}
@@ -51,7 +62,7 @@ export class ClusterGroupLocks implements GroupLocks {
       }
       const asked = performance.now();
       try {
-        const res = await request('lock.acquire', { group, token }, REMOTE_WAIT_MS);
+        const res = await this.untilCoordinatorChanges(coordinator(), request('lock.acquire', { group, token }, REMOTE_WAIT_MS));
         if (res.ok) {
           this.options.applyState((res.body as { state?: unknown }).state);
           return { release: () => void this.releaseRemote(group, token) };
@@ -61,6 +72,7 @@ export class ClusterGroupLocks implements GroupLocks {
         // Forget this request there, whatever happened to it.
         void request('lock.release', { group, token }, 2000).catch(() => undefined);
         const waited = performance.now() - asked >= REMOTE_WAIT_MS - 100;
+        if (e instanceof CoordinatorChanged) continue;
         if (!waited) {
           unreachableSince ??= asked;
           if (performance.now() - unreachableSince >= UNREACHABLE_MS) {
@@ -74,8 +86,36 @@ export class ClusterGroupLocks implements GroupLocks {
     }
   }
 
+  /**
+   * A grant from a coordinator that stops being one (it froze, its links went
+   * down, it left RUNNING) is not waited for: the request is given up and the
+   * lock asked again of whoever holds the locks now.
+   */
+  private untilCoordinatorChanges<T>(asked: string, work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const watch = setInterval(() => {
+        if (this.options.coordinator() !== asked) {
+          clearInterval(watch);
+          reject(new CoordinatorChanged(asked));
+        }
+      }, COORDINATOR_CHECK_MS);
+      work.then(
+        (v) => {
+          clearInterval(watch);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearInterval(watch);
+          reject(e);
+        },
+      );
+    });
+  }
+
   /** Coordinator side: resolves true when `token` holds the group (arrival order), false if it gave up first. */
   lockHere(group: string, token: string): Promise<boolean> {
+    // Its release overtook it (sent on another connection when the requester gave up).
+    if (this.abandoned.delete(token)) return Promise.resolve(false);
     const entry = this.entry(group);
     if (!entry.holder) {
       entry.holder = token;
@@ -87,7 +127,10 @@ export class ClusterGroupLocks implements GroupLocks {
   /** Coordinator side: `token` is done (or gave up waiting); the next in line gets the group. */
   releaseHere(group: string, token: string): void {
     const entry = this.table.get(group);
-    if (!entry) return;
+    if (!entry || (entry.holder !== token && !entry.waiters.some((w) => w.token === token))) {
+      this.forgetLater(token);
+      return;
+    }
     const gaveUp = entry.waiters.find((w) => w.token === token);
     if (gaveUp) {
       entry.waiters = entry.waiters.filter((w) => w !== gaveUp);
@@ -98,6 +141,12 @@ export class ClusterGroupLocks implements GroupLocks {
     entry.holder = next?.token;
     if (next) next.grant(true);
     else this.table.delete(group);
+  }
+
+  /** A release for a request not seen yet: that request, when it arrives, is refused. */
+  private forgetLater(token: string): void {
+    this.abandoned.add(token);
+    if (this.abandoned.size > 1024) this.abandoned.delete(this.abandoned.values().next().value!);
   }
 
   /** The peer is gone: whatever it held or waited for is released. */

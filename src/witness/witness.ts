@@ -22,6 +22,8 @@ interface KeyView {
   renewed: boolean;
   /** Last read in which this node saw the key (any revision). */
   readAt: number;
+  /** Node keys: the failover groups that node runs (owned or adopted) when it renewed; undefined: not said. */
+  holds?: string[];
 }
 
 interface Owned {
@@ -161,7 +163,8 @@ export class Witness implements OwnershipGate {
     if (this.inflight.length >= 3) return this.inflight[this.inflight.length - 1]!.p;
     const run = async (): Promise<TxnResult | undefined> => {
       const expect: Record<string, string> = {};
-      const put: Record<string, string> = { [this.nodeKey(this.me)]: JSON.stringify({ node: this.me, incarnation: this.incarnation }) };
+      const holds = this.engine.probed ? this.engine.config.Groups.filter((g) => (g.GroupType ?? 'FAILOVER') === 'FAILOVER' && this.heldHere(g.GroupName)).map((g) => g.GroupName) : undefined;
+      const put: Record<string, string> = { [this.nodeKey(this.me)]: JSON.stringify({ node: this.me, incarnation: this.incarnation, ...(holds ? { holds } : {}) }) };
       for (const [g, o] of this.owned) {
         expect[this.groupKey(g)] = o.modRevision;
         put[this.groupKey(g)] = JSON.stringify({ owner: this.me, incarnation: this.incarnation });
@@ -203,13 +206,13 @@ export class Witness implements OwnershipGate {
         old.readAt = at;
         continue;
       }
-      let parsed: { owner?: string; node?: string; incarnation?: string } = {};
+      let parsed: { owner?: string; node?: string; incarnation?: string; holds?: unknown } = {};
       try {
         parsed = JSON.parse(k.value) as typeof parsed;
       } catch {
         // a foreign value: owned by nobody we know
       }
-      this.views.set(k.key, { owner: parsed.owner ?? parsed.node ?? '?', incarnation: parsed.incarnation ?? '', modRevision: k.modRevision, seenAt: at, renewed: old !== undefined && at - old.readAt <= this.timings.ttlMs, readAt: at });
+      this.views.set(k.key, { owner: parsed.owner ?? parsed.node ?? '?', incarnation: parsed.incarnation ?? '', modRevision: k.modRevision, seenAt: at, renewed: old !== undefined && at - old.readAt <= this.timings.ttlMs, readAt: at, ...(Array.isArray(parsed.holds) ? { holds: parsed.holds.filter((x): x is string => typeof x === 'string') } : {}) });
     }
     for (const k of [...this.views.keys()]) if (!present.has(k)) this.views.delete(k);
   }
@@ -342,7 +345,7 @@ export class Witness implements OwnershipGate {
       let from: string | null = null;
       if (!v) expect = '0';
       else if (v.owner === this.me) expect = v.modRevision;
-      else if (at >= takeableAt(this.timings, Math.max(v.seenAt, this.views.get(this.nodeKey(v.owner))?.seenAt ?? -Infinity))) {
+      else if (this.ownerEngineGone(v, group) || at >= takeableAt(this.timings, Math.max(v.seenAt, this.ownerStillRuns(v.owner, group)))) {
         expect = v.modRevision;
         from = v.owner;
       } else {
@@ -374,6 +377,24 @@ export class Witness implements OwnershipGate {
       return;
     }
     throw new OwnershipRefused(group, 'engine stopping');
+  }
+
+  /**
+   * A restarted owner may run a group it has not taken again yet (adopted at
+   * engine start): its node key lists what it runs, and while it renews that
+   * key such a group is not takeable. Returns when that node key was last
+   * seen renewed (-Infinity: it does not run the group, or says nothing).
+   */
+  private ownerStillRuns(owner: string, group: string): number {
+    const n = this.views.get(this.nodeKey(owner));
+    if (!n) return -Infinity;
+    return n.holds === undefined || n.holds.includes(group) ? n.seenAt : -Infinity;
+  }
+
+  /** The owner node runs another engine now (a restart) and that engine says it does not run the group: the key is a leftover. */
+  private ownerEngineGone(v: KeyView, group: string): boolean {
+    const n = this.views.get(this.nodeKey(v.owner));
+    return Boolean(n && n.incarnation !== v.incarnation && n.holds !== undefined && !n.holds.includes(group));
   }
 
   /** Groups running here that the witness does not record as ours (adopted at start, started unrecorded); owned groups no longer running here. */

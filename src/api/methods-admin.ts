@@ -182,6 +182,8 @@ function setTempLock(ctx: MethodContext, group: string, value: boolean): void {
   const rt = (engine.observed.groups[group] ??= {});
   if (value) rt.tempLocked = true;
   else delete rt.tempLocked;
+  // The peer learns it with the resource states (it holds on every node).
+  engine.onLocalStateChange?.();
   engine.record({
     subject: `group:${group}`,
     group,

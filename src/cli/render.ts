@@ -147,6 +147,7 @@ export const renderers: Record<string, Renderer> = {
     const nodeNames = s.nodes.map((n) => n.NodeName);
     const out = [
       `${c.bold('Cluster')} ${s.ClusterName}  ConfigVersion ${s.ConfigVersion}  local node ${s.localNode}`,
+      ...configLine(s.membership as ConfigView | undefined, c),
       '',
       renderers.nodes(s.nodes as never, { input: { args: {}, flags: {}, attributes: {} }, changed: false, io: _ctx.io }, c),
       '',
@@ -213,6 +214,22 @@ function renderPlan(plan: Plan, ctx: RenderContext, c: ChalkInstance): string {
   return [head, ...steps, ...tail].join('\n');
 }
 
+interface ConfigView {
+  configVersion?: number;
+  configChecksum?: string;
+  coordinator?: string;
+  configAgreement?: string;
+  peers?: { node: string; configVersion: number | null; configChecksum: string | null }[];
+}
+
+/** Who orders changes, and whether the nodes hold the same configuration. */
+function configLine(m: ConfigView | undefined, c: ChalkInstance): string[] {
+  if (!m?.coordinator) return [];
+  const peers = (m.peers ?? []).map((p) => `${p.node} ${p.configVersion ?? '?'}/${p.configChecksum ?? '?'}`).join(', ');
+  const agreement = m.configAgreement === 'AGREE' ? c.green('AGREE') : m.configAgreement === 'DIVERGED' ? c.red('DIVERGED') : c.yellow(m.configAgreement ?? '?');
+  return [`Configuration ${m.configVersion}/${m.configChecksum} ${agreement}${peers ? ` (peer ${peers})` : ''}  changes ordered by ${m.coordinator}`];
+}
+
 function renderChange(result: unknown, ctx: RenderContext, c: ChalkInstance): string {
   const r = (result ?? {}) as Partial<ChangeResult> & Record<string, unknown>;
   if (r.plan && typeof r.plan === 'object') {
@@ -221,7 +238,8 @@ function renderChange(result: unknown, ctx: RenderContext, c: ChalkInstance): st
   }
   if (ctx.input.flags['dry-run']) return `${c.cyan('Dry run, nothing was changed')}: ${show(result)}`;
   if (typeof r.ConfigVersion === 'number') {
-    return ctx.changed ? `${c.green('Configuration changed')} (ConfigVersion ${r.ConfigVersion}).` : `${c.dim('Already so')}: configuration not changed (ConfigVersion ${r.ConfigVersion}).`;
+    const notOn = Array.isArray(r.notOn) && r.notOn.length > 0 ? c.yellow(` Not on ${r.notOn.join(', ')} (not RUNNING): it takes the change when it rejoins.`) : '';
+    return ctx.changed ? `${c.green('Configuration changed')} (ConfigVersion ${r.ConfigVersion}).${notOn}` : `${c.dim('Already so')}: configuration not changed (ConfigVersion ${r.ConfigVersion}).`;
   }
   const facts = Object.entries(r)
     .map(([k, v]) => `${k}=${show(v)}`)

@@ -35,6 +35,8 @@ interface StateBody {
   generations: Record<string, number>;
   /** This node reaches the witness (absent: no witness). */
   witness?: boolean;
+  /** Groups temporarily locked here (runtime only; the coordinator's list is every node's). */
+  tempLocks?: string[];
 }
 
 export class ClusterNode {
@@ -216,7 +218,15 @@ export class ClusterNode {
 
   private stateBody(): StateBody {
     const e = this.engine;
-    return { node: e.localNode, configVersion: e.config.ConfigVersion, resources: e.observed.resources[e.localNode] ?? {}, generations: Object.fromEntries(Object.entries(e.observed.groups ?? {}).map(([g, r]) => [g, r.generation ?? 0])), ...(this.witness ? { witness: this.witness.reachable() } : {}) };
+    const groups = Object.entries(e.observed.groups ?? {});
+    return {
+      node: e.localNode,
+      configVersion: e.config.ConfigVersion,
+      resources: e.observed.resources[e.localNode] ?? {},
+      generations: Object.fromEntries(groups.map(([g, r]) => [g, r.generation ?? 0])),
+      tempLocks: groups.filter(([, r]) => r.tempLocked === true).map(([g]) => g),
+      ...(this.witness ? { witness: this.witness.reachable() } : {}),
+    };
   }
 
   private applyPeerState(body: StateBody): void {
@@ -224,6 +234,14 @@ export class ClusterNode {
     if (body.node !== this.peer) return;
     if (typeof body.witness === 'boolean') this.peerWitness = body.witness;
     e.observed.resources[this.peer] = body.resources;
+    // Temporary locks are given on the coordinator (grp.lock is forwarded there): its list holds on every node.
+    if (Array.isArray(body.tempLocks) && this.sync.coordinator() === this.peer) {
+      for (const g of e.config.Groups) {
+        const rt = ((e.observed.groups ??= {})[g.GroupName] ??= {});
+        if (body.tempLocks.includes(g.GroupName)) rt.tempLocked = true;
+        else delete rt.tempLocked;
+      }
+    }
     for (const [g, gen] of Object.entries(body.generations)) ((e.observed.groups ??= {})[g] ??= {}).peerGeneration = gen;
     this.heal();
   }

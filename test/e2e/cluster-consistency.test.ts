@@ -133,6 +133,24 @@ describe.skipIf(!IS_ROOT)('one coordinator for the cluster state', () => {
     await waitAgreement();
   }, 60_000);
 
+  it('a temporary lock given on node2 holds on both nodes: online and switch refused (LOCKED) wherever they are asked; unlock lifts it on both', async () => {
+    await cl.call('node2', 'grp.lock', { group: GROUP, temporary: true });
+    await cl.waitFor('the temporary lock seen by both nodes', async () => {
+      const rows = await Promise.all(NODES.map((n) => cl.call<{ Locked: boolean; node: string }[]>(n, 'grp.state', { group: GROUP })));
+      return rows.every((r) => r.every((x) => x.Locked));
+    }, 5000);
+    for (const n of NODES) {
+      const r = await cl.rpc(n, 'grp.switch', { group: GROUP, node: n === 'node1' ? 'node2' : 'node1' });
+      expect(r.ok, JSON.stringify(r)).toBe(false);
+      if (!r.ok) expect(r.error.message).toMatch(/lock/i);
+    }
+    await cl.call('node1', 'grp.unlock', { group: GROUP });
+    await cl.waitFor('the temporary lock lifted on both nodes', async () => {
+      const rows = await Promise.all(NODES.map((n) => cl.call<{ Locked: boolean }[]>(n, 'grp.state', { group: GROUP })));
+      return rows.every((r) => r.every((x) => !x.Locked));
+    }, 5000);
+  }, 30_000);
+
   it('users added on node2 are in users.json on both nodes', async () => {
     const r = await cl.rpc('node2', 'users.add', { name: 'opsbot', role: 'Monitor', password: 'pw-opsbot-1' });
     expect(r.ok, JSON.stringify(r)).toBe(true);

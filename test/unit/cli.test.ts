@@ -425,6 +425,31 @@ describe('human output', () => {
     expect(r.stdout).toMatch(/web-ip\s+web\s+IP\s+ONLINE/);
     expect(r.stdout).toContain('warning: no FenceProgram');
   });
+  it('cluster status says who orders configuration changes and whether both nodes hold the same copy', async () => {
+    api.answer('cluster.status', {
+      ok: true,
+      changed: false,
+      result: {
+        ClusterName: 'shop',
+        localNode: 'node2',
+        ConfigVersion: 12,
+        nodes: [],
+        groups: [],
+        resources: [],
+        warnings: ['CONFIG_DIVERGED: node2 and node1 hold different configurations; the copy of node1 wins (mccluster events)'],
+        membership: { configVersion: 12, configChecksum: 'aaaa', coordinator: 'node1', configAgreement: 'DIVERGED', peers: [{ node: 'node1', configVersion: 12, configChecksum: 'bbbb' }] },
+      },
+    });
+    const r = await run('mccluster', 'status');
+    expect(r.stdout).toContain('Configuration 12/aaaa DIVERGED (peer node1 12/bbbb)  changes ordered by node1');
+    expect(r.stdout).toContain('warning: CONFIG_DIVERGED');
+  });
+  it('a change made while the peer is not RUNNING says where it is not', async () => {
+    api.answer('grp.modify', { ok: true, changed: true, result: { ConfigVersion: 9, committedOn: ['node1'], notOn: ['node2'] } });
+    const r = await run('mcgrp', ['modify', 'web', 'AutoFaultClearTime=60']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Configuration changed (ConfigVersion 9). Not on node2 (not RUNNING)');
+  });
 });
 
 describe('issue-5 verbs with client-side work', () => {

@@ -171,6 +171,14 @@ export interface Methods {
   /** On the first node: a one-time token for `mccs init --join` (valid `ttl` seconds, default 900). */
   'cluster.jointoken': { params: { ttl?: number }; result: { token: string; expiresAt: string; ttl: number; fingerprint: string; node: string; addresses: string[]; port: number; nodes: string[] } };
   /** Remote, without credentials: spends the token; returns main.json and the cluster secret over TLS. */
+  /**
+   * Long-poll for the web console: answers when anything shown changed since `cursor` (a state,
+   * a link, ConfigVersion, a new event record), or after `timeout` ms (default 20000) with changed:false.
+   * events: the records written since the cursor (complete:false when the cursor is too old or from another engine).
+   */
+  'cluster.watch': { params: { cursor?: string; timeout?: number }; result: { cursor: string; changed: boolean; events: EventRecord[]; complete: boolean } };
+  /** The user and role the request was authenticated as (local root: root, Administrator). */
+  'auth.whoami': { params: Record<string, never>; result: { name: string; role: 'Administrator' | 'Monitor'; local: boolean } };
   'cluster.join': { params: { token: string; node?: string }; result: { config: unknown; clusterKeyBase64: string; peer: string; node?: string } };
   /** The running main.json (for `mccs config diff`). */
   'config.get': { params: Record<string, never>; result: { ConfigVersion: number; config: unknown } };

@@ -5,6 +5,7 @@ import './methods-admin.js';
 import './methods-rename.js';
 import './methods-group-put.js';
 import './methods-config.js';
+import './methods-watch.js';
 import { JOIN_METHOD, JOIN_PRINCIPAL } from './methods-join.js';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -8,13 +8,17 @@ import { installFile } from '../../init/setup.js';
 
 /** systemd/mccs.service of the package (three levels up from dist/commands/service). */
 export const UNIT_FILE = fileURLToPath(new URL('../../../systemd/mccs.service', import.meta.url));
+/** systemd/mccs-console.service: the web console, a process of its own. */
+export const CONSOLE_UNIT_FILE = fileURLToPath(new URL('../../../systemd/mccs-console.service', import.meta.url));
 
 export default class ServiceInstall extends Command {
-  static summary = 'Install the systemd unit mccs.service.';
+  static summary = 'Install the systemd units mccs.service and mccs-console.service.';
 
   static description = `Copies the unit shipped in the package (systemd/mccs.service) to /etc/systemd/system (or --dest). It runs "mccs daemon" with Restart=on-failure, KillMode=process (restarting or stopping the engine never kills the services it manages), OOMScoreAdjust=-900 and its log on the journal (journalctl -u mccs). Idempotent: an identical unit is left alone; a different one is replaced only with --force (exit 5 otherwise).
 
 The unit starts /usr/bin/env mccs daemon, so mccs must be on systemd's PATH (/usr/local/bin or /usr/bin, where npm install -g puts it); MCCS_HOME is /opt/mccs, change it with "systemctl edit mccs" (Environment=MCCS_HOME=...).
+
+It also installs mccs-console.service, the web console (mccs console, https://NODE:10080/main), a process of its own that reaches the engine only through its API socket.
 
 It does not start anything: run the printed systemctl commands.`;
 
@@ -31,12 +35,15 @@ It does not start anything: run the printed systemctl commands.`;
     await runWithEnvelope(this, flags.json, async () => {
       await mkdir(flags.dest, { recursive: true });
       const dest = join(flags.dest, 'mccs.service');
+      const consoleDest = join(flags.dest, 'mccs-console.service');
       const action = await installFile(UNIT_FILE, dest, { force: flags.force, mode: 0o644 });
-      const next = 'systemctl daemon-reload && systemctl enable --now mccs';
+      const consoleAction = await installFile(CONSOLE_UNIT_FILE, consoleDest, { force: flags.force, mode: 0o644 });
+      const next = 'systemctl daemon-reload && systemctl enable --now mccs mccs-console';
+      const line = (d: string, a: string) => (a === 'unchanged' ? `${d} is already installed.` : `Installed ${d}.`);
       return {
-        changed: action !== 'unchanged',
-        result: { unit: dest, action, next },
-        text: `${action === 'unchanged' ? `${dest} is already installed.` : `Installed ${dest}.`}\nNow run: ${next}\nLogs: journalctl -u mccs -f`,
+        changed: action !== 'unchanged' || consoleAction !== 'unchanged',
+        result: { unit: dest, action, consoleUnit: consoleDest, consoleAction, next },
+        text: `${line(dest, action)}\n${line(consoleDest, consoleAction)}\nNow run: ${next}\nLogs: journalctl -u mccs -f; journalctl -u mccs-console -f`,
       };
     });
   }

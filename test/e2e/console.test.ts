@@ -224,7 +224,10 @@ describe.skipIf(!HAS_BROWSER)('the web console in a real browser, two engines', 
     await page.waitForSelector('form.filters');
     await page.select('form.filters label:nth-of-type(2) select', 'web');
     await page.click('form.filters button[type=submit]');
-    await page.waitForFunction(() => document.querySelectorAll('table.events tbody tr').length > 0);
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('table.events tbody tr td:nth-child(3)')];
+      return rows.length > 0 && rows.every((x) => /web/.test(x.textContent ?? ''));
+    });
     const subjects = await page.$$eval('table.events tbody tr td:nth-child(3)', (l) => l.map((x) => x.textContent ?? ''));
     expect(subjects.every((s) => /web/.test(s))).toBe(true);
     expect(await page.$$eval('table.events tbody tr', (l) => l.map((x) => x.getAttribute('data-rule')))).toContain('GROUP_STATE');

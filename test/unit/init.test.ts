@@ -348,7 +348,10 @@ describe('mccs service install', () => {
     const dest = fresh('units');
     const first = mccs(['service', 'install', '--dest', dest, '--json']);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ ok: true, changed: true, result: { next: 'systemctl daemon-reload && systemctl enable --now mccs' } });
+    expect(JSON.parse(first.stdout)).toMatchObject({ ok: true, changed: true, result: { next: 'systemctl daemon-reload && systemctl enable --now mccs mccs-console' } });
+    // The web console: a unit of its own, running `mccs console`.
+    const consoleUnit = readFileSync(join(dest, 'mccs-console.service'), 'utf8');
+    for (const line of ['ExecStart=/usr/bin/env mccs console', 'Restart=on-failure', 'Environment=MCCS_HOME=/opt/mccs']) expect(consoleUnit).toContain(line);
     const unit = readFileSync(join(dest, 'mccs.service'), 'utf8');
     for (const line of ['ExecStart=/usr/bin/env mccs daemon', 'Restart=on-failure', 'KillMode=process', 'OOMScoreAdjust=-900', 'Environment=MCCS_HOME=/opt/mccs', 'TimeoutStopSec=']) expect(unit).toContain(line);
     expect(JSON.parse(mccs(['service', 'install', '--dest', dest, '--json']).stdout)).toMatchObject({ ok: true, changed: false });
@@ -359,9 +362,11 @@ describe('mccs service install', () => {
   });
 
   it('ships a unit systemd accepts', (ctx) => {
-    const verify = spawnSync('systemd-analyze', ['verify', join(ROOT, 'systemd/mccs.service')], { encoding: 'utf8' });
-    if (verify.error) ctx.skip('systemd-analyze is not installed');
-    // Only the unit's own syntax matters here; the mccs binary need not be installed.
-    expect(verify.stderr.split('\n').filter((l) => /mccs\.service:\d+/.test(l))).toEqual([]);
+    for (const unit of ['mccs.service', 'mccs-console.service']) {
+      const verify = spawnSync('systemd-analyze', ['verify', join(ROOT, 'systemd', unit)], { encoding: 'utf8' });
+      if (verify.error) ctx.skip('systemd-analyze is not installed');
+      // Only the unit's own syntax matters here; the mccs binary need not be installed.
+      expect(verify.stderr.split('\n').filter((l) => /mccs(-console)?\.service:\d+/.test(l))).toEqual([]);
+    }
   });
 });

@@ -75,7 +75,7 @@ export class EngineLink {
     let backoff = 200;
     while (!this.stopped) {
       try {
-        const w = await this.call('cluster.watch', { ...(this.cursor ? { cursor: this.cursor } : {}), timeout: 15_000 }, undefined);
+        const w = await this.call('cluster.watch', { ...(this.cursor ? { cursor: this.cursor } : {}), timeout: 8_000 }, undefined);
         if (!w.ok) throw new MccsError(w.error.code, w.error.message);
         const first = this.cursor === undefined;
         this.cursor = w.result.cursor;

@@ -26,7 +26,7 @@ describe.skipIf(!HAS_BROWSER)('the web console in a real browser, two engines', 
   const linksOf = (node: string) => (mainJson(node).Groups.find((g) => g.GroupName === 'web')?.Dependencies ?? []).map((d) => `${d.Parent}->${d.Child}`);
   const shot = async (p: Page, name: string) => {
     mkdirSync(SHOTS, { recursive: true });
-    await p.screenshot({ path: join(SHOTS, `${name}.png`) });
+    await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   };
   const cell = (row: string, node: string, state: string) => `${row} td[data-node=${node}] [data-state=${state}]`;
   /** Screen position of a graph element of the dependency editor (cytoscape renders on a canvas). */

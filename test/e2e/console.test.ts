@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MainConfig } from '../../src/model/types.js';
 import { ADMIN, CHROMIUM, ConsoleLab, fetchText, flagResource, flagScript, WATCHER } from '../helpers/console-lab.js';
 import { pidsWithArg, ROOT, waitFor } from '../helpers/engine-harness.js';
@@ -35,7 +35,9 @@ describe.skipIf(!HAS_BROWSER)('the web console in a real browser, two engines', 
       (id, edge) => {
         const cy = (window as unknown as { __mccsGraph: { $id(i: string): { renderedPosition(): { x: number; y: number }; renderedMidpoint(): { x: number; y: number } }; container(): HTMLElement } }).__mccsGraph;
         const box = cy.container().getBoundingClientRect();
-        const pos = edge ? cy.$id(id).renderedMidpoint() : cy.$id(id).renderedPosition();
+        const el = cy.$id(id) as unknown as { renderedPosition(): { x: number; y: number }; renderedSourceEndpoint(): { x: number; y: number }; renderedTargetEndpoint(): { x: number; y: number } };
+        // An edge: a third of the way from the parent, away from its label.
+        const pos = edge ? ((s, t) => ({ x: s.x + (t.x - s.x) / 3, y: s.y + (t.y - s.y) / 3 }))(el.renderedSourceEndpoint(), el.renderedTargetEndpoint()) : el.renderedPosition();
         return { x: box.left + pos.x, y: box.top + pos.y };
       },
       id,
@@ -85,6 +87,14 @@ describe.skipIf(!HAS_BROWSER)('the web console in a real browser, two engines', 
     await lab.launchBrowser();
     page = await lab.browser!.newPage();
   }, 120_000);
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page) {
+      const file = join(lab.work, '..', `mccs-console-failure-${Date.now()}.png`);
+      await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+      console.log(`console.test: the page at the failure: ${file}\n${await page.evaluate(() => document.body.innerText).catch(() => '')}`);
+    }
+  });
 
   afterAll(async () => {
     await lab?.destroy();
@@ -171,9 +181,14 @@ describe.skipIf(!HAS_BROWSER)('the web console in a real browser, two engines', 
     // Select the link: its properties; then right-click → Delete dependency.
     await page.click('input[name=mode][value=select]');
     await page.waitForFunction(() => (window as unknown as { __mccsGraph: { $id(i: string): { length: number } } }).__mccsGraph.$id('web-app->web-cfg').length === 1);
-    const mid = await graphPoint(page, 'web-app->web-cfg', true);
-    await page.mouse.click(mid.x, mid.y);
-    await page.waitForSelector('form.link-panel select[name=OnlineDependency]');
+    // The graph may still be settling after the new link arrived: a few bounded tries.
+    let mid = { x: 0, y: 0 };
+    for (let i = 0; i < 5 && !(await page.$('form.link-panel select[name=OnlineDependency]')); i++) {
+      mid = await graphPoint(page, 'web-app->web-cfg', true);
+      await page.mouse.click(mid.x, mid.y);
+      await page.waitForSelector('form.link-panel select[name=OnlineDependency]', { timeout: 2000 }).catch(() => undefined);
+    }
+    await page.waitForSelector('form.link-panel select[name=OnlineDependency]', { timeout: 1000 });
     await page.mouse.click(mid.x, mid.y, { button: 'right' });
     await page.waitForSelector('.context-menu button');
     await page.click('.context-menu button');

@@ -31,8 +31,9 @@ export const CHANGE_METHODS = new Set([
   'res.modify',
   'node.modify',
   'node.evacuate',
+  'node.rename',
   'cluster.modify',
 ]);
 
 /** Changes of main.json: the page passes the ConfigVersion it showed (ifVersion), so a concurrent change is refused, not overwritten. */
-export const CONFIG_METHODS = new Set(['grp.modify', 'grp.link', 'grp.unlink', 'res.add', 'res.delete', 'res.modify', 'node.modify', 'cluster.modify']);
+export const CONFIG_METHODS = new Set(['grp.modify', 'grp.link', 'grp.unlink', 'res.add', 'res.delete', 'res.modify', 'node.modify', 'node.rename', 'cluster.modify']);

@@ -62,5 +62,35 @@ export function NodePage({ name }) {
       ${message?.ok && html`<p class="ok-text" role="status">${message.ok}</p>`}
       ${admin && html`<div class="buttons"><button type="submit" class="primary">Save</button> <button type="button" onClick=${reset}>Discard changes</button></div>`}
     </form>
+    ${admin && html`<${RenameForm} name=${name} version=${status.ConfigVersion} />`}
   </section>`;
+}
+
+/** Node rename (mcnode rename): the engine's dry run first, then a confirmation. */
+function RenameForm({ name, version }) {
+  const [to, setTo] = useState('');
+  const [preview, setPreview] = useState(null);
+  const [outcome, setOutcome] = useState(null);
+  const check = async (e) => {
+    e.preventDefault();
+    setOutcome(null);
+    setPreview(await call('node.rename', { node: name, name: to, dryRun: true }));
+  };
+  const run = async () => {
+    const env = await call('node.rename', { node: name, name: to }, { ifVersion: version });
+    setPreview(null);
+    setOutcome(env);
+    if (env.ok) location.hash = `#/node/${encodeURIComponent(to)}`;
+  };
+  return html`<form class="rename" onSubmit=${check} aria-labelledby="rename-title">
+    <h3 id="rename-title">Rename node ${name}</h3>
+    <p class="note">Renames it in Nodes, every NodeList and AutoStartNode, on every node; the engines then restart under the new names (services keep running). Refused while a group runs there or a node is not RUNNING.</p>
+    <label>New name <input name="newName" value=${to} onInput=${(e) => setTo(e.currentTarget.value)} required /></label>
+    <button type="submit">Check (dry run)</button>
+    ${preview && !preview.ok && html`<p class="error" role="alert" data-rename-error><strong>${preview.error.code}:</strong> ${preview.error.message}</p>`}
+    ${preview?.ok && html`<p role="status">${preview.result.wouldChange === false ? 'That is already its name.' : `The engine accepts it: ${name} → ${to} (groups: ${(preview.result.groups ?? []).join(', ') || 'none'}).`}
+      ${preview.result.wouldChange !== false && html` <button type="button" class="danger" onClick=${run}>Rename ${name} to ${to}</button>`}</p>`}
+    ${outcome && !outcome.ok && html`<p class="error" role="alert"><strong>${outcome.error.code}:</strong> ${outcome.error.message}</p>`}
+    ${outcome?.ok && html`<p class="ok-text" role="status">Renamed: ConfigVersion ${outcome.result.ConfigVersion}. ${outcome.result.restart ?? ''}</p>`}
+  </form>`;
 }

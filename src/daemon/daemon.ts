@@ -11,6 +11,7 @@ import { FileLogger } from '../engine/logger.js';
 import { underSystemd } from '../engine/log-format.js';
 import { readProcStat } from '../engine/proc.js';
 import { writeFailures } from '../engine/write-failures.js';
+import { readConfinedFile } from '../model/confined-file.js';
 import { MccsError } from '../model/errors.js';
 import { homePaths } from '../model/home.js';
 import { currentNodeName, nodeRenames, readRenames } from '../model/rename.js';
@@ -103,7 +104,8 @@ function resolveNodeName(options: DaemonOptions): string | undefined {
   const paths = homePaths(options.home);
   let names: string[] = [];
   try {
-    names = (JSON.parse(readFileSync(paths.mainJson, 'utf8')) as { Nodes?: { NodeName?: string }[] }).Nodes?.map((n) => String(n.NodeName)) ?? [];
+    // Confined like every read of main.json (no symlink out of MCCS_HOME, no FIFO or device).
+    names = (JSON.parse(readConfinedFile(paths.mainJson).toString('utf8')) as { Nodes?: { NodeName?: string }[] }).Nodes?.map((n) => String(n.NodeName)) ?? [];
   } catch {
     return requested; // the engine's load reports a missing or invalid main.json
   }

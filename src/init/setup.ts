@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { hashPassword } from '../auth/password.js';
+import { readUsers } from '../auth/users.js';
 import { MccsError } from '../model/errors.js';
 import type { HomePaths } from '../model/home.js';
 import type { MainConfig } from '../model/types.js';
@@ -129,12 +130,8 @@ export async function writeAdminUser(path: string, password: string): Promise<'c
   let users: UserEntry[] = [];
   const present = await exists(path);
   if (present) {
-    try {
-      const parsed = JSON.parse(await readFile(path, 'utf8')) as { users?: UserEntry[] };
-      users = Array.isArray(parsed.users) ? parsed.users.filter((u) => u.name !== 'admin') : [];
-    } catch (e) {
-      throw new MccsError('INVALID', `${path} is not valid JSON: ${(e as Error).message}`, ['fix or remove it, then retry']);
-    }
+    // readUsers: confined to MCCS_HOME, and a syntax error is named by its position, never quoted.
+    users = (await readUsers(path)).filter((u) => u.name !== 'admin');
   }
   users.unshift({ name: 'admin', role: 'Administrator', hash: await hashPassword(password) });
   await writeFileAtomic(path, `${JSON.stringify({ users }, null, 2)}\n`, { fsync: true, mode: 0o600 });

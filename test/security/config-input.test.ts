@@ -79,6 +79,15 @@ describe('symlinked configuration files', () => {
     expect(r.stderr + r.stdout).not.toContain('TOPSECRET');
   });
 
+  it('the daemon started with --node refuses a main.json linked to /dev/zero at once (exit 3), reading nothing', () => {
+    const h = home();
+    symlinkSync('/dev/zero', join(h, 'config/main.json'));
+    const r = spawnSync(process.execPath, [DAEMON, '--node', 'node1'], { env: { ...process.env, MCCS_HOME: h }, encoding: 'utf8', timeout: 30_000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/symbolic link to \/dev\/zero, outside .*: refused/);
+  });
+
   it('users.json and cluster.key linked outside MCCS_HOME are refused; FIFOs and devices are not read', async () => {
     const h = home();
     const outsideDir = home();

@@ -61,7 +61,7 @@ describe('forged log lines on a real engine (127.0.0.181)', () => {
   });
 
   it('an attribute value with a newline (accepted as data) never starts a line of its own', async () => {
-    const r = await rpcAt(node.socket, 'node.modify', { node: 'n1', attributes: { HostID: `h1\n${FORGED}` } });
+    const r = await rpcAt(node.socket, 'node.modify', { node: 'n1', attributes: { ExpirationDate: `2030-01-01\n${FORGED}` } });
     expect(r.ok).toBe(true);
     await rpcAt(node.socket, 'node.modify', { node: 'n1', attributes: { License: `\u001b[2J\u001b[H${FORGED}` } });
     for (const line of node.engineLog().split('\n').filter(Boolean)) expect(line).toMatch(LINE);

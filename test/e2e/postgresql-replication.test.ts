@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MainConfig } from '../../src/model/types.js';
 import { ClusterLab, IS_ROOT, NODE_NAMES, VIP4, type NodeName } from '../helpers/cluster-lab.js';
-import { firstAckAfter, longestGapMs, lostRows, startWriter, type WriterRun } from '../helpers/pg-writer.js';
+import { firstAckAfter, longestGapMs, lostRows, startWriter, type WriterRun } from '../lab/pg-writer-run.js';
 import { must, signal, sleep } from '../lab/exec.js';
 import { bootNode, execInClient, execInNode, nodePids } from '../lab/lab.js';
 

@@ -3,14 +3,14 @@
 // numbered rows through the VIP over the PostgreSQL wire protocol (a few
 // lines of Node, no driver); a row is acknowledged only once its INSERT
 // (autocommit) answered CommandComplete + ReadyForQuery.
-// argv: host port table intervalMs maxRows maxMs. Stdout, one line per event:
+// argv: host port table intervalMs maxRows maxMs [connectTimeoutMs, default 1000]. Stdout, one line per event:
 // C <ms>           connected           F <message>   connect failed
 // S <n>            INSERT of n sent    A <n> <ms>    n committed (acknowledged)
 // L <n> <message>  n in doubt: connection lost / error before the answer
 // END <last n>
 // Stops at maxRows, after maxMs, or when "stop" arrives on stdin.
 import net from 'node:net';
-const [host, port, table, intervalMs, maxRows, maxMs] = process.argv.slice(2);
+const [host, port, table, intervalMs, maxRows, maxMs, connectTimeoutMs] = process.argv.slice(2);
 const out = (s) => process.stdout.write(s + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let stopping = false;
@@ -100,7 +100,7 @@ while (!stopping && n < Number(maxRows) && Date.now() - t0 < Number(maxMs)) {
   next = Math.max(next + Number(intervalMs), Date.now());
   if (!conn) {
     try {
-      conn = await open(1000);
+      conn = await open(Number(connectTimeoutMs ?? 1000));
       out('C ' + Date.now());
     } catch (e) {
       out('F ' + String(e.message).replace(/\s+/g, ' '));

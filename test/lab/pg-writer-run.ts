@@ -3,10 +3,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Lab } from '../lab/lab.js';
-import { sleep } from '../lab/exec.js';
+import type { Lab } from './lab.js';
+import { sleep } from './exec.js';
 
-export const WRITER = fileURLToPath(new URL('../lab/pg-writer.mjs', import.meta.url));
+export const WRITER = fileURLToPath(new URL('./pg-writer.mjs', import.meta.url));
 
 export interface WriterRun {
   child: ChildProcess;
@@ -19,9 +19,9 @@ export interface WriterRun {
   stop(): Promise<void>;
 }
 
-/** Inserts a numbered row into `table` through host:5432 every `intervalMs`. */
-export function startWriter(lab: Lab, host: string, table: string, maxMs: number, intervalMs = 10): WriterRun {
-  const child = spawn('ip', ['netns', 'exec', lab.clientNs, process.execPath, WRITER, host, '5432', table, String(intervalMs), '1000000', String(maxMs)], { stdio: ['pipe', 'pipe', 'pipe'] });
+/** Inserts a numbered row into `table` through host:5432 every `intervalMs`; a connection attempt gives up after connectTimeoutMs. */
+export function startWriter(lab: Lab, host: string, table: string, maxMs: number, intervalMs = 10, connectTimeoutMs = 1000): WriterRun {
+  const child = spawn('ip', ['netns', 'exec', lab.clientNs, process.execPath, WRITER, host, '5432', table, String(intervalMs), '1000000', String(maxMs), String(connectTimeoutMs)], { stdio: ['pipe', 'pipe', 'pipe'] });
   lab.spawned.add(child);
   const run: WriterRun = {
     child, sent: new Set(), acked: new Map(), inDoubt: new Map(), connects: [], failures: [],

@@ -1,0 +1,319 @@
+// Replication benchmark of issue 12 (bench/README.md, "## replication"): a
+// PostgreSQLReplication group (NIC ← IP ← PostgreSQLReplication, default
+// settings) in the two-node lab, each node with its own PostgreSQL 15 server
+// and data directory, a writer in the client namespace inserting a numbered
+// row through the VIP every 10 ms (connection attempts time out after 200 ms,
+// as a client with a short connect timeout).
+//   - power-off of the primary, N rounds in synchronous mode (SyncMode on)
+//     and N in asynchronous mode (off): power-off → the first row
+//     acknowledged by the new primary; the node is powered on again between
+//     rounds and comes back as a standby by itself (pg_rewind);
+//   - N planned switchovers (grp.switch): request → first row acknowledged by
+//     the new primary, and grp.switch --wait's own duration;
+//   - acknowledged rows lost, per mode (every acknowledged row must be in the
+//     table at the end).
+// Patroni (Debian package patroni, with etcd) is measured in the same run
+// when it is installed; the output says so when it is not.
+//
+//   npm run bench:replication -- [--rounds N] [--json-only]
+//
+// Exit code 0 = targets met (medians: failover <= 2.0 s in both modes,
+// switchover <= 0.5 s, 0 rows lost in synchronous mode), 1 = missed,
+// 2 = the bench failed. Root only; every process it signals is one it
+// started; the lab is destroyed on success, failure and SIGINT/SIGTERM.
+import { appendFileSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { must, sleep } from '../test/lab/exec.js';
+import { bootNode, createLab, destroyLab, execInClient, execInNode, powerOff, powerOn, spawnInNode, type Lab, type NodeName } from '../test/lab/lab.js';
+import { firstAckAfter, lostRows, startWriter, type WriterRun } from '../test/lab/pg-writer-run.js';
+
+const { values: opts } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, 'json-only': { type: 'boolean', default: false } } });
+const ROUNDS = Math.max(1, Math.min(20, Number(opts.rounds) || 5));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const DAEMON = join(ROOT, 'dist/daemon/main.js');
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+const VIP = '10.213.0.100';
+const NODES: NodeName[] = ['node1', 'node2'];
+const GROUP = 'pg';
+const RES = 'pg-db';
+const other = (n: NodeName): NodeName => (n === 'node1' ? 'node2' : 'node1');
+const say = (s: string): void => {
+  if (!opts['json-only']) process.stdout.write(`${s}\n`);
+};
+const sec = (ms: number | null | undefined): string => (ms === null || ms === undefined || !Number.isFinite(ms) ? '—' : `${(ms / 1000).toFixed(2)} s`);
+function median(xs: number[]): number | null {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+function pgIds(): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  if (!line) throw new Error('no postgres OS user (Debian package postgresql-15)');
+  const f = line.split(':');
+  return { uid: Number(f[2]), gid: Number(f[3]) };
+}
+
+function rpc(home: string, method: string, params: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ method, params });
+    const req = request({ socketPath: join(home, 'run/mccs.sock'), path: '/v1/rpc', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, limitMs: number, everyMs = 200): Promise<T> {
+  const end = Date.now() + limitMs;
+  let last = '';
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${limitMs} ms waiting for ${what}${last ? ` (${last})` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+let lab: Lab | undefined;
+let cleaning: Promise<void> | undefined;
+const writers: WriterRun[] = [];
+async function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const w of writers) if (w.child.exitCode === null && w.child.pid) w.child.kill('SIGKILL');
+    if (lab) await destroyLab(lab).catch((e: Error) => process.stderr.write(`destroyLab: ${e.message}\n`));
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    process.stderr.write(`\nbench/replication: ${sig}: cleaning up\n`);
+    void cleanup().then(() => process.exit(130));
+  });
+}
+
+function mainJson(dataDir: string): unknown {
+  const node = (i: number) => ({ NodeName: `node${i}`, PrimaryHB: `10.213.0.${i}`, SecondaryHB: `10.213.1.${i}`, IsolationTestAddresses: '10.213.0.254' });
+  return {
+    ConfigVersion: 1,
+    Cluster: { ClusterName: 'benchrepl' },
+    Nodes: [node(1), node(2)],
+    Types: { PostgreSQLReplication: { MonitorInterval: 1, OfflineMonitorInterval: 1 } },
+    Groups: [{
+      GroupName: GROUP, GroupType: 'FAILOVER', NodeList: ['node1', 'node2'], AutoStart: false,
+      Resources: [
+        { ResName: 'pg-nic', Type: 'NIC', Device: 'eth0' },
+        { ResName: 'pg-ip', Type: 'IP', NICResName: 'pg-nic', Address: VIP, Prefix: 24, Critical: true },
+        { ResName: RES, Type: 'PostgreSQLReplication', DataDir: dataDir, Port: 5432, SocketDir: '/run/postgresql', OsUser: 'postgres', ReplicationHosts: 'node1=10.213.0.1,node2=10.213.0.2', Critical: true },
+      ],
+      Dependencies: [{ Parent: 'pg-ip', Child: 'pg-nic' }, { Parent: RES, Child: 'pg-ip' }],
+    }],
+  };
+}
+
+class Cluster {
+  constructor(readonly lab: Lab, readonly dataDir: string) {}
+  home = (n: NodeName): string => this.lab.nodes[n].home;
+  realDir = (n: NodeName): string => join(this.lab.nodes[n].dir, 'pgdata');
+
+  async boot(n: NodeName): Promise<void> {
+    await bootNode(this.lab, n);
+    const { uid, gid } = pgIds();
+    const run = join(this.lab.nodes[n].run, 'postgresql');
+    mkdirSync(run, { recursive: true });
+    chownSync(run, uid, gid);
+    const r = await execInNode(this.lab, n, 'mount', ['--bind', this.realDir(n), this.dataDir]);
+    if (r.exitCode !== 0) throw new Error(`bind mount on ${n}: ${r.stderr}`);
+  }
+
+  async startEngine(n: NodeName): Promise<void> {
+    await this.boot(n);
+    await spawnInNode(this.lab, n, { command: process.execPath, args: [DAEMON, '--node', n] });
+    await until(`the engine of ${n}`, async () => (await rpc(this.home(n), 'cluster.status'))?.ok, 30_000);
+  }
+
+  async primary(): Promise<NodeName> {
+    for (const viewer of NODES) {
+      try {
+        const r = await rpc(this.home(viewer), 'grp.state', { group: GROUP });
+        const on = (r.result as { node: NodeName; state: string }[]).filter((x) => x.state === 'ONLINE').map((x) => x.node);
+        if (on.length === 1) return on[0]!;
+      } catch {
+        /* that engine is down */
+      }
+    }
+    throw new Error('the group is online on no single node');
+  }
+
+  /** The standby on n streams (and is synchronous when sync). */
+  async standby(n: NodeName, sync: boolean, limitMs = 120_000): Promise<void> {
+    await until(`${n} to be a streaming${sync ? ' synchronous' : ''} standby`, async () => {
+      const r = await rpc(this.home(n), 'res.state', { resource: RES });
+      const d = (r.result as { node: string; details?: Record<string, unknown> }[]).find((x) => x.node === n)?.details;
+      if (r.result.find((x: { node: string; state: string }) => x.node === n)?.state === 'FAULTED') await rpc(this.home(n), 'grp.clear', { group: GROUP, node: n });
+      return d?.role === 'standby' && d.receiver === 'streaming' && (!sync || d.sync === 'sync');
+    }, limitMs, 250);
+  }
+}
+
+async function psqlClient(sql: string): Promise<string> {
+  const r = await execInClient(lab!, `${PG_BIN}/psql`, ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', VIP, '-p', '5432', '-U', 'postgres', '-d', 'postgres', '-c', sql], { timeoutMs: 30_000, env: { ...process.env, PGCONNECT_TIMEOUT: '5' } });
+  if (r.exitCode !== 0) throw new Error(`psql: ${sql}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+interface Round { kind: 'failover-sync' | 'failover-async' | 'switchover'; from: NodeName; to: NodeName; ms: number; switchWaitMs?: number }
+
+async function writerRound(c: Cluster, table: string, kind: Round['kind'], fault: (from: NodeName, to: NodeName) => Promise<number | void>): Promise<Round & { run: WriterRun }> {
+  const from = await c.primary();
+  const to = other(from);
+  const run = startWriter(lab!, VIP, table, 120_000, 10, 200);
+  writers.push(run);
+  await until('100 rows acknowledged', async () => run.acked.size >= 100, 30_000, 20);
+  const t0 = Date.now();
+  const extra = await fault(from, to);
+  const first = await until('the first row acknowledged by the new primary', async () => firstAckAfter(run, t0 + 1), 60_000, 10);
+  await until('50 more rows', async () => run.acked.size >= 150, 30_000, 20);
+  await run.stop();
+  return { kind, from, to, ms: first - t0, ...(typeof extra === 'number' ? { switchWaitMs: extra } : {}), run };
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench/replication needs root (lab namespaces, postgres as its user)');
+  if (!existsSync(DAEMON)) throw new Error(`${DAEMON} is missing: npm run build first`);
+  if (!existsSync(`${PG_BIN}/pg_rewind`)) throw new Error(`${PG_BIN}/pg_rewind is missing: install the Debian package postgresql-15`);
+  const { uid, gid } = pgIds();
+  say(`bench/replication: PostgreSQLReplication group in the two-node lab, ${ROUNDS} power-offs in synchronous mode, ${ROUNDS} in asynchronous mode, ${ROUNDS} planned switchovers; default settings`);
+
+  lab = await createLab({ id: 'brepl' });
+  const dataDir = join(lab.dir, 'pgdata');
+  mkdirSync(dataDir, { recursive: true });
+  const c = new Cluster(lab, dataDir);
+  for (const n of NODES) {
+    mkdirSync(c.realDir(n), { recursive: true, mode: 0o700 });
+    chownSync(c.realDir(n), uid, gid);
+  }
+  await must('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', `${PG_BIN}/initdb`, '-D', c.realDir('node1'), '-U', 'postgres', '-k', '--auth-local=trust', '--auth-host=reject', '-E', 'UTF8', '--locale=C'], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', HOME: '/' } });
+  appendFileSync(join(c.realDir('node1'), 'postgresql.conf'), "\n# mccs bench lab (test only)\nlisten_addresses = '*'\n");
+  writeFileSync(join(c.realDir('node1'), 'pg_hba.conf'), 'local all all trust\nhost all all 10.213.0.0/24 trust\nhost replication all 10.213.0.0/24 trust\nhost all all 0.0.0.0/0 reject\n');
+  chownSync(join(c.realDir('node1'), 'pg_hba.conf'), uid, gid);
+  const keyPath = join(lab.dir, 'cluster.key');
+  const { generateSecret } = (await import(join(ROOT, 'dist/cluster/crypto.js'))) as { generateSecret(p: string): Buffer };
+  generateSecret(keyPath);
+  for (const n of NODES) {
+    for (const dir of ['config', 'log', 'run']) mkdirSync(join(c.home(n), dir), { recursive: true });
+    writeFileSync(join(c.home(n), 'config/main.json'), `${JSON.stringify(mainJson(dataDir), null, 2)}\n`);
+    copyFileSync(keyPath, join(c.home(n), 'config/cluster.key'));
+    chmodSync(join(c.home(n), 'config/cluster.key'), 0o600);
+  }
+  await Promise.all(NODES.map((n) => c.startEngine(n)));
+  await until('both engines RUNNING', async () => {
+    for (const n of NODES) if (!((await rpc(c.home(n), 'cluster.status'))?.result?.nodes as { state: string }[] | undefined)?.every((x) => x.state === 'RUNNING')) return false;
+    return true;
+  }, 60_000);
+  const on = await rpc(c.home('node1'), 'grp.online', { group: GROUP, node: 'node1', wait: true, timeout: 120 }, 130_000);
+  if (!on?.ok) throw new Error(`grp.online: ${JSON.stringify(on)}`);
+  await c.standby('node2', true);
+  say('group pg online on node1, node2 a synchronous standby (built by pg_basebackup)');
+
+  const rounds: Round[] = [];
+  const lost: Record<string, number> = {};
+  for (const [mode, kind] of [['on', 'failover-sync'], ['off', 'failover-async']] as const) {
+    const p = await c.primary();
+    await rpc(c.home(p), 'res.modify', { resource: RES, attributes: { SyncMode: mode } });
+    let lostCount = 0;
+    for (let i = 0; i < ROUNDS; i++) {
+      await c.standby(other(await c.primary()), mode === 'on');
+      const table = `t_${mode}_${i}`;
+      await psqlClient(`CREATE TABLE ${table} (n integer PRIMARY KEY)`);
+      const r = await writerRound(c, table, kind, async (from) => {
+        await powerOff(lab!, from);
+      });
+      rounds.push({ kind, from: r.from, to: r.to, ms: r.ms });
+      const found = (await psqlClient(`SELECT n FROM ${table}`)).split('\n').filter(Boolean).map(Number);
+      const l = lostRows(r.run, found);
+      lostCount += l.lost.length;
+      say(`  power-off ${i + 1} (SyncMode ${mode}): ${r.from} → ${r.to}: first write acknowledged on the new primary after ${sec(r.ms)}; ${l.summary}`);
+      await powerOn(lab!, r.from);
+      await c.startEngine(r.from);
+    }
+    lost[mode] = lostCount;
+    say(`  SyncMode ${mode}: ${lostCount} acknowledged rows lost over ${ROUNDS} power-offs`);
+  }
+
+  await c.standby(other(await c.primary()), false);
+  {
+    const p = await c.primary();
+    await rpc(c.home(p), 'res.modify', { resource: RES, attributes: { SyncMode: 'on' } });
+  }
+  for (let i = 0; i < ROUNDS; i++) {
+    await c.standby(other(await c.primary()), true);
+    await psqlClient(`CREATE TABLE t_switch_${i} (n integer PRIMARY KEY)`);
+    const r = await writerRound(c, `t_switch_${i}`, 'switchover', async (from, to) => {
+      const t = performance.now();
+      const res = await rpc(c.home(from), 'grp.switch', { group: GROUP, node: to, wait: true, timeout: 120 }, 130_000);
+      if (!res?.ok) throw new Error(`grp.switch: ${JSON.stringify(res)}`);
+      return performance.now() - t;
+    });
+    rounds.push({ kind: 'switchover', from: r.from, to: r.to, ms: r.ms, switchWaitMs: r.switchWaitMs });
+    say(`  switchover ${i + 1}: ${r.from} → ${r.to}: first write acknowledged on the new primary after ${sec(r.ms)} (grp.switch --wait ${sec(r.switchWaitMs)})`);
+  }
+
+  // Patroni in the same lab, when it can be set up.
+  const patroni = existsSync('/usr/bin/patroni') ? 'installed, but not driven by this bench yet: not measured' : 'not measured: the Debian package patroni is not installed on this machine (apt-get install patroni etcd-server)';
+
+  const of = (k: Round['kind']) => rounds.filter((r) => r.kind === k);
+  const result = {
+    rounds: ROUNDS,
+    settings: 'defaults (HBInterval 1000 ms, HBTimeout 1000 ms; PostgreSQLReplication SyncMode on / off, MonitorInterval 1 s); writer: a row every 10 ms, connect timeout 200 ms',
+    failoverSyncMs: median(of('failover-sync').map((r) => r.ms)),
+    failoverAsyncMs: median(of('failover-async').map((r) => r.ms)),
+    switchoverMs: median(of('switchover').map((r) => r.ms)),
+    switchoverWaitMs: median(of('switchover').map((r) => r.switchWaitMs ?? NaN)),
+    samples: Object.fromEntries((['failover-sync', 'failover-async', 'switchover'] as const).map((k) => [k, of(k).map((r) => Math.round(r.ms))])),
+    rowsLost: lost,
+    patroni,
+  };
+  say('');
+  say(`| median of ${ROUNDS} | mccs | target | Patroni (issue 12: default / tuned) |`);
+  say('|---|---:|---:|---:|');
+  say(`| power-off → first write on the new primary, synchronous | ${sec(result.failoverSyncMs)} | ≤ 2.00 s | 27.5 s / 9.3 s |`);
+  say(`| power-off → first write on the new primary, asynchronous | ${sec(result.failoverAsyncMs)} | ≤ 2.00 s | 27.5 s / 9.3 s |`);
+  say(`| planned switchover → first write on the new primary | ${sec(result.switchoverMs)} (grp.switch --wait ${sec(result.switchoverWaitMs)}) | ≤ 0.50 s | 2.1 s |`);
+  say(`Acknowledged rows lost: synchronous ${lost.on}, asynchronous ${lost.off}. Samples (ms): ${JSON.stringify(result.samples)}`);
+  say(`Patroni: ${patroni}`);
+  const met = (result.failoverSyncMs ?? Infinity) <= 2000 && (result.failoverAsyncMs ?? Infinity) <= 2000 && (result.switchoverMs ?? Infinity) <= 500 && lost.on === 0;
+  say(met ? 'PASS: every target met' : 'MISS: a target was missed (see above)');
+  process.stdout.write(`${opts['json-only'] ? '' : '\n'}${JSON.stringify({ ...result, targetMet: met })}\n`);
+  if (!met) process.exitCode = 1;
+}
+
+try {
+  await main();
+} catch (e) {
+  process.stderr.write(`bench/replication: ${(e as Error).stack ?? (e as Error).message}\n`);
+  if (lab) for (const n of NODES) {
+    const f = join(lab.nodes[n].home, 'log/engine.log');
+    if (existsSync(f)) process.stderr.write(`----- ${n} engine log (last lines)\n${readFileSync(f, 'utf8').split('\n').slice(-25).join('\n')}\n`);
+  }
+  process.exitCode = 2;
+} finally {
+  await cleanup();
+}

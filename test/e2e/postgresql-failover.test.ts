@@ -372,8 +372,10 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node
     }
     const lostLine = readFileSync(join(lab.lab.nodes.node1.home, 'log/engine.log'), 'utf8').split('\n').find((l) => /disk lease lost/.test(l)) ?? '(none)';
     console.log(`freeze: after resuming node1: its postgres processes were gone after ${pgGoneMs?.toFixed(0)} ms, the disk unmounted there after ${unmountedMs?.toFixed(0)} ms; lease holders seen meanwhile: ${[...seen].join(', ')}; node1 logged: ${lostLine.slice(25, 200)}`);
-    // node1 never took the lease back: only node2's generation (and no write of node1) was ever seen.
-    expect([...seen].every((h) => h.startsWith('node2:')), [...seen].join(', ')).toBe(true);
+    // node1 never wrote the lease again: no record of node1, none of its generation (it held the one below node2's).
+    // (node2 may release and take it again: when the links return, a group with storage is restarted on the node that keeps it.)
+    const takenGen = Number(taken.split(':')[1]);
+    expect([...seen].every((h) => !h.startsWith('node1:') && Number(h.split(':')[1]) >= takenGen), [...seen].join(', ')).toBe(true);
     expect(lostLine).toMatch(/disk lease lost: not renewed for \d+ ms/);
     // Bounded: the first renewal tick after resuming kills what uses the disk (generous bound for a loaded machine).
     expect(pgGoneMs).toBeLessThan(5000);

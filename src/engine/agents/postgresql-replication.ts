@@ -235,11 +235,28 @@ function setAutoConf(c: ReplConfig, values: Record<string, string | null>): void
   renameSync(`${file}.mccs-tmp`, file);
 }
 
+/**
+ * pg_rewind needs the old primary's WAL back to the last checkpoint before
+ * the fork; its own crash recovery ends with a checkpoint that would recycle
+ * it. Unless the DBA set wal_keep_size, keep 512MB of WAL.
+ */
+function ensureWalKeep(c: ReplConfig): void {
+  const set = ['postgresql.conf', 'postgresql.auto.conf'].some((f) => {
+    try {
+      return /^\s*wal_keep_size\s*=/m.test(readFileSync(join(c.dataDir, f), 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+  if (!set) setAutoConf(c, { wal_keep_size: '512MB' });
+}
+
 function conninfo(c: ReplConfig, addr: string): string {
   return `host=${addr} port=${c.port} user=${c.replUser} application_name=${c.me} connect_timeout=2`;
 }
 
 function writeStandbyConf(c: ReplConfig, addr: string): void {
+  ensureWalKeep(c);
   setAutoConf(c, { primary_conninfo: conninfo(c, addr), recovery_target_timeline: 'latest', wal_retrieve_retry_interval: '500ms', synchronous_standby_names: null });
   const signal = join(c.dataDir, 'standby.signal');
   writeFileSync(signal, '');
@@ -480,6 +497,7 @@ async function online(ctx: AgentContext): Promise<void> {
       // unless a peer has more WAL. Last a standby: it starts as a standby first, replays what it has, and is promoted below.
       const asPrimary = !existsSync(join(c.dataDir, 'standby.signal'));
       if (!asPrimary) writeStandbyConf(c, c.hosts.get(c.peers[0]!)!);
+      else ensureWalKeep(c);
       const ahead = asPrimary ? peers.find((p) => p.lsn !== undefined && p.lsn > (controlLsn(c) ?? 0n)) : undefined;
       if (ahead && !c.force) throw new AgentError(`not started as the primary: the server on ${ahead.node} has more WAL than this one; bring the group online there (or set ForcePromote)`);
       const opts = `-p ${c.port}${c.socketDir ? ` -k ${c.socketDir}` : ''}`;

@@ -13,7 +13,7 @@ import { generateSecret } from '../../src/cluster/crypto.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
 import { createCertificate } from '../../src/init/setup.js';
 import type { MainConfig } from '../../src/model/types.js';
-import { createHarness, ROOT, waitFor, type Harness } from './engine-harness.js';
+import { createHarness, pidsWithArg, ROOT, waitFor, type Harness } from './engine-harness.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const MCCS = join(ROOT, 'bin/mccs.js');
@@ -158,6 +158,14 @@ export class ConsoleLab {
     await this.browser?.close().catch(() => undefined);
     for (const n of this.nodes) await this.stopConsole(n);
     for (const n of this.nodes) await n.engine.cleanup();
+    // Services the engines started with arguments under the lab's directory (by PID).
+    for (const pid of pidsWithArg(this.work)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     rmSync(this.work, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,8 @@
 
 export interface QueueOptions {
   name: string;
-  deliver: (body: string) => Promise<void>;
+  /** One attempt; `signal` aborts when the queue closes (kill the program, drop the request). */
+  deliver: (body: string, signal: AbortSignal) => Promise<void>;
   log: (level: 'warn' | 'error' | 'info', message: string) => void;
   limit?: number;
   /** Attempts per notification before it is given up (logged). */
@@ -26,6 +27,7 @@ export class DeliveryQueue {
   private running = false;
   private closed = false;
   private wake?: () => void;
+  private readonly stopping = new AbortController();
   private idle: Array<() => void> = [];
   delivered = 0;
   failedAttempts = 0;
@@ -69,6 +71,7 @@ export class DeliveryQueue {
   close(): void {
     this.closed = true;
     this.items.length = 0;
+    this.stopping.abort();
     this.wake?.();
   }
 
@@ -80,11 +83,12 @@ export class DeliveryQueue {
       const item = this.items[0]!;
       for (let attempt = 1; !this.closed; attempt++) {
         try {
-          await this.options.deliver(item.body);
+          await this.options.deliver(item.body, this.stopping.signal);
           this.delivered += 1;
           if (attempt > 1) this.options.log('info', `notify ${this.options.name}: ${item.label} delivered at attempt ${attempt}`);
           break;
         } catch (e) {
+          if (this.closed) break;
           this.failedAttempts += 1;
           if (attempt >= attempts) {
             this.options.log('error', `notify ${this.options.name}: ${item.label} given up after ${attempt} attempts: ${(e as Error).message}`);

@@ -3,7 +3,7 @@
 // webhook. Resolves on success, rejects with a one-line reason.
 import { spawn } from 'node:child_process';
 
-export async function deliverToProgram(program: string, body: string, env: Record<string, string>, timeoutMs: number): Promise<void> {
+export async function deliverToProgram(program: string, body: string, env: Record<string, string>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     let child;
     try {
@@ -18,6 +18,10 @@ export async function deliverToProgram(program: string, body: string, env: Recor
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
+    // The engine stops: a program still running is not left behind.
+    const abort = () => child.kill('SIGKILL');
+    signal?.addEventListener('abort', abort, { once: true });
+    child.on('close', () => signal?.removeEventListener('abort', abort));
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (c: string) => {
       if (stderr.length < 2000) stderr += c;
@@ -38,13 +42,15 @@ export async function deliverToProgram(program: string, body: string, env: Recor
   });
 }
 
-export async function deliverToWebhook(url: string, body: string, timeoutMs: number): Promise<void> {
+export async function deliverToWebhook(url: string, body: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'mccs-notify/1' }, body, signal: AbortSignal.timeout(timeoutMs) });
+    const limit = AbortSignal.timeout(timeoutMs);
+    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'mccs-notify/1' }, body, signal: signal ? AbortSignal.any([limit, signal]) : limit });
   } catch (e) {
-    const err = e as Error & { cause?: { code?: string } };
-    throw new Error(`POST ${url} failed: ${err.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (err.cause?.code ?? err.message)}`);
+    const err = e as Error & { cause?: { code?: string; message?: string; errors?: { code?: string }[] } };
+    const why = err.cause?.code ?? err.cause?.errors?.[0]?.code ?? err.cause?.message ?? err.message;
+    throw new Error(`POST ${url} failed: ${err.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : why}`);
   }
   // Drain so that the connection is reused or closed cleanly.
   await res.arrayBuffer().catch(() => undefined);

@@ -34,20 +34,20 @@ export function startNotifier(engine: Engine, options: NotifierOptions = {}): No
       ...options,
       name: 'program',
       log,
-      deliver: (body) => {
+      deliver: (body, signal) => {
         const p = program();
         if (!p) return Promise.resolve(); // removed meanwhile: nothing to deliver to
         const doc = JSON.parse(body) as { kind: string; reason: string; subject: string };
-        return deliverToProgram(p, body, { MCCS_EVENT_KIND: doc.kind, MCCS_EVENT_REASON: doc.reason, MCCS_EVENT_SUBJECT: doc.subject }, timeoutMs());
+        return deliverToProgram(p, body, { MCCS_EVENT_KIND: doc.kind, MCCS_EVENT_REASON: doc.reason, MCCS_EVENT_SUBJECT: doc.subject }, timeoutMs(), signal);
       },
     }),
     webhook: new DeliveryQueue({
       ...options,
       name: 'webhook',
       log,
-      deliver: (body) => {
+      deliver: (body, signal) => {
         const url = webhook();
-        return url ? deliverToWebhook(url, body, timeoutMs()) : Promise.resolve();
+        return url ? deliverToWebhook(url, body, timeoutMs(), signal) : Promise.resolve();
       },
     }),
   };

@@ -2,6 +2,10 @@
 // bounded (the oldest waiting one is dropped and logged), and push() never
 // waits for a receiver.
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deliverToProgram } from '../../src/notify/delivery.js';
 import { DeliveryQueue } from '../../src/notify/delivery-queue.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,5 +58,35 @@ describe('DeliveryQueue', () => {
     expect(q.dropped).toBeGreaterThanOrEqual(6);
     expect(logs.filter((l) => l.includes('queue full')).length).toBe(q.dropped);
     q.close();
+  });
+
+  it('close() kills a notify program still running (the engine stops: nothing is left behind)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mccs-notify-close-'));
+    const script = join(dir, 'hang.sh');
+    writeFileSync(script, `#!/bin/sh\necho $$ > ${dir}/pid\nexec sleep 30\n`, { mode: 0o755 });
+    const q = new DeliveryQueue({ name: 't', log: () => undefined, deliver: (b, signal) => deliverToProgram(script, b, {}, 60_000, signal) });
+    q.push('{}', '#1');
+    let pid = 0;
+    for (let i = 0; i < 100 && !pid; i++) {
+      await sleep(20);
+      try {
+        pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+      } catch {
+        // not yet
+      }
+    }
+    expect(pid).toBeGreaterThan(0);
+    q.close();
+    const alive = () => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return !'ZX'.includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 50 && alive(); i++) await sleep(20);
+    expect(alive()).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

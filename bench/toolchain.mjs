@@ -156,7 +156,9 @@ async function hang() {
     const results = { none: [], hang: [] };
     let at = 'node1';
     for (let round = 0; round < 6; round++) {
-      for (const mode of ['none', 'hang']) {
+      // Failovers alternate direction; the mode order alternates per round so that each mode
+      // gets as many node1 → node2 as node2 → node1 moves.
+      for (const mode of round % 2 === 0 ? ['none', 'hang'] : ['hang', 'none']) {
         const r = await rpc(h1, 'cluster.modify', { attributes: { NotifyProgram: mode === 'hang' ? hangProgram : '' } });
         if (!r.ok) throw new Error(JSON.stringify(r));
         const other = at === 'node1' ? 'node2' : 'node1';

@@ -98,7 +98,8 @@ export class ClusterNode {
   }
 
   private peerAddresses(): string[] {
-    const p = this.engine.config.Nodes.find((n) => n.NodeName === this.peer)!;
+    // After a rename (until the engine restarts under the new names) the peer is the node that is not this one.
+    const p = this.engine.config.Nodes.find((n) => n.NodeName === this.peer) ?? this.engine.config.Nodes.find((n) => n.NodeName !== this.engine.localNode)!;
     return [p.PrimaryHB, p.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== '');
   }
 

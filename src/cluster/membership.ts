@@ -300,7 +300,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const pending: string[] = [];
     if (next.hbPort !== this.timing.hbPort) pending.push('HBPort');
     if (next.pingIntervalMs !== this.timing.pingIntervalMs && this.options.pingIntervalMs === undefined) pending.push('PingInterval');
-    const addresses = (c: MainConfig) => JSON.stringify(c.Nodes.map((n) => [n.NodeName, n.PrimaryHB, n.SecondaryHB, n.IsolationTestAddresses]));
+    // By position, not name: a rename alone changes no address.
+    const addresses = (c: MainConfig) => JSON.stringify(c.Nodes.map((n) => [n.PrimaryHB, n.SecondaryHB, n.IsolationTestAddresses]));
     if (addresses(config) !== addresses(this.options.config)) pending.push('node addresses');
     this.timing = { ...next, hbPort: this.timing.hbPort, pingIntervalMs: this.timing.pingIntervalMs };
     this.links.setHbInterval(next.hbIntervalMs);

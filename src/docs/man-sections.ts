@@ -38,12 +38,21 @@ The web console, mccs console (the systemd unit mccs-console.service, installed 
     what: 'list and modify mccs nodes, collect support data, evacuate a node',
     description: `mcnode shows the nodes of the cluster (NodeState, heartbeat links) and changes their attributes. mcnode evacuate switches every group away from a node before maintenance. mcnode support collects logs, the event log, the configuration without secrets, states and system facts into one tar.gz for a bug report. License attributes are stored for compatibility with MCCS and never enforced.
 
-mcnode TOPIC-COMMAND is the same as mccs node TOPIC-COMMAND.`,
+mcnode TOPIC-COMMAND is the same as mccs node TOPIC-COMMAND.
+
+MCCS forms are taken as the MCCS manual prints them: -l is -license; mcnode -license KEY (no -n) stores the key on the local node, -license -n NODE -all KEY on every node; -supprot is -support, and -support without -p writes the archive to your home directory. Attribute names match in any case (Restartlimit is RestartLimit) and are stored and shown as declared; IsolationTestAddress is accepted for IsolationTestAddresses; BootMode takes the MCCS BOOLEAN form (true = AUTO, false = MANUAL). HostID, LicenseType, PrimaryHB, SecondaryHB and StandAlone are read-only, as in MCCS: they are set in main.json by mccs init.
+
+Renaming a node (MCCS: "How to Change the Node Name"): mcnode -modify -n OLD -a NodeName NEW, or mcnode rename OLD NEW. One configuration change on every node renames it in Nodes, every NodeList and AutoStartNode; each engine then restarts in process under the new names (services keep running and are adopted, as with systemctl restart mccs), and the event NODE_RENAMED is logged. mccluster events --node NEW also shows the node's events from before. A daemon started as --node OLD (or MCCS_NODE=OLD) finds its new name in config/node-renames.json at its next start. Refused (exit 5) while a group is online, starting or stopping on the node (it would be left without its node: mcnode evacuate OLD first) and while a node is not RUNNING (it would not learn the name).
+
+Changing a heartbeat address: PrimaryHB and SecondaryHB are read-only because they are how the nodes know each other; re-addressing a network is the one reason to change them, so mcnode modify NODE PrimaryHB=ADDRESS --force is accepted. The safe procedure, one address at a time: (1) with both engines RUNNING, mcnode modify NODE SecondaryHB=NEW --force (both nodes store it; mccluster status says RESTART_NEEDED; the running engines keep the old address, nothing breaks); (2) move the address on the host (ip addr, netplan, ifupdown); (3) restart the engines one at a time, the peer first, then NODE (systemctl restart mccs; services keep running); (4) mccluster status: both links UP; then the same for PrimaryHB. While one link changes the other keeps the cluster joined.`,
     mccsSyntax: [
       `mcnode ${CREDENTIALS} -list [-n NODE]`,
       'mcnode -modify -n NODE -a ATTRIBUTE VALUE',
+      'mcnode -modify -n OLD -a NodeName NEW',
+      'mcnode -rename -n OLD NEW',
       'mcnode -license -n NODE [-all] VALUE',
-      'mcnode -support [-n NODE] [-all] -p PATH',
+      'mcnode -license VALUE | mcnode -l VALUE',
+      'mcnode -support [-n NODE] [-all] [-p PATH]   (also -supprot; default PATH: your home directory)',
       'mcnode -evacuate -n NODE',
     ],
   },
@@ -53,7 +62,9 @@ mcnode TOPIC-COMMAND is the same as mccs node TOPIC-COMMAND.`,
     what: 'control mccs groups: online, offline, switch, freeze, lock, clear, modify',
     description: `A group is a set of resources tied by dependencies and the unit of failover: a FAILOVER group is online on one node at a time, a PARALLEL group on every node of its NodeList, a SINGLE group never moves. mcgrp brings groups online and offline (children before parents, parents before children), switches them to another node, freezes them for maintenance (the engine watches but never acts), locks them against operator requests, clears FAULTED states, and adds, deletes, modifies and links them.
 
-State changes accept --wait (return when the state holds; exit 124 after --timeout seconds), --dry-run (print the plan the engine would run) and --if-version N (refused with exit 5 unless ConfigVersion is N, so a change made meanwhile by someone else is never overwritten). Configuration changes given on any node are ordered by the coordinating node (the RUNNING node of highest priority) and answer ok only once they are on the disk of every RUNNING node; one plan per group runs at a time in the whole cluster. mcgrp TOPIC-COMMAND is the same as mccs grp TOPIC-COMMAND.`,
+State changes accept --wait (return when the state holds; exit 124 after --timeout seconds), --dry-run (print the plan the engine would run) and --if-version N (refused with exit 5 unless ConfigVersion is N, so a change made meanwhile by someone else is never overwritten). Configuration changes given on any node are ordered by the coordinating node (the RUNNING node of highest priority) and answer ok only once they are on the disk of every RUNNING node; one plan per group runs at a time in the whole cluster. mcgrp TOPIC-COMMAND is the same as mccs grp TOPIC-COMMAND.
+
+Dependencies: as in the MCCS manual (select the dependency, change its properties), mcgrp -link on a pair that is already linked changes its OnlineDependency/OfflineDependency in place; mcgrp modify-link GROUP PARENT CHILD OfflineDependency=WEAK is the explicit verb (exit 4 when there is no such dependency). Asking for what holds changes nothing (changed: false); values are STRONG or WEAK in any case.`,
     mccsSyntax: [
       `mcgrp ${CREDENTIALS} -list [-g GROUP]`,
       'mcgrp -state [-g GROUP] [-n NODE]',
@@ -66,6 +77,9 @@ State changes accept --wait (return when the state holds; exit 124 after --timeo
       'mcgrp -clear -g GROUP [-n NODE]',
       'mcgrp -add -g GROUP | -delete -g GROUP',
       'mcgrp -modify -g GROUP -a ATTRIBUTE VALUE',
+      'mcgrp -link -g GROUP PARENT CHILD [-a OnlineDependency STRONG|WEAK] [-a OfflineDependency STRONG|WEAK]',
+      'mcgrp -modify-link -g GROUP PARENT CHILD -a OfflineDependency WEAK',
+      'mcgrp -unlink -g GROUP PARENT CHILD',
     ],
   },
   {

@@ -38,7 +38,7 @@ Nothing is changed.
 
 --propose GROUP prints a group for main.json (Groups[] entry) built from the findings: NIC (the interface carrying this node's PrimaryHB) ← IP (--vip) ← SharedDisk (the disk holding the database) ← PostgreSQL or Oracle ← the application (the process that runs from that disk, or --port N, or --service UNIT), with why each was chosen on stderr. When the engine runs, the proposal is checked by a dry run (the same validation as every change).
 
---apply adds the proposed group through the engine: a dry run first, then the change only with --yes (or a yes at the prompt on a terminal). Then: mcgrp online GROUP --node NODE --wait.`;
+--apply adds the proposed group through the engine: a dry run first, then the change only with --yes (or a yes at the prompt on a terminal). Then hand it over: stop the application and the database, unmount the disk (a disk mounted without the engine's lease is never adopted), and mcgrp online GROUP --node NODE --wait.`;
 
   static examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -126,7 +126,7 @@ Nothing is changed.
       return {
         changed: true,
         result: { group: proposal.group, reasons, ConfigVersion: r.ConfigVersion },
-        text: `${why}\nGroup ${flags.propose} added (ConfigVersion ${r.ConfigVersion}). Bring it online: mcgrp online ${flags.propose} --node ${node} --wait`,
+        text: `${why}\nGroup ${flags.propose} added (ConfigVersion ${r.ConfigVersion}). Hand it over: stop the application and the database, unmount the disk, then: mcgrp online ${flags.propose} --node ${node} --wait`,
       };
     });
   }

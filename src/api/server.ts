@@ -16,7 +16,8 @@ import { Ajv } from 'ajv';
 import { LOCAL_ROOT, type Principal } from '../auth/users.js';
 import type { Engine } from '../engine/engine.js';
 import { rejectionLimiter } from '../engine/rejections.js';
-import { ConnectionGuard } from '../limits/connection-guard.js';
+import type { ConnectionGuard } from '../limits/connection-guard.js';
+import { httpServerOptions, limitHttpListener } from '../limits/http-limits.js';
 import { limitValue } from '../limits/constants.js';
 import { MccsError } from '../model/errors.js';
 import { LOCAL_SOURCE, passwordLogin } from './login-audit.js';
@@ -203,32 +204,15 @@ export function requestListener(engine: Engine, remote: boolean, holder: GuardHo
 
 /** The limits every API listener has, before TLS or HTTP read a byte (SECURITY.md). */
 function applyLimits(engine: Engine, server: Server, listener: string): ConnectionGuard {
-  // The guard below keeps API_MAX_CONNECTIONS (closing the oldest unproven connection to make
-  // room); Node's own limit is only a backstop above it.
-  server.maxConnections = 2 * limitValue('API_MAX_CONNECTIONS');
-  server.headersTimeout = limitValue('API_HEADERS_TIMEOUT_MS');
-  server.requestTimeout = limitValue('API_REQUEST_TIMEOUT_MS');
-  server.keepAliveTimeout = limitValue('API_IDLE_TIMEOUT_MS');
-  server.maxRequestsPerSocket = 1000;
-  const guard = new ConnectionGuard({
-    max: limitValue('API_MAX_CONNECTIONS'),
-    perSource: limitValue('API_MAX_CONNECTIONS_PER_SOURCE'),
+  return limitHttpListener(server, {
     onRefused: (source, why) => {
       if (rejectionLimiter(engine).admit(`connection refused (${listener})`)) engine.log.warn(`${listener}: refused a connection from ${source}: ${why}`);
     },
   });
-  guard.attach(server);
-  return guard;
-  // No 'clientError' listener on purpose: Node then answers oversized headers 431, a request
-  // past headersTimeout/requestTimeout 408, garbage 400, and closes the connection.
 }
 
 /** HTTP server options shared by both listeners. */
-const httpOptions = () => ({
-  maxHeaderSize: limitValue('API_MAX_HEADER_BYTES'),
-  // How often Node looks for requests past headersTimeout / requestTimeout (default 30 s).
-  connectionsCheckingInterval: 1000,
-});
+const httpOptions = httpServerOptions;
 
 export async function listenLocal(engine: Engine, socketPath: string): Promise<Server> {
   if (existsSync(socketPath)) unlinkSync(socketPath); // left by a killed engine; the daemon lock guarantees we are the only engine

@@ -71,11 +71,18 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   const port = opts.port ?? (await consolePort(link, opts.home));
   const handler = createConsoleHandler({ link, tls, log });
   let addresses = opts.bind && opts.bind.length > 0 ? opts.bind : ['::'];
-  let { servers, errors } = await listenConsole(handler, { addresses, port, tls });
+  // One line a minute at most about refused connections, however many there are.
+  let lastRefusal = 0;
+  const onRefused = (source: string, why: string) => {
+    if (Date.now() - lastRefusal < 60_000) return;
+    lastRefusal = Date.now();
+    log(`refused a connection from ${source}: ${why} (more refusals in the next minute are not logged)`);
+  };
+  let { servers, errors } = await listenConsole(handler, { addresses, port, tls, onRefused });
   if (servers.length === 0 && !opts.bind?.length) {
     // A host without IPv6: every IPv4 address.
     addresses = ['0.0.0.0'];
-    ({ servers, errors } = await listenConsole(handler, { addresses, port, tls }));
+    ({ servers, errors } = await listenConsole(handler, { addresses, port, tls, onRefused }));
   }
   for (const e of errors) log(`cannot listen on ${e}`);
   if (servers.length === 0) throw new MccsError('FAILED', `the console cannot listen: ${errors.join('; ')}`, [`is port ${port} in use? ss -ltnp 'sport = :${port}'`, 'choose another: mccluster modify ConsolePort=PORT, or mccs console --port PORT']);

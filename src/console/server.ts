@@ -5,6 +5,8 @@
 // through it with the operator's credentials.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { limitValue } from '../limits/constants.js';
+import { httpServerOptions, limitHttpListener } from '../limits/http-limits.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -340,14 +342,14 @@ function statusOf(code: string): number {
 }
 
 /** Listens on every bind address; returns the servers that could listen (errors are logged and returned). */
-export async function listenConsole(handler: ConsoleHandler, opts: { addresses: string[]; port: number; tls?: { cert: Buffer; key: Buffer } }): Promise<{ servers: Server[]; errors: string[] }> {
+export async function listenConsole(handler: ConsoleHandler, opts: { addresses: string[]; port: number; tls?: { cert: Buffer; key: Buffer }; onRefused?: (source: string, why: string) => void }): Promise<{ servers: Server[]; errors: string[] }> {
   const servers: Server[] = [];
   const errors: string[] = [];
   for (const host of opts.addresses) {
     const listener = (req: IncomingMessage, res: ServerResponse) => void handler.handle(req, res);
-    const server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, listener) : createHttpServer(listener);
-    server.headersTimeout = 20_000;
-    server.requestTimeout = 0; // the live stream stays open
+    const server = opts.tls ? createHttpsServer({ ...httpServerOptions(), cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: limitValue('API_TLS_HANDSHAKE_TIMEOUT_MS') }, listener) : createHttpServer(httpServerOptions(), listener);
+    // The API's connection and header limits (SECURITY.md); no whole-request limit: the live stream stays open.
+    limitHttpListener(server, { requestTimeoutMs: 0, trustOnRequest: true, onRefused: (source, why) => opts.onRefused?.(source, why) });
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

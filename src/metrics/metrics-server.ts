@@ -6,6 +6,8 @@ import { createServer, type Server } from 'node:http';
 import { Registry, collectDefaultMetrics, Gauge } from 'prom-client';
 import type { EventRecord } from '../api/protocol.js';
 import type { Engine } from '../engine/engine.js';
+import { rejectionLimiter } from '../engine/rejections.js';
+import { httpServerOptions, limitHttpListener } from '../limits/http-limits.js';
 import { registerEventCounters } from './event-counters.js';
 import { registerStateGauges, type MembershipSource, type WitnessSource } from './state-gauges.js';
 
@@ -38,8 +40,8 @@ export async function startMetrics(engine: Engine, membership?: MembershipSource
   // Serialized: two config changes in a row rebind once after the other.
   let chain = Promise.resolve();
 
-  const serve = (): Server =>
-    createServer((req, res) => {
+  const serve = (): Server => {
+    const s = createServer(httpServerOptions(), (req, res) => {
       if (req.method !== 'GET' || (req.url !== '/metrics' && !req.url?.startsWith('/metrics?'))) {
         res.writeHead(req.url === '/' ? 200 : 404, { 'content-type': 'text/plain' }).end('mccs metrics: GET /metrics\n');
         return;
@@ -49,6 +51,15 @@ export async function startMetrics(engine: Engine, membership?: MembershipSource
         (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${e.message}\n`),
       );
     });
+    // Unauthenticated: the same connection, header and time limits as the API (SECURITY.md).
+    limitHttpListener(s, {
+      trustOnRequest: true,
+      onRefused: (source, why) => {
+        if (rejectionLimiter(engine).admit('connection refused (metrics)')) engine.log.warn(`metrics: refused a connection from ${source}: ${why}`);
+      },
+    });
+    return s;
+  };
 
   const stopServer = async (): Promise<void> => {
     const s = server;
@@ -90,7 +101,7 @@ export async function startMetrics(engine: Engine, membership?: MembershipSource
   };
 
   const onEvent = (e: EventRecord): void => {
-    if (e.rule === 'CONFIG_CHANGED' || e.rule === 'CONFIG_ADOPTED') chain = chain.then(apply, apply);
+    if (e.rule === 'CONFIG_CHANGED' || e.rule === 'CONFIG_CHANGED_ALONE' || e.rule === 'CONFIG_ADOPTED') chain = chain.then(apply, apply);
   };
   engine.events.on('event', onEvent);
   chain = chain.then(apply);

@@ -13,7 +13,7 @@ import { groupState } from '../engine/policy/group-state.js';
 import type { PolicyEvent } from '../engine/policy/types.js';
 import { clusterAttributeView, clusterStatus, groupView, nodeView, resourceView } from '../engine/views.js';
 import { securityStatus } from './login-audit.js';
-import type { MethodName } from './protocol.js';
+import type { Envelope, EventRecord, MethodName } from './protocol.js';
 
 export interface MethodContext {
   engine: Engine;
@@ -120,12 +120,24 @@ const methods = new Map<string, MethodSpec>(Object.entries({
   },
   'cluster.events': {
     readOnly: true,
-    params: { group: name, resource: name, node: name, since: name, until: name, limit: { type: 'integer', minimum: 1 } },
-    handler: async ({ engine }, p) => {
+    params: { group: name, resource: name, node: name, since: name, until: name, limit: { type: 'integer', minimum: 1 }, all: { type: 'boolean' } },
+    handler: async ({ engine, principal }, p) => {
+      const { all, ...filter } = p;
       // A renamed node's events under its old names too.
-      const renames = typeof p.node === 'string' ? readRenames(engine.paths.config) : {};
-      const aliases = Object.keys(renames).filter((k) => renames[k] === p.node);
-      return { changed: false, result: engine.events.read({ ...(p as object), ...(aliases.length ? { aliases } : {}) }) };
+      const renames = typeof filter.node === 'string' ? readRenames(engine.paths.config) : {};
+      const aliases = Object.keys(renames).filter((k) => renames[k] === filter.node);
+      const local = engine.events.read({ ...(filter as object), ...(aliases.length ? { aliases } : {}) });
+      if (all !== true || !engine.forward) return { changed: false, result: local };
+      // Every node's log, merged by time (the peer's read through its engine, with the same filter).
+      let peer: EventRecord[] = [];
+      try {
+        const env = (await engine.forward('cluster.events', filter, principal, { coordinated: true })) as Envelope<EventRecord[]>;
+        if (env.ok) peer = env.result;
+      } catch {
+        // The peer cannot be reached: its events are missing, this node's are shown.
+      }
+      const merged = [...local, ...peer].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+      return { changed: false, result: typeof filter.limit === 'number' ? merged.slice(-filter.limit) : merged };
     },
   },
   'cluster.modify': {

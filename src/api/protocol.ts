@@ -106,7 +106,7 @@ export interface EventRecord {
  */
 export interface Methods {
   'cluster.status': { params: Record<string, never>; result: ClusterStatus };
-  'cluster.events': { params: { group?: string; resource?: string; node?: string; since?: string; until?: string; limit?: number }; result: EventRecord[] };
+  'cluster.events': { params: { group?: string; resource?: string; node?: string; since?: string; until?: string; limit?: number; all?: boolean }; result: EventRecord[] };
   'witness.check': { params: Record<string, never>; result: unknown };
   'cluster.modify': { params: { attributes: Record<string, string> } & ChangeOptions; result: { ConfigVersion: number } };
   'node.list': { params: { node?: string }; result: NodeView[] };

@@ -216,6 +216,8 @@ export function createConsoleHandler(opts: ConsoleServerOptions): ConsoleHandler
     }
     const limit = Number(url.searchParams.get('limit') ?? '500');
     params.limit = Number.isInteger(limit) && limit > 0 ? Math.min(limit, 5000) : 500;
+    // Both nodes' logs: a console on either node shows the same events.
+    params.all = true;
     engineEnvelope(res, await link.callAny('cluster.events', params));
   }
 
@@ -229,7 +231,7 @@ export function createConsoleHandler(opts: ConsoleServerOptions): ConsoleHandler
       if (!r.ok) return engineEnvelope(res, r);
       group = r.result[0]?.GroupName ?? group;
     }
-    const ev = await link.call('cluster.events', { group, limit: 2000 });
+    const ev = await link.call('cluster.events', { group, limit: 2000, all: true });
     if (!ev.ok) return engineEnvelope(res, ev);
     send(res, 200, { ok: true, changed: false, result: whyChain(ev.result as EventRecord[], subject) });
   }

@@ -151,6 +151,18 @@ describe.skipIf(!IS_ROOT)('one coordinator for the cluster state', () => {
     }, 5000);
   }, 30_000);
 
+  it('cluster.events with all: both nodes\' logs merged by time, read on either node', async () => {
+    for (const n of NODES) {
+      const events = await cl.call<EventRecord[]>(n, 'cluster.events', { all: true, limit: 2000 });
+      const nodes = new Set(events.map((e) => e.node));
+      expect([...nodes].sort()).toEqual(['node1', 'node2']);
+      const times = events.map((e) => e.time);
+      expect(times).toEqual([...times].sort());
+      const mine = await cl.call<EventRecord[]>(n, 'cluster.events', { limit: 2000 });
+      expect(new Set(mine.map((e) => e.node))).toEqual(new Set([n]));
+    }
+  }, 30_000);
+
   it('users added on node2 are in users.json on both nodes', async () => {
     const r = await cl.rpc('node2', 'users.add', { name: 'opsbot', role: 'Monitor', password: 'pw-opsbot-1' });
     expect(r.ok, JSON.stringify(r)).toBe(true);

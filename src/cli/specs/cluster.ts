@@ -16,7 +16,7 @@ export const clusterSpecs: AnySpec[] = [
   defineSpec({
     id: 'cluster:events',
     summary: 'The event log: one line per decision (time, node, subject, old → new state, cause, rule).',
-    examples: ['mccluster events --group web --since 2024-05-01T03:00:00Z', 'mccluster events --resource web-ip --limit 20 --json', 'mccluster -events -g web'],
+    examples: ['mccluster events --group web --since 2024-05-01T03:00:00Z', 'mccluster events --all --group web --limit 30', 'mccluster events --resource web-ip --limit 20 --json', 'mccluster -events -g web'],
     args: [],
     flags: {
       group: { kind: 'string', char: 'g', summary: 'Only events of this group (MCCS -g).' },
@@ -25,6 +25,7 @@ export const clusterSpecs: AnySpec[] = [
       since: { kind: 'string', summary: 'From this time on (ISO 8601, e.g. 2024-05-01T03:00:00Z).' },
       until: { kind: 'string', summary: 'Up to this time (ISO 8601).' },
       limit: { kind: 'integer', min: 1, summary: 'At most this many (the most recent).' },
+      all: { kind: 'boolean', summary: "Every node's event log, merged by time (the peer's read through its engine)." },
     },
     method: 'cluster.events',
     params: (i) => {
@@ -34,7 +35,8 @@ export const clusterSpecs: AnySpec[] = [
           throw new MccsError('USAGE', `--${f} '${v}' is not a time`, ['use ISO 8601, e.g. 2024-05-01T03:12:00Z']);
         }
       }
-      const out: { group?: string; resource?: string; node?: string; since?: string; until?: string; limit?: number } = {};
+      const out: { group?: string; resource?: string; node?: string; since?: string; until?: string; limit?: number; all?: boolean } = {};
+      if (i.flags.all === true) out.all = true;
       if (typeof i.flags.group === 'string') out.group = i.flags.group;
       if (typeof i.flags.resource === 'string') out.resource = i.flags.resource;
       if (typeof i.flags.node === 'string') out.node = i.flags.node;

@@ -197,6 +197,39 @@ describe.skipIf(!HAS_BROWSER)('the web console in a real browser, two engines', 
     expect(linksOf('node1')).toEqual(['web-app->web-data']);
   }, 60_000);
 
+  it('adds a resource through the form built from its declarations, then deletes it from the graph; main.json on both nodes follows', async () => {
+    const resourcesOf = (node: string) => (mainJson(node).Groups.find((g) => g.GroupName === 'web')?.Resources ?? []).map((r) => r.ResName);
+    await page.goto(`${lab.node('node1').url}/main#/group/web`);
+    await page.waitForFunction(() => Boolean((window as unknown as { __mccsGraph?: unknown }).__mccsGraph) && document.querySelector('.graph[data-shape]'));
+    await page.click('details.res-form summary');
+    await page.type('#new-ResName', 'web-extra');
+    await page.select('#new-Type', 'Process');
+    await page.type('#new-Path', '/bin/sleep');
+    await page.click('details.res-form button[type=submit]');
+    await waitFor('web-extra in main.json on both nodes', () => ['node1', 'node2'].every((n) => resourcesOf(n).includes('web-extra')), 15_000);
+    expect(mainJson('node2').Groups.find((g) => g.GroupName === 'web')?.Resources.find((r) => r.ResName === 'web-extra')).toMatchObject({ Type: 'Process', Path: '/bin/sleep' });
+
+    // Select it in the graph, then Delete resource… → Delete.
+    await page.click('input[name=mode][value=select]');
+    await page.waitForFunction(() => (window as unknown as { __mccsGraph: { $id(i: string): { length: number } } }).__mccsGraph.$id('web-extra').length === 1);
+    const panelShows = () => page.$$eval('.res-panel h3', (l) => l.some((h) => (h.textContent ?? '').includes('web-extra'))).catch(() => false);
+    for (let i = 0; i < 5 && !(await panelShows()); i++) {
+      const at = await graphPoint(page, 'web-extra');
+      await page.mouse.click(at.x, at.y);
+      await page.waitForFunction(() => [...document.querySelectorAll('.res-panel h3')].some((h) => (h.textContent ?? '').includes('web-extra')), { timeout: 2000 }).catch(() => undefined);
+    }
+    expect(await panelShows()).toBe(true);
+    const clickButton = (text: string) => page.$$eval('.res-panel button', (buttons, t) => {
+      const b = buttons.find((x) => (x.textContent ?? '').trim() === t) as HTMLButtonElement | undefined;
+      b?.click();
+      return Boolean(b);
+    }, text);
+    expect(await clickButton('Delete resource…')).toBe(true);
+    await page.waitForSelector('.res-panel button.danger');
+    expect(await clickButton('Delete')).toBe(true);
+    await waitFor('web-extra gone from main.json on both nodes', () => ['node1', 'node2'].every((n) => !resourcesOf(n).includes('web-extra')), 15_000);
+  }, 60_000);
+
   it('a link the engine refuses (a cycle) shows the engine message; a stale edit is refused (ConfigVersion)', async () => {
     await page.goto(`${lab.node('node1').url}/main#/group/web`);
     await page.waitForFunction(() => document.querySelector('.graph[data-shape]'));

@@ -8,6 +8,8 @@
 import type { ErrorCode } from '../model/errors.js';
 import type { GroupState, NodeState, ResourceState } from '../model/types.js';
 import type { Plan } from '../engine/policy/types.js';
+import type { EventRecord } from '../engine/event-record.js';
+import type { ClusterStatus, GroupView, NodeView, ResourceView } from '../engine/view-types.js';
 
 export const API_PATH = '/v1/rpc';
 export const PROTOCOL_VERSION = 1;
@@ -38,66 +40,10 @@ export interface ChangeResult {
   state?: unknown;
 }
 
-export interface ResourceView {
-  ResName: string;
-  Type: string;
-  GroupName: string;
-  /** Every attribute, resolved (resource, else Types, else default), plus read-only ones. */
-  attributes: Record<string, unknown>;
-  /** state[node] */
-  states: Record<string, { state: ResourceState; reason?: string; restartCount?: number; details?: Record<string, unknown> }>;
-}
+// The engine's views and event records, as the API sends them.
+export type { ClusterStatus, GroupView, NodeView, ResourceView } from '../engine/view-types.js';
+export type { EventRecord } from '../engine/event-record.js';
 
-export interface GroupView {
-  GroupName: string;
-  attributes: Record<string, unknown>;
-  /** state[node] */
-  states: Record<string, GroupState>;
-  resources: string[];
-  dependencies: { Parent: string; Child: string; OnlineDependency: string; OfflineDependency: string }[];
-}
-
-export interface NodeView {
-  NodeName: string;
-  attributes: Record<string, unknown>;
-  state: NodeState;
-}
-
-export interface ClusterStatus {
-  ClusterName: string;
-  localNode: string;
-  ConfigVersion: number;
-  nodes: NodeView[];
-  groups: GroupView[];
-  resources: ResourceView[];
-  /** Plain sentences: jeopardy, no fencing, waiting for the peer, ... */
-  warnings: string[];
-  /** Two-node clusters: links, ICMP ages, the last fault decision, fencing, rejected messages. */
-  membership?: unknown;
-  /** Login audit counts since the engine started, and rejections per kind (SECURITY.md). */
-  security?: {
-    logins: { ok: number; failed: number; throttled: number; locked: number; lockedNow: string[] };
-    rejected: Record<string, number>;
-  };
-}
-
-/** One line of log/events.jsonl (ARCHITECTURE "The event log"). */
-export interface EventRecord {
-  time: string;
-  node: string;
-  /** "group:web", "resource:web-ip", "node:node2", "cluster" */
-  subject: string;
-  group?: string;
-  resource?: string;
-  oldState?: string;
-  newState?: string;
-  /** What happened that led here (the policy event, a monitor result, an operator command). */
-  cause: string;
-  /** Stable reason code of the rule that decided. */
-  rule: string;
-  message: string;
-  facts?: Record<string, unknown>;
-}
 
 /**
  * Methods and their params → result types.

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { LOCAL_ROOT, type Principal } from '../auth/users.js';
+import type { ForwardedCall } from '../cluster/cluster-node.js';
 import type { Engine } from '../engine/engine.js';
 import { rejectionLimiter } from '../engine/rejections.js';
 import type { ConnectionGuard } from '../limits/connection-guard.js';
@@ -157,7 +158,7 @@ export async function handleRpc(engine: Engine, body: string, origin: RequestOri
 }
 
 /** A call forwarded by the peer's engine (its operator already authenticated there). */
-export async function handleForwarded(engine: Engine, call: { method: string; params: Record<string, unknown>; principal: { name: string; role: string }; coordinated?: boolean }): Promise<Envelope> {
+export async function handleForwarded(engine: Engine, call: ForwardedCall): Promise<Envelope> {
   try {
     const principal: Principal = { name: `${call.principal.name}@peer`, role: call.principal.role === 'Administrator' ? 'Administrator' : 'Monitor', local: false };
     // A configuration change sent to the coordinator keeps its params; a node-scoped command runs for this node.

@@ -28,6 +28,15 @@ async function waitUntil(ok: () => boolean, timeoutMs: number): Promise<void> {
   while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
 }
 
+/** An API call forwarded by the peer's engine (its operator already authenticated there). */
+export interface ForwardedCall {
+  method: string;
+  params: Record<string, unknown>;
+  principal: { name: string; role: string };
+  /** A configuration change sent to the coordinator: its params are kept as given. */
+  coordinated?: boolean;
+}
+
 interface StateBody {
   node: string;
   configVersion: number;
@@ -54,7 +63,15 @@ export class ClusterNode {
   /** Resolves when this node may act: RUNNING, states exchanged with the peer (or it is gone). */
   readonly joined = new Promise<void>((r) => (this.running = r));
 
-  constructor(private readonly engine: Engine) {
+  /**
+   * `forwarded` runs an API call the peer's engine forwarded here (the API
+   * room's handleForwarded, passed in by the daemon: the cluster layer does
+   * not import the API above it).
+   */
+  constructor(
+    private readonly engine: Engine,
+    private readonly forwarded: (engine: Engine, call: ForwardedCall) => Promise<unknown>,
+  ) {
     const config = engine.config;
     const local = engine.localNode;
     const peer = config.Nodes.find((n) => n.NodeName !== local);
@@ -344,8 +361,7 @@ export class ClusterNode {
         return { ok: true, body: {} };
       }
       case 'rpc': {
-        const { handleForwarded } = await import('../api/server.js');
-        return { ok: true, body: await handleForwarded(e, req.body as { method: string; params: Record<string, unknown>; principal: { name: string; role: string }; coordinated?: boolean }) };
+        return { ok: true, body: await this.forwarded(e, req.body as ForwardedCall) };
       }
       default:
         return { ok: false, error: { code: 'USAGE', message: `unknown request '${req.kind}'` } };

@@ -12,6 +12,7 @@
 //   (nothing lost); two copies changed apart (a partition) are CONFIG_DIVERGED
 //   and the coordinator's copy wins, committed above both versions; the other
 //   node keeps its own copy beside main.json.
+import { readFile } from 'node:fs/promises';
 import type { ConfigCommit, ConfigReplication, LineageEntry, SharedDocument } from '../engine/config-store.js';
 import { relate, SHARED_DOCUMENTS, VersionConflict } from '../engine/config-store.js';
 import type { Engine } from '../engine/engine.js';
@@ -97,7 +98,6 @@ export class ConfigSync implements ConfigReplication {
 
   /** What this node answers to `config.get`: its copy, its lineage and the shared documents. */
   async copy(): Promise<ConfigCopy> {
-    const { readFile } = await import('node:fs/promises');
     const documents: SharedDocument[] = [];
     for (const name of Object.keys(SHARED_DOCUMENTS) as (keyof typeof SHARED_DOCUMENTS)[]) {
       const text = await readFile(this.engine.store.documentPath(name), 'utf8').catch(() => undefined);

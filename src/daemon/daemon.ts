@@ -3,7 +3,7 @@
 // the next start.
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { listenLocal, listenRemote } from '../api/server.js';
+import { handleForwarded, listenLocal, listenRemote } from '../api/server.js';
 import { clusterPorts } from '../cluster/ports.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
 import { Engine } from '../engine/engine.js';
@@ -143,7 +143,7 @@ async function launch(options: DaemonOptions, node: string | undefined): Promise
     const me = engine.config.Nodes.find((n) => n.NodeName === engine.localNode)!;
     const addresses = [me.PrimaryHB, me.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== '');
     remote = await listenRemote(engine, addresses, clusterPorts(Number(engine.config.Cluster.HBPort ?? 14321)).api);
-    if (isCluster(engine)) cluster = new ClusterNode(engine);
+    if (isCluster(engine)) cluster = new ClusterNode(engine, handleForwarded);
     // Both listen on the event log, so they see the engine's first records.
     notifier = startNotifier(engine);
     metrics = await startMetrics(engine, cluster?.membership, cluster?.witness);

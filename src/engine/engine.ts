@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import type { EventRecord } from '../api/protocol.js';
+import type { EventRecord } from './event-record.js';
 import { ConfigStore, type ChangeResult } from './config-store.js';
 import { GroupQueue } from './group-queue.js';
 import { writeFailures } from './write-failures.js';

@@ -1,7 +1,7 @@
 // What kind of fact an event record is, for the metrics and the
 // notifications: one reading of the event log, so that a counter and a
 // notification never disagree about what a failover or a fault is.
-import type { EventRecord } from '../api/protocol.js';
+import type { EventRecord } from './event-record.js';
 
 /** Kinds an operator can subscribe to (NotifyEvents); each record has at most one. */
 export const EVENT_KINDS = ['node', 'failover', 'resource', 'group', 'jeopardy', 'config'] as const;

@@ -2,7 +2,7 @@
 // "why did my group move at 03:12?" can be answered from it alone.
 import { EventEmitter } from 'node:events';
 import { appendFileSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
-import type { EventRecord } from '../api/protocol.js';
+import type { EventRecord } from './event-record.js';
 import { writeFailures } from './write-failures.js';
 
 /** Records kept in memory while the disk refuses them (bounded: the oldest go first). */

@@ -3,7 +3,7 @@
 // garbled messages) report every rejection here; the first
 // REJECTION_EVENTS_PER_MINUTE of each kind per minute become events (and log
 // lines), the rest one REJECTIONS_SUPPRESSED summary per minute.
-import type { EventRecord } from '../api/protocol.js';
+import type { EventRecord } from './event-record.js';
 import { limitValue } from '../limits/constants.js';
 import { RejectionLimiter } from '../limits/rejection-limiter.js';
 import type { Engine } from './engine.js';

@@ -1,6 +1,6 @@
 // What `-list`, `-state` and `mccluster status` show: configuration and
 // observed state, attributes resolved from their declarations.
-import type { ClusterStatus, GroupView, NodeView, ResourceView } from '../api/protocol.js';
+import type { ClusterStatus, GroupView, NodeView, ResourceView } from './view-types.js';
 import { clusterAttributes, groupAttributes, nodeAttributes } from '../model/attributes.js';
 import type { GroupConfig, GroupState, ResourceConfig } from '../model/types.js';
 import { maxDependencyLevel } from '../model/graph.js';

@@ -1,14 +1,16 @@
 // Golden scenarios of the policy (Pacemaker style): each directory holds
-// input.json ({config, observed, event}), expected.json (the plan) and
-// summary.md (the story). MCCS_REGEN=1 rewrites expected.json from the current
-// policy (review the diff before committing it).
+// input.txt (configuration, observed state, event, now: see format.ts),
+// expected.txt (the plan: its decision, one line per step, compared exactly)
+// and summary.md (the story). MCCS_REGEN=1 (npm run scenarios:regen) rewrites
+// expected.txt from the current policy: read every changed line of the diff
+// before committing it.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/engine/policy/plan.js';
-import type { Observed, Plan, PolicyEvent } from '../../src/engine/policy/types.js';
-import type { MainConfig } from '../../src/model/types.js';
+import type { Plan } from '../../src/engine/policy/types.js';
+import { parseInput, renderPlan, type ScenarioInput } from './format.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const regen = process.env.MCCS_REGEN === '1';
@@ -17,18 +19,20 @@ const scenarios = readdirSync(here, { withFileTypes: true })
   .map((d) => d.name)
   .sort();
 
-interface Input {
-  config: MainConfig;
-  observed: Observed;
-  event: PolicyEvent;
-}
-
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);
   }
   return value;
+}
+
+function load(name: string): ScenarioInput {
+  return deepFreeze(parseInput(readFileSync(join(here, name, 'input.txt'), 'utf8'), `${name}/input.txt`));
+}
+
+function planOf(input: ScenarioInput): Plan {
+  return JSON.parse(JSON.stringify(plan(input.config, input.observed, input.event, input.now))) as Plan;
 }
 
 /** Properties every plan has, whatever the scenario. */
@@ -43,28 +47,36 @@ function checkShape(p: Plan): void {
   if (p.refused) expect(p.steps).toEqual([]);
 }
 
+/** Every reason code a plan carries: its decision, its steps', and each group's of a multi-group event. */
+export function codesOf(p: Plan): string[] {
+  const groups = (p.decision.facts.groups ?? {}) as Record<string, { code: string }>;
+  const followUp = p.decision.facts.followUpRefused as { code: string } | undefined;
+  return [p.decision.code, ...p.steps.map((s) => s.decision.code), ...Object.values(groups).map((g) => g.code), ...(followUp ? [followUp.code] : [])];
+}
+
 describe('policy golden scenarios', () => {
   it('has scenarios', () => {
-    expect(scenarios.length).toBeGreaterThanOrEqual(20);
+    expect(scenarios.length).toBeGreaterThanOrEqual(35);
   });
 
   for (const name of scenarios) {
     it(name, () => {
       const dir = join(here, name);
-      const input = deepFreeze(JSON.parse(readFileSync(join(dir, 'input.json'), 'utf8')) as Input);
+      const input = load(name);
       expect(existsSync(join(dir, 'summary.md')), `${name}/summary.md`).toBe(true);
-      const actual = JSON.parse(JSON.stringify(plan(input.config, input.observed, input.event))) as Plan;
+      const actual = planOf(input);
       checkShape(actual);
       // Pure: the same inputs give the same plan.
-      expect(JSON.parse(JSON.stringify(plan(input.config, input.observed, input.event)))).toEqual(actual);
+      expect(planOf(input)).toEqual(actual);
 
-      const file = join(dir, 'expected.json');
+      const file = join(dir, 'expected.txt');
+      const text = renderPlan(actual);
       if (regen) {
-        writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
+        writeFileSync(file, text);
         return;
       }
-      expect(existsSync(file), `${name}/expected.json is missing: run MCCS_REGEN=1 npx vitest run test/scenarios`).toBe(true);
-      expect(actual).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+      expect(existsSync(file), `${name}/expected.txt is missing: run npm run scenarios:regen`).toBe(true);
+      expect(text).toBe(readFileSync(file, 'utf8'));
     });
   }
 });

@@ -28,6 +28,9 @@ export const STEP_CODES = [
   'CLEAR_FAULTED', // operator clear of a FAULTED resource
   'OWNERSHIP_LOST_VIP', // witness: ownership lapsed, the virtual IP goes first
   'OWNERSHIP_LOST_OFFLINE', // witness: ownership lapsed, the rest of the group, top-down
+  'ONLINE_RETRY_CLEAN', // OnlineRetryLimit: forced clean after a failed online attempt, before the next one
+  'ONLINE_RETRY', // OnlineRetryLimit: the online attempted again
+  'ONLINE_FAILED_CLEAN', // OnlineRetryLimit used up: forced clean after the last failed attempt
 ] as const;
 
 /** Codes of a plan's decision: what the policy decided for the event as a whole. */
@@ -46,6 +49,19 @@ export const PLAN_CODES = [
   'AUTOSTART',
   'CLEAR_FAULTED',
   'OWNERSHIP_LOST',
+  'ONLINE_RETRY', // OnlineRetryLimit: one more attempt
+  'ONLINE_RETRIES_EXHAUSTED', // OnlineRetryLimit used up: the online failed for good
+  'MONITOR_TIMEOUTS_FAULT', // FaultOnMonitorTimeouts reached: the timeouts count as a failure
+  'AUTORESTART', // AutoRestart: the group comes back once its persistent resource recovered
+  'AUTO_FAULT_CLEAR', // AutoFaultClearTime passed: the fault is cleared
+  'HEAL', // SPEC §3 Heal: a failover group online on both nodes stays on one
+  'NODE_ISOLATED', // this node is cut off: its failover groups go offline
+  'NODE_EVACUATE', // operator: every failover group of the node switches away
+  // one group of a multi-group event (heal, isolation, evacuation)
+  'HEAL_GIVE_UP', // heal: the peer keeps the group, it goes offline here
+  'HEAL_STORAGE_RESTART', // heal: this node keeps a group with storage: offline here, online again once the peer let go
+  'ISOLATION_OFFLINE', // isolation: the group goes offline here
+  'EVACUATE_SWITCH', // evacuation: the group switches to the first node of its NodeList that may take it
   // nothing to do (success, "changed": false)
   'ALREADY_ONLINE',
   'ALREADY_OFFLINE',
@@ -53,6 +69,9 @@ export const PLAN_CODES = [
   'ALREADY_FAULTED',
   'NOT_FAULTED',
   'NOTHING_TO_DO',
+  'NOTHING_TO_EVACUATE',
+  'MONITOR_TIMEOUT_TOLERATED', // fewer than FaultOnMonitorTimeouts in a row (or 0 = never)
+  'AUTO_CLEAR_PENDING', // AutoFaultClearTime not yet passed: due at facts.dueAt
   // held by the gate (no steps; refused when the event is an operator request)
   'FROZEN',
   'LOCKED',
@@ -68,9 +87,10 @@ export const PLAN_CODES = [
   'PARALLEL_NO_SWITCH',
   'SINGLE_NO_SWITCH',
   'NOT_ONLINE',
+  'EVACUATE_NO_TARGET',
 ] as const;
 
-/** Why a group of a multi-group event (NodeFaulted, ProbeComplete) was left alone, or why a failed group stays. */
+/** Why a group of a multi-group event (NodeFaulted, ProbeComplete, heal) was left alone, why a failed group stays, or why a time rule does not apply. */
 export const SKIP_CODES = [
   'AUTOSTART_OFF',
   'AUTOSTART_OTHER_NODE',
@@ -78,6 +98,9 @@ export const SKIP_CODES = [
   'AUTO_FAILOVER_OFF',
   'GROUP_TYPE_SINGLE',
   'GROUP_TYPE_PARALLEL',
+  'AUTORESTART_OFF',
+  'AUTO_CLEAR_OFF',
+  'HEAL_KEEP', // heal: this node keeps the group (no storage): nothing to do here
 ] as const;
 
 export type StepCode = (typeof STEP_CODES)[number];

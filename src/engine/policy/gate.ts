@@ -9,6 +9,9 @@
 //   failure    | hold    | pass                | hold
 //   takeover   | hold    | pass                | hold
 //   autostart  | hold    | pass                | hold
+//   recovery   | hold    | pass                | pass     (AutoRestart: its follow-up online is gated itself)
+//   resource   | pass    | pass                | pass     (time rules of a resource: retry, monitor timeouts, clear timer)
+//   cluster    | pass    | pass                | pass     (heal, isolation, evacuation: their follow-ups are gated themselves)
 //
 // refuse: the operator's request is refused (CONFLICT, exit 5), no steps.
 // hold:   the event is recorded as a decision without steps (the engine still
@@ -20,7 +23,7 @@ import type { GroupConfig } from '../../model/types.js';
 import { decide } from './codes.js';
 import type { Decision, GroupRuntime, PolicyEvent } from './types.js';
 
-export type Intent = 'start' | 'stop' | 'switch' | 'clear' | 'failure' | 'takeover' | 'autostart';
+export type Intent = 'start' | 'stop' | 'switch' | 'clear' | 'failure' | 'takeover' | 'autostart' | 'recovery' | 'resource' | 'cluster';
 
 export function intentOf(event: PolicyEvent): Intent {
   switch (event.kind) {
@@ -43,6 +46,17 @@ export function intentOf(event: PolicyEvent): Intent {
       return 'failure';
     case 'ProbeComplete':
       return 'autostart';
+    case 'ResourceRecovered':
+      return 'recovery';
+    case 'OnlineAttemptFailed':
+    case 'MonitorTimedOut':
+    case 'MonitorConfirmed':
+    case 'FaultTimer':
+      return 'resource';
+    case 'PeerStateReceived':
+    case 'NodeIsolated':
+    case 'NodeEvacuate':
+      return 'cluster';
   }
 }
 
@@ -54,7 +68,7 @@ const OPERATOR: readonly Intent[] = ['start', 'stop', 'switch'];
 export function gate(group: GroupConfig, runtime: GroupRuntime | undefined, intent: Intent): GateVerdict {
   const g = group.GroupName;
   const operator = OPERATOR.includes(intent);
-  if (intent === 'clear') return null;
+  if (intent === 'clear' || intent === 'resource' || intent === 'cluster') return null;
   if (groupFlag(group, 'Frozen')) {
     return operator
       ? { verdict: 'refuse', decision: decide('FROZEN', `group ${g} is frozen (maintenance): the engine watches it but does not act; unfreeze it first`, { group: g, intent }) }
@@ -64,7 +78,7 @@ export function gate(group: GroupConfig, runtime: GroupRuntime | undefined, inte
     const how = groupFlag(group, 'Locked') ? 'locked' : 'temporarily locked';
     return { verdict: 'refuse', decision: decide('LOCKED', `group ${g} is ${how}: online, offline and switch requests are refused; unlock it first`, { group: g, intent, locked: groupFlag(group, 'Locked'), tempLocked: runtime?.tempLocked === true }) };
   }
-  if (!groupFlag(group, 'Enabled') && intent !== 'stop') {
+  if (!groupFlag(group, 'Enabled') && intent !== 'stop' && intent !== 'recovery') {
     return operator
       ? { verdict: 'refuse', decision: decide('GROUP_DISABLED', `group ${g} is disabled: it is never brought online; enable it first`, { group: g, intent }) }
       : { verdict: 'hold', decision: decide('GROUP_DISABLED', `group ${g} is disabled: observed, no action taken`, { group: g, intent }) };

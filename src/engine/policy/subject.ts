@@ -11,12 +11,15 @@ export type Subject =
   | { kind: 'group'; group: GroupConfig; resource?: ResourceConfig; node: string }
   | { kind: 'node'; groups: GroupConfig[]; node: string };
 
+/** Events about a node as a whole: each group that lists the node is looked at. */
+export const NODE_EVENTS: readonly PolicyEvent['kind'][] = ['NodeFaulted', 'ProbeComplete', 'PeerStateReceived', 'NodeIsolated', 'NodeEvacuate'];
+
 export function subjectOf(config: MainConfig, event: PolicyEvent): Subject | Outcome {
   const node = event.node;
   if (!config.Nodes.some((n) => n.NodeName === node)) {
     return refused('NOT_FOUND', decide('NOT_FOUND', `no node named '${node}'`, { node }));
   }
-  if (event.kind === 'NodeFaulted' || event.kind === 'ProbeComplete') {
+  if (NODE_EVENTS.includes(event.kind)) {
     return { kind: 'node', groups: config.Groups.filter((g) => g.NodeList.includes(node)), node };
   }
 
@@ -26,9 +29,12 @@ export function subjectOf(config: MainConfig, event: PolicyEvent): Subject | Out
     group = config.Groups.find((g) => g.Resources.some((r) => r.ResName === event.resource));
     resource = group?.Resources.find((r) => r.ResName === event.resource);
     if (!group || !resource) return refused('NOT_FOUND', decide('NOT_FOUND', `no resource named '${event.resource}'`, { resource: event.resource }));
+  } else if ('group' in event) {
+    const name = event.group;
+    group = config.Groups.find((g) => g.GroupName === name);
+    if (!group) return refused('NOT_FOUND', decide('NOT_FOUND', `no group named '${name}'`, { group: name }));
   } else {
-    group = config.Groups.find((g) => g.GroupName === event.group);
-    if (!group) return refused('NOT_FOUND', decide('NOT_FOUND', `no group named '${event.group}'`, { group: event.group }));
+    throw new Error(`${event.kind}: neither a node, a group nor a resource event`);
   }
   if (!group.NodeList.includes(node)) {
     return refused('INVALID', decide('NOT_IN_NODELIST', `node ${node} is not in the NodeList of group ${group.GroupName} (${group.NodeList.join(', ')})`, { group: group.GroupName, node, nodeList: group.NodeList }));

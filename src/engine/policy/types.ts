@@ -1,4 +1,6 @@
-// The inputs and output of the pure policy: plan(config, observed, event) → Plan.
+// The inputs and output of the pure policy: plan(config, observed, event, now) → Plan.
+// `now` is the engine's monotonic clock in ms (performance.now()): the time
+// facts below (onlineSince, faultedSince) are on the same clock.
 import type { MainConfig, NodeState, ResourceState } from '../../model/types.js';
 
 /** What the engine knows of one resource on one node. */
@@ -8,8 +10,14 @@ export interface ResourceStatus {
   reason?: string;
   /** Restarts in place since the resource was last trusted (OnlineTrustTime). */
   restartCount?: number;
-  /** Failed online attempts since the last success (OnlineRetryLimit). */
+  /** Failed attempts of the online in progress, the last one included (OnlineRetryLimit). */
   onlineRetryCount?: number;
+  /** Monitor timeouts in a row, the last one included (FaultOnMonitorTimeouts). */
+  monitorTimeouts?: number;
+  /** Monotonic ms since which the resource has run without failing (OnlineTrustTime). */
+  onlineSince?: number;
+  /** Monotonic ms at which the resource became FAULTED (AutoFaultClearTime). */
+  faultedSince?: number;
   /** Structured facts of the last observation (replication role, lag…); never used by the policy. */
   details?: Record<string, unknown>;
 }
@@ -28,6 +36,8 @@ export interface GroupRuntime {
   peerGeneration?: number;
   /** Last state of the group on this node that was not STARTING/STOPPING. */
   lastStable?: string;
+  /** A heal of the group (SPEC §3) is being carried out here: not decided again meanwhile. */
+  healing?: boolean;
 }
 
 export interface Observed {
@@ -59,7 +69,40 @@ export type PolicyEvent =
   | { kind: 'ResourceClear'; resource: string; node: string }
   | { kind: 'GroupClear'; group: string; node: string }
   /** The witness: this node's ownership of a failover group lapsed (or was lost): drop the group here, virtual IPs first. */
-  | { kind: 'OwnershipLost'; group: string; node: string; reason: string };
+  | { kind: 'OwnershipLost'; group: string; node: string; reason: string }
+  // ---- time rules: the facts are in `observed`, the clock is `now`
+  /** An online attempt of a resource failed (onlineRetryCount counts it): retry or give up (OnlineRetryLimit). */
+  | { kind: 'OnlineAttemptFailed'; resource: string; node: string; reason: string }
+  /** A monitor of the resource timed out (monitorTimeouts counts it): tolerate or count as a failure (FaultOnMonitorTimeouts). */
+  | { kind: 'MonitorTimedOut'; resource: string; node: string; reason: string }
+  /** A monitor found the ONLINE resource running: forgive its restarts once it ran OnlineTrustTime (onlineSince). */
+  | { kind: 'MonitorConfirmed'; resource: string; node: string }
+  /** A monitor-only resource (NIC) is up again: bring its group back if AutoRestart and it runs nowhere. */
+  | { kind: 'ResourceRecovered'; resource: string; node: string }
+  /** The AutoFaultClearTime timer of a FAULTED resource (faultedSince) is due, or is being set. */
+  | { kind: 'FaultTimer'; resource: string; node: string }
+  // ---- cluster and node events
+  /** The peer's states arrived (`node` is this node): a failover group online on both is healed (SPEC §3 Heal). */
+  | { kind: 'PeerStateReceived'; node: string; peer: string; reason?: string }
+  /** This node (`node`) is cut off (SPEC §3 isolation): its failover groups go offline at once. */
+  | { kind: 'NodeIsolated'; node: string; reason: string }
+  /** Operator: switch every failover group active on `node` to another node (mcnode evacuate). */
+  | { kind: 'NodeEvacuate'; node: string };
+
+/**
+ * An event the caller runs after the plan, as its own plan (under its
+ * group's lock, planned again on fresh state). Heal, isolation, evacuation,
+ * AutoRestart and AutoFaultClearTime are carried out this way, so each group
+ * moves through the same operator-visible plan (GROUP_OFFLINE, GROUP_SWITCH…)
+ * as an operator command would give.
+ */
+export interface FollowUp {
+  event: PolicyEvent;
+  /** Run only once the group runs neither ONLINE nor PARTIAL on the peer (heal of a group with storage). */
+  untilPeerStops?: boolean;
+  /** The follow-ups of one group run one after the other, in order; those of different groups at once. */
+  group: string;
+}
 
 /** Why a step is in the plan: a stable code, a sentence, and the facts behind it. */
 export interface Decision {
@@ -109,6 +152,8 @@ export interface Plan {
    * NodeFaulted. `failover` is the first of them.
    */
   failovers?: { group: string; from: string; to: string | null }[];
+  /** Events the caller runs after this plan (see FollowUp); the steps above are their plans as made now. */
+  followUps?: FollowUp[];
 }
 
 /** Maps to CLI exit codes: NOT_FOUND 4, CONFLICT 5, INVALID 3. */

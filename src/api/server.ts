@@ -1,7 +1,7 @@
 // The engine API on $MCCS_HOME/run/mccs.sock: HTTP/JSON, one endpoint.
 // The socket is mode 0600 and owned by root, so only root can open it; the
 // local root user needs no password; -u/-pw are checked when given.
-import './methods-admin.js';
+import './methods/admin.js';
 import './methods-rename.js';
 import './methods-group-put.js';
 import './methods-config.js';

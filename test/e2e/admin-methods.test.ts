@@ -376,7 +376,7 @@ describe('node.evacuate moves failover groups to the other RUNNING node (engine 
     const { Engine } = await import('../../src/engine/engine.js');
     const { silentLogger } = await import('../../src/engine/logger.js');
     const { dispatch } = await import('../../src/api/methods.js');
-    await import('../../src/api/methods-admin.js');
+    await import('../../src/api/methods/admin.js');
     const { LOCAL_ROOT } = await import('../../src/auth/users.js');
     const home = makeHome('mccs-evacuate-');
     try {

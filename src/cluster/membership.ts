@@ -2,8 +2,8 @@
 // the fault decisions together for the engine. It reports what it concludes
 // (typed events) and makes no resource decision: the engine decides what to
 // bring online or take offline from `decision`, `peerState` and `localState`.
+// Fencing lives in fencing.ts, the start-alone rule in start-alone.ts.
 import { EventEmitter } from 'node:events';
-import { clusterAttributes, findDeclaration } from '../model/attributes.js';
 import { configChecksum } from '../model/config-checksum.js';
 import { MccsError } from '../model/errors.js';
 import type { MainConfig, NodeConfig, NodeState } from '../model/types.js';
@@ -11,46 +11,15 @@ import type { Runner } from '../engine/runner.js';
 import { ExecRunner } from '../engine/exec-runner.js';
 import { monotonic, type Clock } from './clock.js';
 import { newIncarnation } from './crypto.js';
-import { decide, decideStartAlone, type AddressFact, type Decision, type StartAloneCode, type StartAloneVerdict, type Verdict, type WitnessFact } from './fault-decision.js';
+import { clusterTiming, splitAddresses, type ClusterTiming } from './cluster-timing.js';
+import { decide, type AddressFact, type Decision, type Verdict, type WitnessFact } from './fault-decision.js';
+import { fencePeer, type FenceReport, type FenceState } from './fencing.js';
 import { HeartbeatLinks, LINKS, type GroupDigest, type HeartbeatMessage, type LinkName, type LinkStatus, type RejectInfo, type HeartbeatRejectCode } from './heartbeat.js';
 import { peerTransition, transition, type NodeEvent, type PeerView, type SelfView, type Transition } from './node-state.js';
 import { Pinger, type IcmpSource } from './pinger.js';
+import { StartAloneRule, type StartAloneDecision } from './start-alone.js';
 
-/** Cluster timing attributes, defaults from their declarations (SPEC §8). */
-export interface ClusterTiming {
-  hbPort: number;
-  hbIntervalMs: number;
-  hbTimeoutMs: number;
-  splitThresholdMs: number;
-  startAloneTimeoutMs: number;
-  isolationTestTimeoutMs: number;
-  fenceProgram: string;
-  fenceDelayMs: number;
-  pingIntervalMs: number;
-}
-
-function attr<T>(config: MainConfig, name: string): T {
-  const value = config.Cluster[name];
-  return (value ?? findDeclaration(clusterAttributes, name)?.default) as T;
-}
-
-export function clusterTiming(config: MainConfig): ClusterTiming {
-  return {
-    hbPort: attr<number>(config, 'HBPort'),
-    hbIntervalMs: attr<number>(config, 'HBInterval'),
-    hbTimeoutMs: attr<number>(config, 'HBTimeout'),
-    splitThresholdMs: attr<number>(config, 'SplitThreshold'),
-    startAloneTimeoutMs: attr<number>(config, 'StartAloneTimeout') * 1000,
-    isolationTestTimeoutMs: attr<number>(config, 'IsolationTestTimeout') * 1000,
-    fenceProgram: attr<string>(config, 'FenceProgram') ?? '',
-    fenceDelayMs: (attr<number>(config, 'FenceDelay') ?? 0) * 1000,
-    pingIntervalMs: attr<number>(config, 'PingInterval'),
-  };
-}
-
-export function splitAddresses(list: unknown): string[] {
-  return typeof list === 'string' ? list.split(',').map((s) => s.trim()).filter(Boolean) : [];
-}
+export type { FenceReport } from './fencing.js';
 
 /** A pinger as membership needs it (the real Pinger, or a fake in tests). */
 export interface IcmpProbe extends IcmpSource {
@@ -96,17 +65,6 @@ export interface MembershipDecision extends Decision {
   fenced?: boolean | null;
 }
 
-export interface FenceReport {
-  node: string;
-  phase: 'STARTED' | 'SUCCEEDED' | 'FAILED';
-  attempt: number;
-  program: string;
-  exitCode?: number;
-  timedOut?: boolean;
-  output?: string;
-  message: string;
-}
-
 export interface MembershipEvents {
   /** This node's state changed (reason code and facts in the transition). */
   localState: [transition: Transition];
@@ -121,7 +79,7 @@ export interface MembershipEvents {
   decision: [decision: MembershipDecision];
   fence: [report: FenceReport];
   /** What the start-alone rule waits for, each time that changes. */
-  startAlone: [decision: Decision<StartAloneVerdict, StartAloneCode>];
+  startAlone: [decision: StartAloneDecision];
   /** A refused datagram (forged, replayed, other cluster...), at most one per code and source per second. */
   /** Every rejected heartbeat; the engine limits the events they become (engine/rejections.ts). */
   rejected: [info: RejectInfo];
@@ -148,7 +106,7 @@ interface PeerTrack {
   decideTimer?: NodeJS.Timeout;
   /** Bumped whenever links return: stale decision loops and fence results are dropped. */
   epoch: number;
-  fence?: { running: boolean; attempts: number; last?: FenceReport; retryTimer?: NodeJS.Timeout };
+  fence?: FenceState;
   groupsJson: string;
 }
 
@@ -179,7 +137,7 @@ export interface MembershipStatus {
     icmp: Array<{ address: string; lastAnswerAgeMs: number | null }>;
   }>;
   isolationTests: Array<{ address: string; lastAnswerAgeMs: number | null }>;
-  startAlone: { verdict: StartAloneVerdict; code: string; message: string } | null;
+  startAlone: { verdict: StartAloneDecision['verdict']; code: string; message: string } | null;
   rejected: Partial<Record<HeartbeatRejectCode, number>>;
 }
 
@@ -198,9 +156,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private state: NodeState = 'EXITED';
   private groups: GroupDigest = {};
   private startedAt = 0;
-  private startAloneTimer?: NodeJS.Timeout;
-  private startAloneDecision?: Decision<StartAloneVerdict, StartAloneCode>;
-  private forceAlone = false;
+  private readonly startAlone: StartAloneRule;
   private configChecksum: string;
   private closed = false;
   /** Set by the cluster layer when the cluster has a witness: its input into every fault decision. */
@@ -240,6 +196,27 @@ export class Membership extends EventEmitter<MembershipEvents> {
       clock: this.clock,
       info: () => ({ state: this.state, configVersion: this.self.configVersion, configChecksum: this.configChecksum, rank: this.self.rank, groups: this.groups }),
     });
+    this.startAlone = new StartAloneRule({
+      clock: this.clock,
+      self: this.self,
+      closed: () => this.closed,
+      state: () => this.state,
+      peerCount: () => this.peers.size,
+      startedAt: () => this.startedAt,
+      startAloneTimeoutMs: () => this.timing.startAloneTimeoutMs,
+      hbTimeoutMs: () => this.timing.hbTimeoutMs,
+      isolationTestTimeoutMs: () => this.timing.isolationTestTimeoutMs,
+      pingIntervalMs: () => this.pingIntervalMs,
+      heardPeers: () => this.heardPeers(),
+      silentPeerAddresses: () => {
+        const heard = this.heardPeers();
+        const silentPeers = [...this.peers.values()].filter((p) => !heard.some((h) => h.node === p.config.NodeName));
+        return this.addressFacts(silentPeers.flatMap((p) => [p.config.PrimaryHB, p.config.SecondaryHB]).filter((a): a is string => Boolean(a)));
+      },
+      testAddresses: () => this.addressFacts(this.testAddresses),
+      changed: (d) => this.emit('startAlone', d),
+      dispatch: (event) => void this.dispatch(event),
+    });
     // A decision waiting for ICMP (isolation test, peer silence) is taken the
     // moment the answer it waits for arrives, not at the next timer tick.
     if (this.icmp instanceof EventEmitter) {
@@ -267,7 +244,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     await this.links.start();
     this.icmp.start();
     this.dispatch({ type: 'start', peerCount: this.peers.size });
-    this.evaluateStartAlone();
+    this.startAlone.evaluate();
   }
 
   /** Feeds an engine event (buildDone, remoteBuildDone, buildFailed) to the node state machine. */
@@ -276,7 +253,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (t.changed) {
       this.state = t.next;
       this.emit('localState', t);
-      if (t.next === 'INITING') this.evaluateStartAlone();
+      if (t.next === 'INITING') this.startAlone.evaluate();
     }
     return t;
   }
@@ -287,7 +264,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const t: Transition = { from: this.state, next: state, changed: true, code, message, facts: {} };
     this.state = state;
     this.emit('localState', t);
-    if (state === 'INITING') this.evaluateStartAlone();
+    if (state === 'INITING') this.startAlone.evaluate();
   }
 
   /**
@@ -317,8 +294,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   /** An operator forces this node to start without its peer (logged by the caller). */
   forceStartAlone(): void {
-    this.forceAlone = true;
-    this.evaluateStartAlone();
+    this.startAlone.forceStart();
   }
 
   peerState(node: string): NodeState | undefined {
@@ -361,7 +337,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.startAloneTimer);
+    this.startAlone.close();
     for (const p of this.peers.values()) {
       clearTimeout(p.decideTimer);
       clearTimeout(p.fence?.retryTimer);
@@ -428,7 +404,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       warnings,
       peers,
       isolationTests: this.testAddresses.map((address) => ({ address, lastAnswerAgeMs: age(address) })),
-      startAlone: this.startAloneDecision ? { verdict: this.startAloneDecision.verdict, code: this.startAloneDecision.code, message: this.startAloneDecision.message } : null,
+      startAlone: this.startAlone.decision ? { verdict: this.startAlone.decision.verdict, code: this.startAlone.decision.code, message: this.startAlone.decision.message } : null,
       rejected: hb.rejected,
     };
   }
@@ -493,7 +469,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.updateJeopardy(node);
     const p = this.peers.get(node);
     if (p && this.links.allDown(node)) this.runDecision(p, p.epoch);
-    if (this.state === 'INITING') this.evaluateStartAlone();
+    if (this.state === 'INITING') this.startAlone.evaluate();
   }
 
   private updateJeopardy(node: string): void {
@@ -600,80 +576,20 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   private async fence(p: PeerTrack, decision: MembershipDecision, epoch: number): Promise<void> {
-    const node = p.config.NodeName;
-    const program = this.timing.fenceProgram;
     p.fence ??= { running: false, attempts: 0 };
-    const fence = p.fence;
-    fence.running = true;
-    fence.attempts += 1;
-    const attempt = fence.attempts;
-    const report = (r: Omit<FenceReport, 'node' | 'program' | 'attempt'>): void => {
-      fence.last = { node, program, attempt, ...r };
-      this.emit('fence', fence.last);
-    };
-    if (attempt === 1 && this.self.rank > 0 && this.timing.fenceDelayMs > 0) {
-      // Both sides of a partition decide at once: the lower-priority node lets the other fence first.
-      report({ phase: 'STARTED', message: `waiting FenceDelay ${this.timing.fenceDelayMs / 1000} s before fencing ${node} (this node has the lower priority)` });
-      await new Promise((r) => setTimeout(r, this.timing.fenceDelayMs));
-      if (epoch !== p.epoch || this.closed) {
-        fence.running = false;
-        return;
-      }
-    }
-    report({ phase: 'STARTED', message: `fencing ${node}: ${program} ${node} (attempt ${attempt})` });
-    let ok = false;
-    try {
-      const r = await this.runner.run(program, [node], { timeoutMs: this.options.fenceTimeoutMs ?? 60_000 });
-      ok = r.exitCode === 0 && !r.timedOut;
-      const output = `${r.stdout}\n${r.stderr}`.trim().slice(-500);
-      if (epoch !== p.epoch || this.closed) return; // links came back meanwhile: the result no longer decides anything
-      if (ok) report({ phase: 'SUCCEEDED', exitCode: 0, output, message: `${program} fenced ${node}` });
-      else report({ phase: 'FAILED', exitCode: r.exitCode, timedOut: r.timedOut, output, message: `${program} ${node} ${r.timedOut ? 'timed out' : `exited ${r.exitCode}`}: takeover blocked, retrying` });
-    } catch (err) {
-      if (epoch !== p.epoch || this.closed) return;
-      report({ phase: 'FAILED', message: `cannot run FenceProgram ${program}: ${(err as Error).message}; takeover blocked, retrying` });
-    } finally {
-      if (epoch === p.epoch) fence.running = false;
-    }
-    if (epoch !== p.epoch || this.closed) return;
-    if (ok) {
-      this.nodeFault(p, { ...decision, fenced: true });
-      return;
-    }
-    // Decide again before the next attempt: the peer may have come back or answer ICMP again.
-    fence.retryTimer = setTimeout(() => this.runDecision(p, epoch), this.options.fenceRetryMs ?? 5000);
-  }
-
-  // ------------------------------------------------------------ starting alone
-
-  private evaluateStartAlone(): void {
-    clearTimeout(this.startAloneTimer);
-    this.startAloneTimer = undefined;
-    if (this.closed || this.state !== 'INITING' || this.peers.size === 0) return;
-    const heard = this.heardPeers();
-    const silentPeers = [...this.peers.values()].filter((p) => !heard.some((h) => h.node === p.config.NodeName));
-    const now = this.clock();
-    const d = decideStartAlone({
-      now,
-      startedAt: this.startedAt,
-      startAloneTimeoutMs: this.timing.startAloneTimeoutMs,
-      peerHeard: heard.length > 0,
-      force: this.forceAlone,
-      hbTimeoutMs: this.timing.hbTimeoutMs,
-      isolationTestTimeoutMs: this.timing.isolationTestTimeoutMs,
-      peerAddresses: this.addressFacts(silentPeers.flatMap((p) => [p.config.PrimaryHB, p.config.SecondaryHB]).filter((a): a is string => Boolean(a))),
-      testAddresses: this.addressFacts(this.testAddresses),
+    await fencePeer(p.fence, {
+      node: p.config.NodeName,
+      program: this.timing.fenceProgram,
+      rank: this.self.rank,
+      fenceDelayMs: this.timing.fenceDelayMs,
+      runner: this.runner,
+      timeoutMs: this.options.fenceTimeoutMs ?? 60_000,
+      retryMs: this.options.fenceRetryMs ?? 5000,
+      current: () => epoch === p.epoch,
+      closed: () => this.closed,
+      report: (r) => this.emit('fence', r),
+      fenced: () => this.nodeFault(p, { ...decision, fenced: true }),
+      retry: () => this.runDecision(p, epoch),
     });
-    if (d.code !== this.startAloneDecision?.code) this.emit('startAlone', d);
-    this.startAloneDecision = d;
-    if (d.verdict === 'START_ALONE') {
-      this.forceAlone = false;
-      this.dispatch({ type: 'startAlone', self: this.self, heard, forced: d.code === 'FORCED' });
-      if (this.state === 'INITING') this.startAloneTimer = setTimeout(() => this.evaluateStartAlone(), 1000);
-      return;
-    }
-    if (d.verdict === 'JOIN') return; // heartbeats drive the state from here; a silent peer re-triggers this on linkDown
-    const next = Math.min(d.recheckAt ?? Infinity, now + Math.max(this.pingIntervalMs, 500));
-    this.startAloneTimer = setTimeout(() => this.evaluateStartAlone(), Math.max(1, Math.ceil(next - now)));
   }
 }

@@ -9,7 +9,7 @@ import { ClusterNode } from '../cluster/cluster-node.js';
 import { Engine } from '../engine/engine.js';
 import { FileLogger } from '../engine/logger.js';
 import { underSystemd } from '../engine/log-format.js';
-import { readProcStat } from '../engine/proc.js';
+import { readProcStat } from '../system/proc.js';
 import { writeFailures } from '../engine/write-failures.js';
 import { readConfinedFile } from '../model/confined-file.js';
 import { MccsError } from '../model/errors.js';

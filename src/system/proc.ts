@@ -101,6 +101,11 @@ export function readExe(pid: number): string | null {
   }
 }
 
+/** The command name (/proc/PID/comm), "?" when gone. */
+export function commOf(pid: number): string {
+  return readText(`/proc/${pid}/comm`)?.trim() ?? '?';
+}
+
 /** Real and effective uid from /proc/PID/status; null when gone. */
 export function readUids(pid: number): { real: number; effective: number } | null {
   const text = readText(`/proc/${pid}/status`);

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AgentContext } from '../../src/engine/agents/agent.js';
 import { applicationAgent, applicationProblems } from '../../src/engine/agents/application.js';
-import { findByCommandLine, isRunning } from '../../src/engine/proc.js';
+import { findByCommandLine, isRunning } from '../../src/system/proc.js';
 import { agentContract, makeTempHome, makeTestContext, removeTempHome, type TestContextOptions } from '../helpers/agent-contract.js';
 import { RecordingRunner } from '../helpers/recording-runner.js';
 

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mirrorDiskAgent } from '../../src/engine/agents/mirror-disk.js';
-import { mountsAt } from '../../src/engine/agents/shared-disk.js';
+import { mountsAt } from '../../src/system/mounts.js';
 import { agentContract, makeTestContext } from '../helpers/agent-contract.js';
 
 const SIM = resolve(import.meta.dirname, '../simulators');

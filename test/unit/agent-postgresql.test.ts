@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresqlAgent, tcpListeners } from '../../src/engine/agents/postgresql.js';
-import { isAlive } from '../../src/engine/agents/shared-disk.js';
+import { isRunning } from '../../src/system/proc.js';
 import { lookupUser } from '../../src/engine/exec-runner.js';
 import { agentContract, makeTestContext } from '../helpers/agent-contract.js';
 
@@ -68,7 +68,7 @@ describe.skipIf(!canRun)('PostgreSQL 15 for real', () => {
     afterOnline: () => {
       const pid = postmasterPid()!;
       pids.add(pid);
-      expect(isAlive(pid)).toBe(true);
+      expect(isRunning(pid)).toBe(true);
       expect(tcpListeners(port).map((l) => l.pid)).toContain(pid);
     },
     afterOnlineAgain: () => expect(tcpListeners(port)).toHaveLength(1),

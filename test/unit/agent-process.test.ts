@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AgentContext } from '../../src/engine/agents/agent.js';
 import { createProcessAgent, processAgent } from '../../src/engine/agents/process.js';
-import { findProcesses, isRunning, listPids, readCmdline, readExe, readProcStat } from '../../src/engine/proc.js';
+import { findProcesses, isRunning, listPids, readCmdline, readExe, readProcStat } from '../../src/system/proc.js';
 import { agentContract, makeTempHome, makeTestContext, removeTempHome, type TestContextOptions } from '../helpers/agent-contract.js';
 
 const home = makeTempHome('process');

@@ -16,7 +16,7 @@ import {
   readProcStat,
   selfAndAncestors,
   signalProcess,
-} from '../../src/engine/proc.js';
+} from '../../src/system/proc.js';
 
 const started: number[] = [];
 let dir: string;

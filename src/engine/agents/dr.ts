@@ -11,7 +11,9 @@
 // Both are one agent with a different default for Stacked.
 import { AgentError, type Agent, type AgentContext, type Observation } from './agent.js';
 import type { AttributeDeclaration } from '../../model/attributes.js';
-import { absolutePath, attrBool, attrInt, attrString, checkMountFree, mountedHere, mountFs, unmountFs } from './shared-disk.js';
+import { absolutePath, attrBool, attrInt, attrString } from './toolkit/attributes.js';
+import { checkMountFree, mountFs, unmountFs } from './toolkit/filesystem.js';
+import { mountedHere } from '../../system/mounts.js';
 import {
   demote,
   describeConnection,

@@ -5,20 +5,12 @@
 import { AgentError, type Agent, type AgentContext, type Observation } from './agent.js';
 import type { RunResult } from '../runner.js';
 import type { AttributeDeclaration } from '../../model/attributes.js';
-import {
-  absolutePath,
-  attrBool,
-  attrString,
-  blockDevice,
-  checkMountFree,
-  firstLine,
-  mountedHere,
-  mountFs,
-  runTool,
-  sleep,
-  unmountFs,
-  type DevNum,
-} from './shared-disk.js';
+import { absolutePath, attrBool, attrString } from './toolkit/attributes.js';
+import { sleep } from './toolkit/budget.js';
+import { checkMountFree, mountFs, unmountFs } from './toolkit/filesystem.js';
+import { firstLine, runTool } from './toolkit/run-tool.js';
+import { blockDevice, type DevNum } from '../../system/block-devices.js';
+import { mountedHere } from '../../system/mounts.js';
 
 export const DRBD_PACKAGE = 'drbd-utils';
 

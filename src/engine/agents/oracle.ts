@@ -2,13 +2,15 @@
 // "/ as sysdba"` and its listener through `lsnrctl`, both run as the Oracle
 // OS user with ORACLE_HOME and ORACLE_SID set. SQL goes to sqlplus on stdin,
 // never on its command line.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { AgentError, type Agent, type AgentContext, type Observation } from './agent.js';
 import type { RunResult } from '../runner.js';
 import type { AttributeDeclaration } from '../../model/attributes.js';
 import { lookupUser } from '../exec-runner.js';
-import { absolutePath, attrBool, attrString, budget, isAlive, commOf } from './shared-disk.js';
-import { readdirSync, readFileSync } from 'node:fs';
+import { absolutePath, attrBool, attrString } from './toolkit/attributes.js';
+import { budget } from './toolkit/budget.js';
+import { identitiesOf } from '../../system/end-processes.js';
+import { commOf, isRunning, processIdentity, signalProcess } from '../../system/proc.js';
 
 const NOT_DEBIAN = 'Oracle Database is not a Debian package: check OracleHome';
 
@@ -160,7 +162,7 @@ function instanceProcesses(s: string): number[] {
     } catch {
       continue;
     }
-    if (new RegExp(`^ora_[a-z0-9]+_${s.replace(/[$#]/g, '\\$&')}$`).test(cmd) && isAlive(Number(n))) out.push(Number(n));
+    if (new RegExp(`^ora_[a-z0-9]+_${s.replace(/[$#]/g, '\\$&')}$`).test(cmd) && isRunning(Number(n))) out.push(Number(n));
   }
   return out;
 }
@@ -174,13 +176,7 @@ async function oracleClean(ctx: AgentContext): Promise<void> {
   const procs = instanceProcesses(s);
   if (procs.length > 0) {
     ctx.log(`SIGKILL to the background processes of ${s} left after shutdown abort: ${procs.map((p) => `${p} (${commOf(p)})`).join(', ')}`);
-    for (const p of procs) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    for (const id of identitiesOf(procs)) signalProcess(id, 'SIGKILL');
   }
 }
 
@@ -256,13 +252,10 @@ async function listenerClean(ctx: AgentContext): Promise<void> {
     } catch {
       continue;
     }
-    if ((argv[0] ?? '').endsWith('tnslsnr') && argv[1]?.toUpperCase() === name.toUpperCase() && isAlive(Number(n))) {
+    if ((argv[0] ?? '').endsWith('tnslsnr') && argv[1]?.toUpperCase() === name.toUpperCase() && isRunning(Number(n))) {
       ctx.log(`SIGKILL to listener process ${n} (${argv.join(' ').trim()})`);
-      try {
-        process.kill(Number(n), 'SIGKILL');
-      } catch {
-        /* gone */
-      }
+      const id = processIdentity(Number(n));
+      if (id) signalProcess(id, 'SIGKILL');
     }
   }
 }

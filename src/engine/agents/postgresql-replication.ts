@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import { AgentError, type Agent, type AgentContext, type Observation } from './agent.js';
 import type { AttributeDeclaration } from '../../model/attributes.js';
 import { homePaths } from '../../model/home.js';
-import { attrBool, attrInt, attrString, budget, sleep } from './shared-disk.js';
+import { attrBool, attrInt, attrString } from './toolkit/attributes.js';
+import { budget, sleep } from './toolkit/budget.js';
 import { checkDataDir, isClusterProcess, logFile, logTail, pgConfig, pgStop, pgTool, postgresqlAttributes, postmasterPid, stopAll, type PgConfig } from './postgresql.js';
 
 const NODE = '[A-Za-z][A-Za-z0-9_.-]{0,62}';

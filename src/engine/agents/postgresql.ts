@@ -7,7 +7,10 @@ import { AgentError, type Agent, type AgentContext, type Observation } from './a
 import type { RunResult } from '../runner.js';
 import type { AttributeDeclaration } from '../../model/attributes.js';
 import { lookupUser } from '../exec-runner.js';
-import { absolutePath, attrInt, attrString, budget, commOf, endProcesses, isAlive } from './shared-disk.js';
+import { absolutePath, attrInt, attrString } from './toolkit/attributes.js';
+import { budget } from './toolkit/budget.js';
+import { endProcesses, identitiesOf } from '../../system/end-processes.js';
+import { commOf, isRunning } from '../../system/proc.js';
 
 export const postgresqlAttributes: AttributeDeclaration[] = [
   { name: 'PgBinDir', kind: 'string', default: '/usr/lib/postgresql/15/bin', editable: true, description: 'Directory of pg_ctl and psql.' },
@@ -149,7 +152,7 @@ export function postmasterPid(c: PgConfig): number | undefined {
  */
 export function isClusterProcess(c: PgConfig, pid: number): boolean {
   try {
-    return isAlive(pid) && readlinkSync(`/proc/${pid}/cwd`) === realpathSync(c.dataDir);
+    return isRunning(pid) && readlinkSync(`/proc/${pid}/cwd`) === realpathSync(c.dataDir);
   } catch {
     return false;
   }
@@ -167,7 +170,7 @@ export function clusterProcesses(c: PgConfig): number[] {
   for (const n of readdirSync('/proc')) {
     if (!/^\d+$/.test(n)) continue;
     try {
-      if (readlinkSync(`/proc/${n}/cwd`) === dir && statSync(`/proc/${n}`).uid === c.uid && isAlive(Number(n))) out.push(Number(n));
+      if (readlinkSync(`/proc/${n}/cwd`) === dir && statSync(`/proc/${n}`).uid === c.uid && isRunning(Number(n))) out.push(Number(n));
     } catch {
       /* gone */
     }
@@ -250,7 +253,7 @@ export async function stopAll(ctx: AgentContext, c: PgConfig, left: () => number
   const procs = clusterProcesses(c);
   if (procs.length > 0) {
     ctx.log(`ending processes of ${c.dataDir} left behind: ${procs.map((p) => `${p} (${commOf(p)})`).join(', ')}`);
-    const survivors = await endProcesses(procs, 500, ctx.log);
+    const survivors = await endProcesses(identitiesOf(procs), 500, ctx.log);
     if (survivors.length > 0) throw new AgentError(`processes of ${c.dataDir} survive SIGKILL: ${survivors.join(', ')}`);
   }
   const stale = postmasterPid(c);
@@ -276,7 +279,7 @@ export function removeStaleSocketLock(ctx: AgentContext, c: PgConfig): void {
   } catch {
     return;
   }
-  if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 0 || isRunning(pid)) return;
   for (const f of [lock, `${dir}/.s.PGSQL.${c.port}`]) {
     try {
       unlinkSync(f);

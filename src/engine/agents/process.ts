@@ -30,7 +30,7 @@ import {
   signalProcess,
   signalSessionGroup,
   type ProcessIdentity,
-} from '../proc.js';
+} from '../../system/proc.js';
 import { AgentError, type Agent, type AgentContext, type Observation } from './agent.js';
 import { writeFailures } from '../write-failures.js';
 

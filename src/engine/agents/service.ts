@@ -4,7 +4,9 @@
 // 3 stopped, "failed" failed.
 import { AgentError, type Agent, type AgentContext, type Observation } from './agent.js';
 import type { AttributeDeclaration } from '../../model/attributes.js';
-import { attrString, budget, firstLine, runTool, sleep } from './shared-disk.js';
+import { attrString } from './toolkit/attributes.js';
+import { budget, sleep } from './toolkit/budget.js';
+import { firstLine, runTool } from './toolkit/run-tool.js';
 
 const PACKAGE = 'systemd';
 

@@ -10,6 +10,7 @@ import { agentFor } from './agents/catalog.js';
 import type { Effects } from './executor.js';
 import type { Plan, PlanStep } from './policy/types.js';
 import { resolveResourceAttributes, timing } from './resolve-attributes.js';
+import type { ResourceRuntime } from './resource-runtime.js';
 import type { GroupConfig, ResourceConfig, ResourceState } from '../model/types.js';
 
 export class ResourceOps {
@@ -95,12 +96,18 @@ export class ResourceOps {
     }
   }
 
+  /** The resource a step acts on, marked busy: monitor results are not failures while its agent works. */
+  private claim(step: PlanStep): { group: GroupConfig; res: ResourceConfig; rt: ResourceRuntime } {
+    const { group, res } = this.engine.findResource(step.resource);
+    const rt = this.engine.runtimes.get(res.ResName);
+    rt.busy = true;
+    return { group, res, rt };
+  }
+
   private async online(step: PlanStep, cause: string): Promise<void> {
     const e = this.engine;
     const local = e.localNode;
-    const { group, res } = e.findResource(step.resource);
-    const rt = e.runtimes.get(res.ResName);
-    rt.busy = true;
+    const { group, res, rt } = this.claim(step);
     const old = e.status(local, res.ResName);
     const retries = Number(resolveResourceAttributes(e.config, res).OnlineRetryLimit ?? 0);
     e.setState(local, res.ResName, { ...old, state: 'STARTING', reason: step.decision.message }, { cause, rule: step.decision.code, message: step.decision.message, facts: step.decision.facts });
@@ -136,9 +143,7 @@ export class ResourceOps {
   private async offline(step: PlanStep, cause: string): Promise<void> {
     const e = this.engine;
     const local = e.localNode;
-    const { group, res } = e.findResource(step.resource);
-    const rt = e.runtimes.get(res.ResName);
-    rt.busy = true;
+    const { group, res, rt } = this.claim(step);
     const old = e.status(local, res.ResName);
     const endState: ResourceState = old.state === 'FAULTED' ? 'FAULTED' : 'OFFLINE';
     e.setState(local, res.ResName, { ...old, state: 'STOPPING', reason: step.decision.message }, { cause, rule: step.decision.code, message: step.decision.message, facts: step.decision.facts });
@@ -169,9 +174,7 @@ export class ResourceOps {
 
   private async clean(step: PlanStep, cause: string): Promise<void> {
     const e = this.engine;
-    const { group, res } = e.findResource(step.resource);
-    const rt = e.runtimes.get(res.ResName);
-    rt.busy = true;
+    const { group, res, rt } = this.claim(step);
     try {
       e.record({ subject: `resource:${res.ResName}`, group: group.GroupName, resource: res.ResName, cause, rule: step.decision.code, message: step.decision.message, facts: step.decision.facts });
       await this.forcedClean(group, res);

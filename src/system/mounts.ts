@@ -1,7 +1,8 @@
 // The mount table, parsed from /proc/self/mountinfo (proc(5)) without a
 // fork: what is mounted where, and on which device.
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { DevNum } from './block-devices.js';
+import { realPathOrSelf } from './real-path.js';
 
 export interface MountEntry {
   dev: DevNum;
@@ -33,17 +34,9 @@ export function readMounts(text = readFileSync('/proc/self/mountinfo', 'utf8')):
   return out;
 }
 
-function realOrSelf(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
 /** Mounts on a mount point, last = the one on top. */
 export function mountsAt(mountPoint: string): MountEntry[] {
-  const mp = realOrSelf(mountPoint);
+  const mp = realPathOrSelf(mountPoint);
   return readMounts().filter((m) => m.mountPoint === mp || m.mountPoint === mountPoint);
 }
 

@@ -5,8 +5,9 @@
 //
 // Synchronous on purpose: each call is a handful of small reads from procfs,
 // which never blocks on disk, and a scan of /proc takes a few milliseconds.
-import { readFileSync, readdirSync, readlinkSync, realpathSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { basename, delimiter, isAbsolute, join } from 'node:path';
+import { realPathOrSelf } from './real-path.js';
 
 export interface ProcStat {
   pid: number;
@@ -136,14 +137,6 @@ export function selfAndAncestors(): Set<number> {
   return out;
 }
 
-function resolveReal(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
-}
-
 function lookPath(command: string): string | null {
   if (command.includes('/')) return isAbsolute(command) ? command : null;
   for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
@@ -189,10 +182,10 @@ function readShebang(path: string): ScriptForm | null {
       const words = optArg.split(/\s+/).filter((w) => w !== '-S');
       const found = words[0] ? lookPath(words[0]) : null;
       if (!found) return null;
-      return { exe: resolveReal(found), prefix: words };
+      return { exe: realPathOrSelf(found), prefix: words };
     }
     // The kernel passes everything after the interpreter as one argument.
-    return { exe: resolveReal(interpreter), prefix: optArg ? [interpreter, optArg] : [interpreter] };
+    return { exe: realPathOrSelf(interpreter), prefix: optArg ? [interpreter, optArg] : [interpreter] };
   } catch {
     return null;
   } finally {
@@ -221,7 +214,7 @@ export interface ProcessQuery {
  * Zombies, the engine itself and its ancestors never match.
  */
 export function findProcesses(query: ProcessQuery): ProcessIdentity[] {
-  const exes = new Set([query.path, resolveReal(query.path)]);
+  const exes = new Set([query.path, realPathOrSelf(query.path)]);
   const script = readShebang(query.path);
   const excluded = selfAndAncestors();
   const found: ProcessIdentity[] = [];

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { PLAN_CODES, SKIP_CODES, STEP_CODES } from '../../src/engine/policy/codes.js';
 import { plan } from '../../src/engine/policy/plan.js';
 import type { Plan } from '../../src/engine/policy/types.js';
 import { parseInput, renderPlan, type ScenarioInput } from './format.js';
@@ -56,7 +57,7 @@ export function codesOf(p: Plan): string[] {
 
 describe('policy golden scenarios', () => {
   it('has scenarios', () => {
-    expect(scenarios.length).toBeGreaterThanOrEqual(35);
+    expect(scenarios.length).toBeGreaterThanOrEqual(60);
   });
 
   for (const name of scenarios) {
@@ -79,4 +80,10 @@ describe('policy golden scenarios', () => {
       expect(text).toBe(readFileSync(file, 'utf8'));
     });
   }
+
+  it('every reason code of codes.ts is produced by at least one scenario', () => {
+    const produced = new Set(scenarios.flatMap((name) => codesOf(planOf(load(name)))));
+    const missing = [...new Set([...STEP_CODES, ...PLAN_CODES, ...SKIP_CODES])].filter((c) => !produced.has(c));
+    expect(missing, 'codes no scenario produces: add a scenario for each').toEqual([]);
+  });
 });

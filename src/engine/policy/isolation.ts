@@ -14,7 +14,7 @@ export function isolated(ctx: Ctx, node: string, reason: string): Outcome | null
   if (groupAttribute(ctx.group, 'GroupType') !== 'FAILOVER') return null;
   const state = groupState(ctx.config, ctx.group, ctx.observed, node);
   if (!ONLINE_STATES.includes(state)) return null;
-  return planned(decide('ISOLATION_OFFLINE', `group ${g} was ${state} on ${node}: taken offline, ${node} is isolated`, { group: g, node, was: state, reason }), undefined, [
+  return planned(decide('ISOLATION_OFFLINE', `group ${g} was ${state} on ${node}: taken offline`, { group: g, node, was: state, reason }), undefined, [
     { group: g, event: { kind: 'GroupOffline', group: g, node } },
   ]);
 }

@@ -135,7 +135,7 @@ function summarise(event: PolicyEvent, node: string, b: PlanBuilder, outcomes: {
       return decide(moving ? 'NODE_FAULT_TAKEOVER' : 'NOTHING_TO_DO', `node ${node} FAULTED: ${lines.join('; ')}`, { node, groups });
     }
     case 'PeerStateReceived':
-      if (outcomes.length === 0) return decide('NOTHING_TO_DO', `states of ${event.peer} received: no failover group is online on both ${node} and ${event.peer}`, { node, peer: event.peer, groups });
+      if (outcomes.length === 0) return decide('NOTHING_TO_DO', `states of ${event.peer} received: no failover group is online on both ${node} and ${event.peer} (or its heal is under way)`, { node, peer: event.peer, groups });
       return decide(outcomes.some((o) => acting(o.outcome)) ? 'HEAL' : 'NOTHING_TO_DO', `heal after partition: ${lines.join('; ')}`, { node, peer: event.peer, groups });
     case 'NodeIsolated':
       if (outcomes.length === 0) return decide('NOTHING_TO_DO', `${node} is isolated (${event.reason}): no failover group is online here`, { node, reason: event.reason, groups });

@@ -21,7 +21,6 @@
 // lab namespaces (10.213.0.0/16); every process it signals is one it started
 // (by PID); the lab is destroyed on success, failure and SIGINT/SIGTERM.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,6 +30,7 @@ import {
   ECHO_PORT, createLab, destroyLab, isolate, powerOff, powerOn, probeVip, spawnInNode, watchVip,
   type Lab, type NodeName, type NodeProcess,
 } from '../test/lab/lab.js';
+import { engineRpc } from './engine-api.js';
 
 // ---------------------------------------------------------------- options
 
@@ -88,28 +88,7 @@ const sec = (ms: number | null | undefined): string => (ms === null || ms === un
 
 // ---------------------------------------------------------------- helpers
 
-function rpc(home: string, method: string, params: Record<string, unknown> = {}, timeoutMs = 2000): Promise<any> {
-  return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ method, params });
-    const req = request(
-      { socketPath: join(home, 'run/mccs.sock'), path: '/v1/rpc', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-          } catch (e) {
-            reject(e);
-          }
-        });
-      },
-    );
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`rpc ${method}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const rpc = engineRpc(2000);
 
 /** Which nodes hold the VIP, from `ip -j addr` in each node's network namespace (works on a powered-off node too). */
 async function vipHolders(lab: Lab): Promise<NodeName[]> {

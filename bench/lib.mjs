@@ -1,5 +1,6 @@
-// Shared bits of the benchmarks: a temp MCCS_HOME, the engine process, a tiny
-// JSON-over-HTTP RPC on its unix socket, /proc readers and bounded waits.
+// Shared bits of the benchmarks: a temp MCCS_HOME, the engine process, calls
+// to it through the project's API client (dist/api/client.js), /proc readers
+// and bounded waits.
 // Plain Node ESM so that it runs without tsx: `node bench/<name>.mjs`.
 //
 // Nothing here kills by name: every signal goes to a PID this bench started
@@ -8,7 +9,6 @@
 // process it starts).
 import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -30,29 +30,22 @@ export function writeConfig(home, config) {
   writeFileSync(join(home, 'config/main.json'), JSON.stringify(config, null, 2));
 }
 
-/** One RPC: POST /v1/rpc {method, params} → envelope {ok, changed, result | error}. Bounded by timeoutMs. */
-export function rpc(home, method, params = {}, timeoutMs = 5000) {
-  const socketPath = join(home, 'run/mccs.sock');
-  return new Promise((resolvePromise, reject) => {
-    const body = JSON.stringify({ method, params });
-    const req = request(
-      { socketPath, path: '/v1/rpc', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          try {
-            resolvePromise(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-          } catch (e) {
-            reject(e);
-          }
-        });
-      },
-    );
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`rpc ${method}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+/**
+ * One RPC through the project's API client (dist/api/client.js, as the CLI
+ * calls it): the envelope {ok, changed, result | error}. Bounded by timeoutMs.
+ */
+export async function rpc(home, method, params = {}, timeoutMs = 5000) {
+  const { callApi } = await apiClient();
+  return callApi(method, params, { socketPath: join(home, 'run/mccs.sock'), timeoutMs });
+}
+
+let client;
+/** The built client of this repository, loaded once (a clear error when the build is missing). */
+export function apiClient() {
+  const file = join(ROOT, 'dist/api/client.js');
+  if (!existsSync(file)) throw new Error(`${file} missing: build first (npm run build)`);
+  client ??= import(file);
+  return client;
 }
 
 /** Polls fn until it returns something truthy; throws after timeoutMs. */

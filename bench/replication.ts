@@ -22,13 +22,13 @@
 // 2 = the bench failed. Root only; every process it signals is one it
 // started; the lab is destroyed on success, failure and SIGINT/SIGTERM.
 import { appendFileSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { must, sleep } from '../test/lab/exec.js';
 import { bootNode, createLab, destroyLab, execInClient, execInNode, powerOff, powerOn, spawnInNode, type Lab, type NodeName } from '../test/lab/lab.js';
 import { firstAckAfter, longestGapMs, lostRows, startWriter, type WriterRun } from '../test/lab/pg-writer-run.js';
+import { engineRpc } from './engine-api.js';
 
 const { values: opts } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, 'json-only': { type: 'boolean', default: false } } });
 const ROUNDS = Math.max(1, Math.min(20, Number(opts.rounds) || 5));
@@ -57,25 +57,7 @@ function pgIds(): { uid: number; gid: number } {
   return { uid: Number(f[2]), gid: Number(f[3]) };
 }
 
-function rpc(home: string, method: string, params: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<any> {
-  return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ method, params });
-    const req = request({ socketPath: join(home, 'run/mccs.sock'), path: '/v1/rpc', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        } catch (e) {
-          reject(e as Error);
-        }
-      });
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const rpc = engineRpc(10_000);
 
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, limitMs: number, everyMs = 200): Promise<T> {
   const end = Date.now() + limitMs;

@@ -23,13 +23,13 @@
 // failure and SIGINT/SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { exec, must, sleep } from '../test/lab/exec.js';
 import { bootNode, createLab, destroyLab, powerOff, powerOn, spawnInNode, type Lab, type NodeName, type NodeProcess } from '../test/lab/lab.js';
+import { engineRpc } from './engine-api.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -279,25 +279,7 @@ class Probe {
 
 // ---------------------------------------------------------------- the cluster
 
-function rpc(home: string, method: string, params: Record<string, unknown> = {}, timeoutMs = 5000): Promise<any> {
-  return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ method, params });
-    const req = request({ socketPath: join(home, 'run/mccs.sock'), path: '/v1/rpc', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        } catch (e) {
-          reject(e as Error);
-        }
-      });
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const rpc = engineRpc(5000);
 
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, limitMs: number, everyMs = 100): Promise<T> {
   const end = Date.now() + limitMs;

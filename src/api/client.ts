@@ -4,6 +4,9 @@
 // callApi returns the engine's envelope as is (the CLI prints it verbatim under
 // --json); it throws MccsError only when no envelope could be had: engine
 // unreachable (7), socket permission or TLS trust (6), a garbled answer (1).
+// It is the one client: the CLI, the console, `mccs init --join`, the tests
+// (test/helpers/engine-harness.ts) and the benches (dist/api/client.js) all
+// call the engine through it.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { API_PATH, type Envelope, type MethodName, type Methods } from './protocol.js';
@@ -24,6 +27,8 @@ export interface Connection {
   fingerprint?: string;
   /** Client-side limit for the whole request (default 120 s). */
   timeoutMs?: number;
+  /** Remote without user and password: the call carries its own proof (cluster.join's one-time token). */
+  anonymous?: boolean;
 }
 
 /** What a client profile (src/cli/profiles.ts) contributes, its password already read. */
@@ -89,20 +94,15 @@ export async function callApi<M extends MethodName>(
   });
   const timeoutMs = conn.timeoutMs ?? 120_000;
   const where = conn.host ? `${conn.host}` : (conn.socketPath ?? homePaths().socket);
-  const socket = conn.host ? await connectTls(conn, timeoutMs) : netConnect(conn.socketPath ?? homePaths().socket);
+  if (conn.host && !conn.anonymous && (conn.user === undefined || conn.password === undefined)) {
+    const { host } = splitHost(conn.host);
+    throw new MccsError('AUTH', `remote access to ${host} needs credentials`, [
+      'give -u USER and set MCCS_PASSWORD, or store a profile: mccs login NAME --host ' + host + ' -u USER, then --profile NAME',
+    ]);
+  }
+  const socket = conn.host ? await connectPinned(conn, timeoutMs) : netConnect(conn.socketPath ?? homePaths().socket);
   const { status, text } = await post(socket, body, timeoutMs, where, conn);
   return parseEnvelope(text, status, where) as Envelope<Methods[M]['result']>;
-}
-
-/** The result of a successful call, or the envelope's error thrown as MccsError. */
-export async function callApiResult<M extends MethodName>(
-  method: M,
-  params: Methods[M]['params'],
-  conn?: Connection,
-): Promise<Methods[M]['result']> {
-  const env = await callApi(method, params, conn);
-  if (!env.ok) throw new MccsError(env.error.code, env.error.message, env.error.actions, env.error.details);
-  return env.result;
 }
 
 function post(socket: Socket, body: string, timeoutMs: number, where: string, conn: Connection): Promise<{ status: number; text: string }> {
@@ -178,15 +178,15 @@ function parseEnvelope(text: string, status: number, where: string): Envelope {
   throw new MccsError('FAILED', `the engine at ${where} sent an answer that is not an envelope (HTTP ${status})`, ['client and engine versions may differ: mccs --version']);
 }
 
-/** A TLS socket whose peer certificate matched the pinned fingerprint, or a thrown AUTH error. */
-async function connectTls(conn: Connection, timeoutMs: number): Promise<Socket> {
+/**
+ * A TLS socket to `conn.host` whose peer certificate matched the pinned
+ * fingerprint (checked on the handshake, before a byte of the request is
+ * written), or a thrown AUTH error (details.fingerprint: what the peer
+ * presented) or UNREACHABLE.
+ */
+export async function connectPinned(conn: Connection, timeoutMs: number): Promise<Socket> {
   const { connect } = await import('node:tls');
   const { host, port } = splitHost(conn.host as string);
-  if (conn.user === undefined || conn.password === undefined) {
-    throw new MccsError('AUTH', `remote access to ${host} needs credentials`, [
-      'give -u USER and set MCCS_PASSWORD, or store a profile: mccs login NAME --host ' + host + ' -u USER, then --profile NAME',
-    ]);
-  }
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port, rejectUnauthorized: false, servername: /^[\d.:]+$/.test(host) ? undefined : host });
     const timer = setTimeout(() => socket.destroy(new Error('ETIMEDOUT')), Math.min(timeoutMs, 10_000));
@@ -211,7 +211,7 @@ async function connectTls(conn: Connection, timeoutMs: number): Promise<Socket> 
         socket.destroy();
         reject(new MccsError('AUTH', `the certificate of ${host} does not match the pinned fingerprint (got ${seen})`, [
           'if the node was reinstalled, pin its new fingerprint; otherwise someone may be in the middle',
-        ]));
+        ], { fingerprint: seen }));
         return;
       }
       resolve(socket);

@@ -7,12 +7,11 @@
 // cluster.key over that TLS channel; this node then gets its own TLS
 // certificate and users.json (admin password of its own), as `mccs init` does.
 import { chmod } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import writeFileAtomic from 'write-file-atomic';
-import { normalizeFingerprint, splitHost } from '../api/client.js';
-import { API_PATH, type Envelope } from '../api/protocol.js';
+import { callApi, connectPinned as connectTls, normalizeFingerprint, splitHost } from '../api/client.js';
+import type { Envelope } from '../api/protocol.js';
 import { ExecRunner } from '../engine/exec-runner.js';
 import { MccsError } from '../model/errors.js';
 import { homePaths, type HomePaths } from '../model/home.js';
@@ -74,72 +73,46 @@ export function checkFingerprint(fp: string): string {
 
 /** A TLS connection to node1 whose certificate matched the pinned fingerprint (checked on the handshake, before anything is written). */
 export async function connectPinned(address: string, fingerprint: string, timeoutMs = 10_000): Promise<TLSSocket> {
-  const { connect } = await import('node:tls');
-  const { host, port } = splitHost(address);
-  const wanted = checkFingerprint(fingerprint);
-  const where = `${host}:${port}`;
-  return new Promise<TLSSocket>((resolve, reject) => {
-    const s = connect({ host, port, rejectUnauthorized: false, servername: /^[\d.:]+$/.test(host) ? undefined : host });
-    const timer = setTimeout(() => s.destroy(new Error('ETIMEDOUT')), Math.min(timeoutMs, 10_000));
-    s.once('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new MccsError('UNREACHABLE', `cannot reach the engine of the first node at ${where}: ${e.code ?? e.message}`, [
-        `check that its engine runs (systemctl status mccs) and that TCP port ${port} is open to this node`,
-        'the port is HBPort+3 of the first node (default 14324): --join ADDRESS:PORT',
-      ]));
-    });
-    s.once('secureConnect', () => {
-      clearTimeout(timer);
-      const seen = s.getPeerCertificate()?.fingerprint256 ?? '';
-      if (normalizeFingerprint(seen) !== wanted) {
-        s.destroy();
-        reject(new MccsError('AUTH', `the certificate of ${where} does not match --fingerprint (it presents ${seen}); nothing was sent`, [
-          'check the address and the fingerprint printed by mccs join-token on the first node',
-          'a different certificate may mean someone is in the middle',
-        ]));
-        return;
-      }
-      resolve(s);
-    });
-  });
+  checkFingerprint(fingerprint);
+  return (await joinErrors(address, () => connectTls({ host: address, fingerprint }, timeoutMs))) as TLSSocket;
 }
 
 /** Calls cluster.join on node1 over the pinned TLS channel, without user or password: the token is the authentication. */
 export async function requestJoin(address: string, fingerprint: string, params: { token: string; node?: string }, timeoutMs = 30_000): Promise<Envelope<JoinAnswer>> {
-  const { host, port } = splitHost(address);
-  const where = `${host}:${port}`;
-  const socket = await connectPinned(address, fingerprint, timeoutMs);
-  const body = JSON.stringify({ method: 'cluster.join', params });
-  const text = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = httpRequest(
-      { createConnection: () => socket, method: 'POST', path: API_PATH, host, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-        });
-        res.on('error', reject);
-      },
-    );
-    const timer = setTimeout(() => req.destroy(new MccsError('UNREACHABLE', `the engine at ${where} did not answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-    req.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e instanceof MccsError ? e : new MccsError('UNREACHABLE', `the engine at ${where} closed the connection: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
-    });
-    req.end(body);
-  });
-  let envelope: Envelope<JoinAnswer>;
-  try {
-    envelope = JSON.parse(text.text) as Envelope<JoinAnswer>;
-  } catch {
-    throw new MccsError('FAILED', `the engine at ${where} sent an answer that is not JSON (HTTP ${text.status})`);
-  }
-  if (envelope?.ok === false && envelope.error?.code === 'USAGE' && /unknown method/.test(envelope.error.message)) {
-    throw new MccsError('FAILED', `the engine at ${where} does not know cluster.join: upgrade it to this version first`);
+  checkFingerprint(fingerprint);
+  const envelope = (await joinErrors(address, () => callApi('cluster.join', params, { host: address, fingerprint, anonymous: true, timeoutMs }))) as Envelope<JoinAnswer>;
+  if (envelope.ok === false && envelope.error.code === 'USAGE' && /unknown method/.test(envelope.error.message)) {
+    throw new MccsError('FAILED', `the engine at ${where(address)} does not know cluster.join: upgrade it to this version first`);
   }
   return envelope;
+}
+
+const where = (address: string): string => {
+  const { host, port } = splitHost(address);
+  return `${host}:${port}`;
+};
+
+/** The client's errors, told in the words of --join (what the operator typed, and what to check on the first node). */
+async function joinErrors<T>(address: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (!(e instanceof MccsError)) throw e;
+    const presented = (e.details as { fingerprint?: string } | undefined)?.fingerprint;
+    if (e.code === 'AUTH' && presented !== undefined) {
+      throw new MccsError('AUTH', `the certificate of ${where(address)} does not match --fingerprint (it presents ${presented}); nothing was sent`, [
+        'check the address and the fingerprint printed by mccs join-token on the first node',
+        'a different certificate may mean someone is in the middle',
+      ]);
+    }
+    if (e.code === 'UNREACHABLE') {
+      throw new MccsError('UNREACHABLE', e.message.replace(/^cannot reach the engine at /, 'cannot reach the engine of the first node at '), [
+        `check that its engine runs (systemctl status mccs) and that TCP port ${splitHost(address).port} is open to this node`,
+        'the port is HBPort+3 of the first node (default 14324): --join ADDRESS:PORT',
+      ]);
+    }
+    throw e;
+  }
 }
 
 function hostAddresses(): Set<string> {

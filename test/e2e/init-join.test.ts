@@ -8,9 +8,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callApi } from '../../src/api/client.js';
+import type { MethodName } from '../../src/api/protocol.js';
 import { verifyPassword } from '../../src/auth/password.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
 import { generateSecret } from '../../src/cluster/crypto.js';
@@ -57,18 +58,9 @@ function mccs(args: string[], env: Record<string, string>): Promise<Run> {
   });
 }
 
-/** A raw request to node1's TLS API (no pinning: the test only looks at what the server refuses). */
-function remoteRpc(method: string, params: Record<string, unknown> = {}): Promise<{ ok: boolean; error?: { code: string; message: string } }> {
-  return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ method, params });
-    const req = httpsRequest({ host: N1, port: HB_PORT + 3, method: 'POST', path: '/v1/rpc', rejectUnauthorized: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve(JSON.parse(text) as { ok: boolean }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+/** A call to node1's TLS API without credentials (the pinned client of `mccs init --join`): the test looks at what the server refuses. */
+function remoteRpc(fingerprint: string, method: string, params: Record<string, unknown> = {}): Promise<{ ok: boolean; error?: { code: string; message: string } }> {
+  return callApi(method as MethodName, params as never, { host: API, fingerprint, anonymous: true });
 }
 
 function clusterConfig(): MainConfig {
@@ -248,11 +240,11 @@ describe('mccs init --join: the second node from the first, by one-time token an
   });
 
   it('the exception is cluster.join only: every other remote request without credentials is still refused', async () => {
-    expect(await remoteRpc('cluster.status')).toMatchObject({ ok: false, error: { code: 'AUTH' } });
-    expect(await remoteRpc('cluster.jointoken')).toMatchObject({ ok: false, error: { code: 'AUTH' } });
-    expect(await remoteRpc('node.support')).toMatchObject({ ok: false, error: { code: 'AUTH' } });
+    expect(await remoteRpc(fingerprint, 'cluster.status')).toMatchObject({ ok: false, error: { code: 'AUTH' } });
+    expect(await remoteRpc(fingerprint, 'cluster.jointoken')).toMatchObject({ ok: false, error: { code: 'AUTH' } });
+    expect(await remoteRpc(fingerprint, 'node.support')).toMatchObject({ ok: false, error: { code: 'AUTH' } });
     // With a token that is not one: AUTH, no config in the answer.
-    const r = await remoteRpc('cluster.join', { token: 'guess' });
+    const r = await remoteRpc(fingerprint, 'cluster.join', { token: 'guess' });
     expect(r).toMatchObject({ ok: false, error: { code: 'AUTH' } });
     expect(JSON.stringify(r)).not.toContain('ClusterName');
     // A Monitor-level caller cannot issue tokens either (Administrator only), even on the socket.

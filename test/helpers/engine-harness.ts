@@ -2,10 +2,10 @@
 // temp dir, and talks to it over its API socket.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Envelope, EventRecord } from '../../src/api/protocol.js';
+import { callApi } from '../../src/api/client.js';
+import type { Envelope, EventRecord, MethodName } from '../../src/api/protocol.js';
 import type { MainConfig } from '../../src/model/types.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -32,23 +32,9 @@ export function makeHome(prefix = 'mccs-test-'): string {
   return home;
 }
 
+/** One call to the engine on `socket`, through the project's API client (src/api/client.ts), as the CLI makes it. */
 export function rpcAt<T>(socket: string, method: string, params: Record<string, unknown> = {}, auth?: { user: string; password: string }): Promise<Envelope<T>> {
-  return new Promise((resolvePromise, reject) => {
-    const body = JSON.stringify({ method, params, ...(auth ?? {}) });
-    const req = request({ socketPath: socket, path: '/v1/rpc', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolvePromise(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Envelope<T>);
-        } catch (e) {
-          reject(e as Error);
-        }
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return callApi(method as MethodName, params as never, { socketPath: socket, ...auth }) as Promise<Envelope<T>>;
 }
 
 export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, stepMs = 50): Promise<T> {

@@ -53,8 +53,9 @@ const done = async () => {
 onSignalsCleanup(done);
 
 try {
-  const { setPassword } = await import(join(ROOT, 'dist/auth/users.js'));
-  await setPassword(join(home, 'config/users.json'), USER.user, USER.password, 'Administrator');
+  const { writeUser } = await import(join(ROOT, 'dist/init/setup.js'));
+  const { homePaths } = await import(join(ROOT, 'dist/model/home.js'));
+  await writeUser(homePaths(home), { name: USER.user, role: 'Administrator', password: USER.password });
   engine = await startEngine(home, 'node1', { timeoutMs: 60_000 });
   await waitFor('200 resources online', async () => {
     const s = await rpc(home, 'cluster.status', {}, 5000);

@@ -1,9 +1,8 @@
 // Users of config/users.json: roles Administrator and Monitor (read-only).
-import writeFileAtomic from 'write-file-atomic';
 import { readConfinedFile } from '../model/confined-file.js';
 import { MccsError } from '../model/errors.js';
 import { parseJsonStrict } from '../model/json-text.js';
-import { hashPassword, verifyPassword } from './password.js';
+import { verifyPassword } from './password.js';
 
 export type Role = 'Administrator' | 'Monitor';
 
@@ -43,8 +42,9 @@ export function usersText(users: UserEntry[]): string {
   return `${JSON.stringify({ users }, null, 2)}\n`;
 }
 
-export async function writeUsers(path: string, users: UserEntry[]): Promise<void> {
-  await writeFileAtomic(path, usersText(users), { fsync: true, mode: 0o600 });
+/** The list with `entry` in place of the user of its name, or added at the end. */
+export function withUser(users: UserEntry[], entry: UserEntry): UserEntry[] {
+  return users.some((u) => u.name === entry.name) ? users.map((u) => (u.name === entry.name ? entry : u)) : [...users, entry];
 }
 
 /** Checks a user and password; the same error whether the user or the password is wrong. */
@@ -55,18 +55,6 @@ export async function authenticate(path: string, name: string, password: string)
   const ok = await verifyPassword(password, user?.hash ?? DUMMY_HASH);
   if (!user || !ok) throw new MccsError('AUTH', 'authentication failed: wrong user or password', ['check -u/-pw, MCCS_USER/MCCS_PASSWORD or the profile (mccs login)']);
   return { name: user.name, role: user.role, local: false };
-}
-
-export async function setPassword(path: string, name: string, password: string, role?: Role): Promise<{ created: boolean }> {
-  const users = await readUsers(path);
-  const hash = await hashPassword(password);
-  const existing = users.find((u) => u.name === name);
-  if (existing) {
-    existing.hash = hash;
-    if (role) existing.role = role;
-  } else users.push({ name, role: role ?? 'Monitor', hash });
-  await writeUsers(path, users);
-  return { created: !existing };
 }
 
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';

@@ -4,7 +4,8 @@
 // cluster facts into engine events; it makes no resource decision itself.
 import { MccsError } from '../model/errors.js';
 import type { MainConfig, NodeState } from '../model/types.js';
-import type { ConfigCommit, SharedDocument } from '../engine/config-store.js';
+import type { ConfigCommit } from '../engine/config-store.js';
+import type { SharedDocument } from '../engine/shared-documents.js';
 import type { Engine } from '../engine/engine.js';
 import type { PlanStep, ResourceStatus } from '../engine/policy/types.js';
 import { groupState, ONLINE_STATES } from '../engine/policy/group-state.js';

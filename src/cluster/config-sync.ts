@@ -13,8 +13,9 @@
 //   and the coordinator's copy wins, committed above both versions; the other
 //   node keeps its own copy beside main.json.
 import { readFile } from 'node:fs/promises';
-import type { ConfigCommit, ConfigReplication, LineageEntry, SharedDocument } from '../engine/config-store.js';
-import { relate, SHARED_DOCUMENTS, VersionConflict } from '../engine/config-store.js';
+import type { ConfigCommit, ConfigReplication, LineageEntry } from '../engine/config-store.js';
+import { relate, VersionConflict } from '../engine/config-store.js';
+import { SHARED_DOCUMENTS, type SharedDocument } from '../engine/shared-documents.js';
 import type { Engine } from '../engine/engine.js';
 import type { MainConfig } from '../model/types.js';
 import type { Membership } from './membership.js';

@@ -22,9 +22,9 @@
 // sequence numbers of one sender boot on one channel, so the 96-bit nonce is
 // simply the sequence number and can never repeat.
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, fchmodSync, lstatSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { readConfinedFile } from '../model/confined-file.js';
+import { writeDurableSync } from '../model/durable-file.js';
 import { MccsError } from '../model/errors.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -49,33 +49,29 @@ export type RejectCode = 'MALFORMED' | 'PROTOCOL' | 'WRONG_CLUSTER' | 'FORGED' |
  * must hold the same secret, so overwriting one by mistake cuts the node off.
  */
 export function generateSecret(path: string, options: { force?: boolean } = {}): Buffer {
+  const secret = randomBytes(SECRET_BYTES);
+  writeSecretFile(path, secretText(secret), options);
+  return secret;
+}
+
+/** The text of a key file as this project writes it: 64 hex digits and a newline. */
+export function secretText(secret: Buffer): string {
+  return `${secret.toString('hex')}\n`;
+}
+
+/**
+ * The one writer of cluster.key: `content` (secretText, or a key file copied
+ * from another node byte for byte), mode 0600 from the first byte, durably
+ * (model/durable-file.ts). An existing file is replaced only with `force`.
+ */
+export function writeSecretFile(path: string, content: string | Buffer, options: { force?: boolean } = {}): void {
   if (existsSync(path) && !options.force) {
     throw new MccsError('CONFLICT', `cluster secret ${path} already exists; every node must keep the same secret`, [
       'copy the existing file to the other nodes',
       'or pass --force to replace it (then copy the new file to every node)',
     ]);
   }
-  const secret = randomBytes(SECRET_BYTES);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    fchmodSync(fd, 0o600);
-    writeSync(fd, `${secret.toString('hex')}\n`);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  const dirFd = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
-  return secret;
+  writeDurableSync(path, content, 0o600);
 }
 
 /** The secret in a key file: 64 hex digits (what we write), base64, or the 32 raw bytes. */

@@ -11,7 +11,6 @@ import { homePaths, mccsHome, type HomePaths } from '../model/home.js';
 import type { MainConfig } from '../model/types.js';
 import { runWithEnvelope } from '../init/command-output.js';
 import { joinCluster } from '../init/join.js';
-import { undeclaredAttributes } from '../init/declared.js';
 import { checkAnswer, flagNameFor, type AnswerValue, type Question } from '../init/questions.js';
 import { crossChecks, renderTemplate, resolveAnswers } from '../init/render-template.js';
 import {
@@ -19,9 +18,8 @@ import {
   createCertificate,
   createHomeDirs,
   exists,
-  writeAdminUser,
+  writeUser,
   writeClusterKey,
-  writeMainJson,
 } from '../init/setup.js';
 import { loadTemplate, templateNames, type Template } from '../init/templates.js';
 import { absenceWarning, suggest } from '../init/suggest.js';
@@ -47,8 +45,6 @@ interface InitResult {
   nextSteps: string[];
   config?: MainConfig;
 }
-
-type Validator = (raw: unknown) => { ok: true } | { ok: false; errors: { path: string; message: string }[] };
 
 export default class Init extends Command {
   static summary = 'Create the configuration of this node from a template (wizard, or fully by flags).';
@@ -249,8 +245,15 @@ Or, simpler: with the first node's engine running, run mccs join-token there; it
             files.push(`${paths.tlsDir}/node.crt`, `${paths.tlsDir}/node.key`);
           },
         },
-        { title: 'Admin user (config/users.json)', task: async () => void (await writeAdminUser(paths.usersJson, password), files.push(paths.usersJson)) },
-        { title: 'config/main.json', task: async () => void (await writeMainJson(paths.mainJson, config), files.push(paths.mainJson)) },
+        { title: 'Admin user (config/users.json)', task: async () => void (await writeUser(paths, { name: 'admin', role: 'Administrator', password }), files.push(paths.usersJson)) },
+        {
+          title: 'config/main.json',
+          task: async () => {
+            const { writeConfigFile } = await import('../model/config.js');
+            await writeConfigFile(paths.mainJson, config);
+            files.push(paths.mainJson);
+          },
+        },
       ],
       { renderer, exitOnError: true, rendererOptions: {} },
     );
@@ -366,29 +369,14 @@ function localNode(config: MainConfig, explicit?: string): string {
   return names.find((n) => n === short) ?? names[0]!;
 }
 
-/** Full validation with the engine's validator (src/model/config.ts); falls back to the declared-attribute check. */
+/** Full validation with the engine's validator (src/model/config.ts, loaded on first use like the writer). */
 async function validate(config: MainConfig): Promise<string[]> {
-  let validateConfig: Validator | undefined;
-  try {
-    const modulePath = '../model/config.js';
-    validateConfig = ((await import(modulePath)) as { validateConfig?: Validator }).validateConfig;
-  } catch {
-    validateConfig = undefined;
+  const { validateConfig } = await import('../model/config.js');
+  const result = validateConfig(config);
+  if (!result.ok) {
+    throw new MccsError('INVALID', `the rendered main.json is invalid:\n  ${result.errors.map((e) => `${e.path || '/'}: ${e.message}`).join('\n  ')}`, ['check the answers; if they are right, the template is wrong: report it'], result.errors);
   }
-  if (validateConfig) {
-    const result = validateConfig(config);
-    if (!result.ok) {
-      throw new MccsError('INVALID', `the rendered main.json is invalid:\n  ${result.errors.map((e) => `${e.path || '/'}: ${e.message}`).join('\n  ')}`, ['check the answers; if they are right, the template is wrong: report it'], result.errors);
-    }
-    return warningsFor(config);
-  }
-  const report = undeclaredAttributes(config);
-  if (report.unknown.length > 0) throw new MccsError('INVALID', `the rendered main.json has undeclared attributes: ${report.unknown.join(', ')}`);
-  return [
-    'main.json was checked for declared attribute names only (the configuration validator could not be loaded)',
-    ...(report.unknownTypes.length ? [`resource types not known to this build: ${report.unknownTypes.join(', ')}`] : []),
-    ...warningsFor(config),
-  ];
+  return warningsFor(config);
 }
 
 function warningsFor(config: MainConfig): string[] {

@@ -17,9 +17,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { configChecksum } from '../model/config-checksum.js';
 import { cloneConfig, loadConfigFile, validateConfig, writeConfigFile } from '../model/config.js';
+import { writeDurable } from '../model/durable-file.js';
+import { writeSharedDocument, type SharedDocument, type SharedDocumentName } from './shared-documents.js';
 import { MccsError } from '../model/errors.js';
 import type { MainConfig } from '../model/types.js';
 
@@ -50,15 +51,6 @@ export interface ConfigReplication {
   replicate(commit: ConfigCommit): Promise<{ confirmedBy: string[]; skipped: string[] }>;
   /** The same for a shared document of config/ other than main.json (users.json). */
   replicateDocument(document: SharedDocument): Promise<{ confirmedBy: string[]; skipped: string[] }>;
-}
-
-/** Files of config/ besides main.json that every node holds the same (the API users). */
-export const SHARED_DOCUMENTS = { 'users.json': 0o600 } as const;
-export type SharedDocumentName = keyof typeof SHARED_DOCUMENTS;
-
-export interface SharedDocument {
-  name: SharedDocumentName;
-  text: string;
 }
 
 export interface ChangeOptions {
@@ -283,7 +275,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     this.sum = checksum;
     this.history = lineage.slice(-LINEAGE_MAX);
     // The lineage only sharpens divergence handling: a failed write of it costs nothing else.
-    await writeFileAtomic(this.lineagePath, `${JSON.stringify(this.history)}\n`, { fsync: true, mode: 0o644 }).catch(() => undefined);
+    await writeDurable(this.lineagePath, `${JSON.stringify(this.history)}\n`, 0o644).catch(() => undefined);
   }
 
   /**
@@ -315,9 +307,8 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     return join(dirname(this.path), name);
   }
 
-  private async writeDocument(document: SharedDocument): Promise<void> {
-    if (!Object.hasOwn(SHARED_DOCUMENTS, document.name)) throw new MccsError('USAGE', `'${String(document.name)}' is not a shared document`);
-    await writeFileAtomic(this.documentPath(document.name), document.text, { fsync: true, mode: SHARED_DOCUMENTS[document.name] });
+  private writeDocument(document: SharedDocument): Promise<void> {
+    return writeSharedDocument(dirname(this.path), document);
   }
 
   /** The coordinator re-commits its own copy above every version seen, to end a divergence. */

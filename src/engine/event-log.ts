@@ -1,8 +1,9 @@
 // The event log: one JSON line per decision in log/events.jsonl, so that
 // "why did my group move at 03:12?" can be answered from it alone.
 import { EventEmitter } from 'node:events';
-import { appendFileSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import type { EventRecord } from './event-record.js';
+import { rotateWhenFull } from './log-rotation.js';
 import { writeFailures } from './write-failures.js';
 
 /** Records kept in memory while the disk refuses them (bounded: the oldest go first). */
@@ -48,7 +49,7 @@ export class EventLog extends EventEmitter<EventLogEvents> {
     this.pending.push(`${JSON.stringify(full)}\n`);
     if (this.pending.length > PENDING_MAX) this.pending.splice(0, this.pending.length - PENDING_MAX);
     try {
-      this.rotateIfNeeded();
+      rotateWhenFull(this.path, this.maxBytes, this.backups);
       appendFileSync(this.path, this.pending.join(''));
       this.pending = [];
     } catch (e) {
@@ -90,20 +91,6 @@ export class EventLog extends EventEmitter<EventLogEvents> {
       if (matches(e, filter)) out.push(e);
     }
     return filter.limit ? out.slice(-filter.limit) : out;
-  }
-
-  private rotateIfNeeded(): void {
-    let size = 0;
-    try {
-      size = statSync(this.path).size;
-    } catch {
-      return;
-    }
-    if (size < this.maxBytes) return;
-    for (let i = this.backups - 1; i >= 1; i--) {
-      if (existsSync(`${this.path}.${i}`)) renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
-    }
-    if (this.backups > 0) renameSync(this.path, `${this.path}.1`);
   }
 }
 

@@ -1,7 +1,8 @@
 // The engine log: one logfmt line per fact (log-format.ts), to stdout under
 // systemd (journald) and to log/engine.log elsewhere (daemon.ts decides).
-import { appendFileSync, existsSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { formatLogLine, type LogFields } from './log-format.js';
+import { rotateWhenFull } from './log-rotation.js';
 import { writeFailures } from './write-failures.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -59,11 +60,7 @@ export class FileLogger implements Logger {
   private rotate(): void {
     if (!this.path) return;
     try {
-      if (statSync(this.path).size < this.maxBytes) return;
-      for (let i = this.backups - 1; i >= 1; i--) {
-        if (existsSync(`${this.path}.${i}`)) renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
-      }
-      renameSync(this.path, `${this.path}.1`);
+      rotateWhenFull(this.path, this.maxBytes, this.backups);
     } catch {
       // see write()
     }

@@ -6,17 +6,16 @@
 // (src/api/methods-join.ts). node1 answers with its main.json and
 // cluster.key over that TLS channel; this node then gets its own TLS
 // certificate and users.json (admin password of its own), as `mccs init` does.
-import { chmod } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import type { TLSSocket } from 'node:tls';
-import writeFileAtomic from 'write-file-atomic';
 import { callApi, connectPinned as connectTls, normalizeFingerprint, splitHost } from '../api/client.js';
 import type { Envelope } from '../api/protocol.js';
+import { parseSecret, writeSecretFile } from '../cluster/crypto.js';
 import { ExecRunner } from '../engine/exec-runner.js';
 import { MccsError } from '../model/errors.js';
 import { homePaths, type HomePaths } from '../model/home.js';
 import type { MainConfig } from '../model/types.js';
-import { checkPassword, CLUSTER_KEY_BYTES, createCertificate, createHomeDirs, exists, writeAdminUser, writeMainJson } from './setup.js';
+import { checkPassword, createCertificate, createHomeDirs, exists, writeUser } from './setup.js';
 
 export interface JoinOptions {
   /** node1's address as given to --join: ADDRESS, ADDRESS:PORT, [V6]:PORT (default port 14324 = HBPort+3). */
@@ -49,19 +48,6 @@ export interface JoinResult {
   fingerprint?: string;
   ConfigVersion: number;
   nextSteps: string[];
-}
-
-/**
- * The cluster secret is copied byte for byte (every node holds the same
- * file); it is checked only for shape: 32 raw bytes (mccs init, mccs secret
- * generate) or 32 bytes as 64 hex digits or base64 (what the engine's
- * loadSecret reads, src/cluster/crypto.ts).
- */
-export function isClusterSecret(file: Buffer): boolean {
-  if (file.length === CLUSTER_KEY_BYTES) return true;
-  const text = file.toString('utf8').trim();
-  if (/^[0-9a-fA-F]{64}$/.test(text)) return true;
-  return /^[A-Za-z0-9+/]{43}=?$/.test(text) && Buffer.from(text, 'base64').length === CLUSTER_KEY_BYTES;
 }
 
 /** "SHA256:AB:CD…" and friends: 64 hex digits once normalized, else a usage error. */
@@ -182,8 +168,9 @@ export async function joinCluster(opts: JoinOptions): Promise<{ changed: boolean
   if (!answer.ok) throw new MccsError(answer.error.code, answer.error.message, answer.error.actions, answer.error.details);
   const { config, clusterKeyBase64, peer } = answer.result;
   const key = Buffer.from(clusterKeyBase64 ?? '', 'base64');
-  if (!isClusterSecret(key)) throw new MccsError('FAILED', `${peer} sent something that is not a cluster secret (${key.length} bytes)`);
-  const { validateConfig } = await import('../model/config.js');
+  // Copied byte for byte (every node holds the same file); checked only for shape, as the engine reads it.
+  if (!parseSecret(key)) throw new MccsError('FAILED', `${peer} sent something that is not a cluster secret (${key.length} bytes)`);
+  const { validateConfig, writeConfigFile } = await import('../model/config.js');
   const valid = validateConfig(config);
   if (!valid.ok) throw new MccsError('INVALID', `the configuration sent by ${peer} is invalid here:\n  ${valid.errors.map((e) => `${e.path || '/'}: ${e.message}`).join('\n  ')}`, ['upgrade both nodes to the same version']);
   const node = pickNode(config, peer, opts.node);
@@ -200,8 +187,7 @@ export async function joinCluster(opts: JoinOptions): Promise<{ changed: boolean
       {
         title: `Cluster secret config/cluster.key (from ${peer})`,
         task: async () => {
-          await writeFileAtomic(paths.clusterKey, key, { fsync: true, mode: 0o600 });
-          await chmod(paths.clusterKey, 0o600);
+          writeSecretFile(paths.clusterKey, key, { force: true });
           files.push(paths.clusterKey);
         },
       },
@@ -212,8 +198,8 @@ export async function joinCluster(opts: JoinOptions): Promise<{ changed: boolean
           files.push(`${paths.tlsDir}/node.crt`, `${paths.tlsDir}/node.key`);
         },
       },
-      { title: 'Admin user (config/users.json)', task: async () => void (await writeAdminUser(paths.usersJson, opts.password!), files.push(paths.usersJson)) },
-      { title: `config/main.json (ConfigVersion ${config.ConfigVersion}, from ${peer})`, task: async () => void (await writeMainJson(paths.mainJson, config), files.push(paths.mainJson)) },
+      { title: 'Admin user (config/users.json)', task: async () => void (await writeUser(paths, { name: 'admin', role: 'Administrator', password: opts.password! }), files.push(paths.usersJson)) },
+      { title: `config/main.json (ConfigVersion ${config.ConfigVersion}, from ${peer})`, task: async () => void (await writeConfigFile(paths.mainJson, config), files.push(paths.mainJson)) },
     ],
     { renderer, exitOnError: true, rendererOptions: {} },
   );

@@ -1,19 +1,17 @@
 // The files `mccs init` and `mccs secret generate` create under MCCS_HOME
 // (SPEC §4). Each step is idempotent and reports what it did.
-import { parseSecret } from '../cluster/crypto.js';
-import { randomBytes, X509Certificate } from 'node:crypto';
+import { generateSecret, parseSecret, secretText, writeSecretFile } from '../cluster/crypto.js';
+import { X509Certificate } from 'node:crypto';
 import { chmod, copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { hashPassword } from '../auth/password.js';
-import { readUsers } from '../auth/users.js';
+import { readUsers, usersText, withUser, type Role } from '../auth/users.js';
+import { writeSharedDocument } from '../engine/shared-documents.js';
 import { MccsError } from '../model/errors.js';
 import type { HomePaths } from '../model/home.js';
-import type { MainConfig } from '../model/types.js';
 import type { Runner } from '../engine/runner.js';
 
-export const CLUSTER_KEY_BYTES = 32;
 export const MIN_PASSWORD_LENGTH = 8;
 
 export async function exists(path: string): Promise<boolean> {
@@ -45,36 +43,24 @@ export async function createHomeDirs(paths: HomePaths): Promise<string[]> {
   return created;
 }
 
-export async function writeMainJson(path: string, config: MainConfig): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`, { fsync: true, mode: 0o644 });
-}
-
 /**
- * The cluster secret: 32 random bytes, raw, mode 0600; the same file on every
+ * The cluster secret: 32 random bytes, mode 0600; the same file on every
  * node. Refuses to replace an existing one unless `force` (every node would
- * have to get the new one).
+ * have to get the new one). `from`: a key file copied from the first node.
  */
 export async function writeClusterKey(path: string, options: { force?: boolean; from?: string } = {}): Promise<'created' | 'replaced' | 'copied'> {
   const present = await exists(path);
-  if (present && !options.force) {
-    throw new MccsError('CONFLICT', `${path} already exists`, ['keep it (every node needs the same secret)', 'or replace it with --force and copy the new one to every node']);
+  if (!options.from) {
+    generateSecret(path, options);
+    return present ? 'replaced' : 'created';
   }
-  let key: Buffer;
-  if (options.from) {
-    const content = await readFile(options.from).catch((e: Error) => {
-      throw new MccsError('NOT_FOUND', `cannot read the cluster secret ${options.from}: ${e.message}`, ['copy config/cluster.key from the first node']);
-    });
-    const parsed = parseSecret(content);
-    if (!parsed) throw new MccsError('INVALID', `${options.from} is not a cluster secret (expected 64 hex digits)`, ['copy config/cluster.key from the first node as is']);
-    key = parsed;
-  } else {
-    key = randomBytes(CLUSTER_KEY_BYTES);
-  }
-  // The same text format as `mccs secret generate` writes and the engine reads.
-  const text = `${key.toString('hex')}\n`;
-  await writeFileAtomic(path, text, { fsync: true, mode: 0o600 });
-  await chmod(path, 0o600);
-  return options.from ? 'copied' : present ? 'replaced' : 'created';
+  const content = await readFile(options.from).catch((e: Error) => {
+    throw new MccsError('NOT_FOUND', `cannot read the cluster secret ${options.from}: ${e.message}`, ['copy config/cluster.key from the first node']);
+  });
+  const key = parseSecret(content);
+  if (!key) throw new MccsError('INVALID', `${options.from} is not a cluster secret (expected 64 hex digits)`, ['copy config/cluster.key from the first node as is']);
+  writeSecretFile(path, secretText(key), options);
+  return 'copied';
 }
 
 export interface Certificate {
@@ -119,23 +105,17 @@ export async function certificateFingerprint(certPath: string): Promise<string> 
   return new X509Certificate(await readFile(certPath)).fingerprint256;
 }
 
-export interface UserEntry {
-  name: string;
-  role: 'Administrator' | 'Monitor';
-  hash: string;
-}
-
-/** Sets the admin user's password in config/users.json (mode 0600), keeping the other users. */
-export async function writeAdminUser(path: string, password: string): Promise<'created' | 'updated'> {
-  let users: UserEntry[] = [];
-  const present = await exists(path);
-  if (present) {
-    // readUsers: confined to MCCS_HOME, and a syntax error is named by its position, never quoted.
-    users = (await readUsers(path)).filter((u) => u.name !== 'admin');
-  }
-  users.unshift({ name: 'admin', role: 'Administrator', hash: await hashPassword(password) });
-  await writeFileAtomic(path, `${JSON.stringify({ users }, null, 2)}\n`, { fsync: true, mode: 0o600 });
-  await chmod(path, 0o600);
+/**
+ * Sets a user's password and role in config/users.json before any engine
+ * runs (mccs init, init --join), keeping the other users. A running cluster
+ * changes its users through the API (users.add, on every node).
+ */
+export async function writeUser(paths: HomePaths, user: { name: string; role: Role; password: string }): Promise<'created' | 'updated'> {
+  // readUsers: confined to MCCS_HOME, and a syntax error is named by its position, never quoted.
+  const users = await readUsers(paths.usersJson);
+  const present = users.some((u) => u.name === user.name);
+  const next = withUser(users, { name: user.name, role: user.role, hash: await hashPassword(user.password) });
+  await writeSharedDocument(paths.config, { name: 'users.json', text: usersText(next) });
   return present ? 'updated' : 'created';
 }
 

@@ -2,10 +2,10 @@
 // validated in full; an invalid file is refused with the JSON path and reason
 // of every error, and the running configuration is kept by the caller.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import writeFileAtomic from 'write-file-atomic';
 import { agents, agentFor, typeAliases } from '../engine/agents/catalog.js';
 import { typeAttributes } from './attributes.js';
 import { readConfinedFile } from './confined-file.js';
+import { writeDurable } from './durable-file.js';
 import { MccsError } from './errors.js';
 import { findCycle } from './graph.js';
 import { parseJsonStrict } from './json-text.js';
@@ -188,11 +188,11 @@ export async function loadConfigFile(path: string): Promise<MainConfig> {
   return parseConfig(text, path);
 }
 
-/** Atomic write: temp file, fsync, rename. The caller raises ConfigVersion. */
+/** Validated, then written durably (model/durable-file.ts). The caller raises ConfigVersion. */
 export async function writeConfigFile(path: string, config: MainConfig): Promise<void> {
   const result = validateConfig(config);
   if (!result.ok) throw new MccsError('INVALID', `refusing to write an invalid configuration: ${result.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, [], result.errors);
-  await writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`, { fsync: true, mode: 0o644 });
+  await writeDurable(path, `${JSON.stringify(config, null, 2)}\n`, 0o644);
 }
 
 /** A deep copy to change; the original stays untouched until the copy validates. */

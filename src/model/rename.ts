@@ -1,8 +1,9 @@
 // A node rename (MCCS manual, "How to Change the Node Name"): every place
 // main.json names a node, changed in one configuration change, and the
 // record that lets a daemon started as `--node OLD` find its new name.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeDurableSync } from './durable-file.js';
 import type { MainConfig } from './types.js';
 
 export interface NodeRename {
@@ -62,8 +63,7 @@ export function recordRenames(configDir: string, renames: NodeRename[]): void {
     map[from] = to;
   }
   const path = renamesFile(configDir);
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(map, null, 2)}\n`, { mode: 0o644 });
-  renameSync(`${path}.tmp`, path);
+  writeDurableSync(path, `${JSON.stringify(map, null, 2)}\n`, 0o644);
 }
 
 /** The name a daemon asked to run as `requested` has now: itself when main.json still has it, else its recorded new name. */

@@ -15,7 +15,8 @@ import type { MethodName } from '../../src/api/protocol.js';
 import { verifyPassword } from '../../src/auth/password.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
 import { generateSecret } from '../../src/cluster/crypto.js';
-import { createCertificate, createHomeDirs, writeMainJson } from '../../src/init/setup.js';
+import { createCertificate, createHomeDirs } from '../../src/init/setup.js';
+import { writeConfigFile } from '../../src/model/config.js';
 import { homePaths } from '../../src/model/home.js';
 import type { MainConfig } from '../../src/model/types.js';
 import { createHarness, DAEMON, makeHome, ROOT, rpcAt, waitFor, type Harness } from '../helpers/engine-harness.js';
@@ -124,7 +125,7 @@ describe('mccs init --join: the second node from the first, by one-time token an
     // The engine's own format (hex text): what `mccs secret generate` should write too (see the final note on setup.ts).
     generateSecret(paths.clusterKey, { force: true });
     fingerprint = (await createCertificate(new ExecRunner(), paths.tlsDir, 'n1', [N1])).fingerprint;
-    await writeMainJson(paths.mainJson, clusterConfig());
+    await writeConfigFile(paths.mainJson, clusterConfig());
     await startEngine(node1, 'n1');
     node2 = createHarness({ node: 'n2' });
   });

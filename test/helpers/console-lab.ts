@@ -8,10 +8,10 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { setPassword } from '../../src/auth/users.js';
 import { generateSecret } from '../../src/cluster/crypto.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
-import { createCertificate } from '../../src/init/setup.js';
+import { createCertificate, writeUser } from '../../src/init/setup.js';
+import { homePaths } from '../../src/model/home.js';
 import type { MainConfig } from '../../src/model/types.js';
 import { createHarness, pidsWithArg, ROOT, waitFor, type Harness } from './engine-harness.js';
 
@@ -80,8 +80,8 @@ export class ConsoleLab {
     for (const n of lab.nodes) {
       n.engine.writeConfig(config);
       writeFileSync(join(n.engine.home, 'config/cluster.key'), readFileSync(secret), { mode: 0o600 });
-      await setPassword(join(n.engine.home, 'config/users.json'), ADMIN.user, ADMIN.password, 'Administrator');
-      await setPassword(join(n.engine.home, 'config/users.json'), WATCHER.user, WATCHER.password, 'Monitor');
+      await writeUser(homePaths(n.engine.home), { name: ADMIN.user, role: 'Administrator', password: ADMIN.password });
+      await writeUser(homePaths(n.engine.home), { name: WATCHER.user, role: 'Monitor', password: WATCHER.password });
       mkdirSync(join(n.engine.home, 'config/tls'), { recursive: true });
       if (opts.tls !== false) await createCertificate(new ExecRunner(), join(n.engine.home, 'config/tls'), n.name, [n.address]);
     }

@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readUsers, setPassword } from '../../src/auth/users.js';
+import { readUsers } from '../../src/auth/users.js';
+import { writeUser } from '../../src/init/setup.js';
+import { homePaths } from '../../src/model/home.js';
 import { generateSecret, loadSecret } from '../../src/cluster/crypto.js';
 import { agents } from '../../src/engine/agents/catalog.js';
 import { limitValue } from '../../src/limits/constants.js';
@@ -91,7 +93,7 @@ describe('symlinked configuration files', () => {
   it('users.json and cluster.key linked outside MCCS_HOME are refused; FIFOs and devices are not read', async () => {
     const h = home();
     const outsideDir = home();
-    await setPassword(join(outsideDir, 'config/users.json'), 'admin', 'pw-123456', 'Administrator');
+    await writeUser(homePaths(outsideDir), { name: 'admin', role: 'Administrator', password: 'pw-123456' });
     symlinkSync(join(outsideDir, 'config/users.json'), join(h, 'config/users.json'));
     await expect(readUsers(join(h, 'config/users.json'))).rejects.toThrow(/symbolic link .* outside .*: refused/);
 

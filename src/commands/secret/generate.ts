@@ -3,12 +3,13 @@ import { Command, Flags } from '@oclif/core';
 import { mkdir } from 'node:fs/promises';
 import { homePaths } from '../../model/home.js';
 import { runWithEnvelope } from '../../init/command-output.js';
-import { CLUSTER_KEY_BYTES, writeClusterKey } from '../../init/setup.js';
+import { SECRET_BYTES } from '../../cluster/crypto.js';
+import { writeClusterKey } from '../../init/setup.js';
 
 export default class SecretGenerate extends Command {
   static summary = 'Create the cluster secret config/cluster.key.';
 
-  static description = `Writes ${CLUSTER_KEY_BYTES} random bytes to $MCCS_HOME/config/cluster.key with mode 0600. Every node of the cluster needs the same file: copy it to the other nodes (scp -p) before starting them. It authenticates and encrypts all traffic between nodes; a node with another secret cannot join.
+  static description = `Writes ${SECRET_BYTES} random bytes to $MCCS_HOME/config/cluster.key with mode 0600. Every node of the cluster needs the same file: copy it to the other nodes (scp -p) before starting them. It authenticates and encrypts all traffic between nodes; a node with another secret cannot join.
 
 An existing secret is never replaced without --force (exit 5): a new secret must be copied to every node and the engines restarted, or the nodes stop hearing each other.`;
 

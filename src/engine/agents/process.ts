@@ -15,10 +15,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, openSync, closeSync, writeSync, statSync, fstatSync, readSync } from 'node:fs';
-import { open, rename, rm, readFile, mkdir } from 'node:fs/promises';
+import { rm, readFile, mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttributeDeclaration } from '../../model/attributes.js';
+import { writeDurable } from '../../model/durable-file.js';
 import { homePaths } from '../../model/home.js';
 import { lookupUser } from '../exec-runner.js';
 import {
@@ -126,24 +127,11 @@ async function readStateFile(ctx: AgentContext): Promise<StateRecord | null> {
   return null;
 }
 
-/** Temp file, fsync, rename: a crash leaves the old record or the new one, never half of one. */
+/** Written durably (model/durable-file.ts): a crash leaves the old record or the new one, never half of one. */
 async function writeStateFile(ctx: AgentContext, record: StateRecord): Promise<void> {
   const file = statePath(ctx);
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    try {
-      await fh.writeFile(`${JSON.stringify(record)}\n`);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await writeDurable(file, `${JSON.stringify(record)}\n`, 0o644);
 }
 
 async function removeStateFile(ctx: AgentContext): Promise<void> {

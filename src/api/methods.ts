@@ -1,7 +1,7 @@
 // The API methods: each validates its params (ajv), calls the engine, and
 // returns { changed, result }. Thin: the engine and the policy decide.
 import { Ajv, type ValidateFunction } from 'ajv';
-import { clusterAttributes, findDeclaration, groupAttributes, nodeAttributes, parseAttributeValue, type AttributeDeclaration } from '../model/attributes.js';
+import { clusterAttributes, findDeclaration, groupAttributes, nodeAttributes } from '../model/attributes.js';
 import { MccsError } from '../model/errors.js';
 import { readRenames } from '../model/rename.js';
 import type { GroupState } from '../model/types.js';
@@ -13,7 +13,8 @@ import { groupState } from '../engine/policy/group-state.js';
 import type { PolicyEvent } from '../engine/policy/types.js';
 import { clusterAttributeView, clusterStatus, groupView, nodeView, resourceView } from '../engine/views.js';
 import { securityStatus } from './login-audit.js';
-import type { Envelope, EventRecord, MethodName } from './protocol.js';
+import { typedAttributes } from './methods/typed-attributes.js';
+import type { Envelope, EventRecord } from './protocol.js';
 
 export interface MethodContext {
   engine: Engine;
@@ -92,21 +93,6 @@ export function committed(r: ChangeResult): Record<string, unknown> {
   return { ConfigVersion: r.ConfigVersion, ...(r.changed ? { committedOn: r.committedOn, ...(r.notOn.length ? { notOn: r.notOn } : {}) } : {}) };
 }
 
-/** `-modify`: typed values from operator strings, checked against the declarations; the whole config is validated before it is applied. */
-function typedAttributes(decls: AttributeDeclaration[], raw: Record<string, unknown>, what: string, force = false): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    // Any case, or an MCCS alias; stored under the declared name.
-    const decl = findDeclaration(decls, key);
-    if (!decl) throw new MccsError('NOT_FOUND', `${what} has no attribute '${key}'`, [`list attributes: the -list command of ${what}`]);
-    if (!decl.editable && !(force && decl.forceEditable)) {
-      throw new MccsError('INVALID', `attribute '${decl.name}' of ${what} is read-only`, decl.forceEditable ? [`${decl.forceEditable}`, 'retry with --force'] : []);
-    }
-    out[decl.name] = typeof value === 'string' ? parseAttributeValue(decl, value) : value;
-  }
-  return out;
-}
-
 /** Own entries only: a method name is never looked up on an object prototype ("constructor", "__proto__"). */
 const methods = new Map<string, MethodSpec>(Object.entries({
   'cluster.status': { readOnly: true, params: {}, handler: async ({ engine }) => ({ changed: false, result: { ...clusterStatus(engine), attributes: clusterAttributeView(engine), security: securityStatus(engine) } }) },
@@ -176,7 +162,7 @@ const methods = new Map<string, MethodSpec>(Object.entries({
         const { attributes: _given, ...rest } = p;
         return dispatch(ctx, 'node.rename', { ...rest, node, name: String(value) });
       }
-      const values = typedAttributes(nodeAttributes, raw, `node ${node}`, p.force === true);
+      const values = typedAttributes(nodeAttributes, raw, `node ${node}`, { force: p.force === true });
       if (p.dryRun) return { changed: false, result: { dryRun: true, attributes: values } };
       const r = await engine.modifyConfig((c) => Object.assign(c.Nodes.find((n) => n.NodeName === node)!, values), `operator ${principal.name}: node modify ${node}`);
       return { changed: r.changed, result: committed(r) };
@@ -333,10 +319,6 @@ async function setGroupFlag(ctx: MethodContext, p: Record<string, unknown>, flag
 
 const compiled = new Map<string, ValidateFunction>();
 
-export function isReadOnly(method: string): boolean {
-  return methods.get(method)?.readOnly === true;
-}
-
 export function registerMethod(method: string, spec: MethodSpec): void {
   methods.set(method, spec);
   compiled.delete(method);
@@ -375,8 +357,4 @@ export function changesConfig(method: string): boolean {
 export function coordinatedParams(method: string, params: Record<string, unknown>, origin: string): Record<string, unknown> {
   const spec = methods.get(method);
   return spec && 'node' in spec.params && params.node === undefined ? { ...params, node: origin } : params;
-}
-
-export function methodNames(): MethodName[] {
-  return [...methods.keys()] as MethodName[];
 }

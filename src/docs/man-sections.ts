@@ -115,7 +115,7 @@ mccluster TOPIC-COMMAND is the same as mccs cluster TOPIC-COMMAND.`,
 const EXIT_MEANING: Record<ErrorCode, string> = {
   FAILED: 'The operation ran and failed (agent error, resource FAULTED).',
   USAGE: 'Usage error: unknown command, flag or argument, or a required one missing.',
-  INVALID: 'Invalid configuration or attribute value.',
+  INVALID: 'Invalid configuration or attribute value, including a value given to a read-only attribute.',
   NOT_FOUND: 'No such node, group, resource or attribute.',
   CONFLICT: 'Refused: conflicts with the current state (online elsewhere, locked, frozen, exists with another definition, unsafe without --force).',
   AUTH: 'Authentication or permission denied.',

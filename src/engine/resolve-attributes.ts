@@ -1,7 +1,8 @@
-// The value of every attribute of a resource, as its agent and `-list` see it:
-// the resource's own value, else the type's shared value (Types), else the
-// declared default.
+// The value of every attribute of a resource, as its agent and `-list` see it,
+// by the one rule of model/resolve.ts: the resource's own value, else the
+// type's shared value (Types), else the declared default.
 import { resourceAttributes, typeAttributes, type AttributeDeclaration } from '../model/attributes.js';
+import { resourceAttributeValue } from '../model/resolve.js';
 import type { GroupConfig, MainConfig, ResourceConfig } from '../model/types.js';
 import { agentFor } from './agents/catalog.js';
 
@@ -25,10 +26,9 @@ export function resolveResourceAttributes(config: MainConfig, res: ResourceConfi
 }
 
 function resolveUncached(config: MainConfig, res: ResourceConfig, group?: GroupConfig): Record<string, unknown> {
-  const shared = config.Types?.[res.Type] ?? {};
   const out: Record<string, unknown> = {};
   for (const d of declarationsFor(res.Type)) {
-    const value = res[d.name] ?? shared[d.name] ?? d.default;
+    const value = resourceAttributeValue(config, res, d.name, d);
     if (value !== undefined) out[d.name] = value;
   }
   // IP needs the device of the NIC resource it is bound to.

@@ -2,18 +2,24 @@
 // value, else the type's shared value (`Types`), else the declared default.
 // (Type-specific attributes of agents are resolved by the engine, which knows
 // the agents; the policy only needs the common ones.)
-import { findDeclaration, groupAttributes, resourceAttributes, typeAttributes } from './attributes.js';
+import { findDeclaration, groupAttributes, resourceAttributes, typeAttributes, type AttributeDeclaration } from './attributes.js';
 import type { GroupConfig, MainConfig, ResourceConfig } from './types.js';
 
 /** Types whose resources are only watched, never started or stopped (SPEC §5). */
 export const MONITOR_ONLY_TYPES: readonly string[] = ['NIC'];
 
+/**
+ * The one resolution rule of a resource attribute: the resource's own value,
+ * else the type's shared value (`Types`), else the declaration's default.
+ * The engine resolves every attribute of an agent by it too
+ * (engine/resolve-attributes.ts).
+ */
+export function resourceAttributeValue(config: MainConfig, res: ResourceConfig, name: string, declaration?: AttributeDeclaration): unknown {
+  return res[name] ?? config.Types?.[res.Type]?.[name] ?? declaration?.default;
+}
+
 export function resolveCommonAttribute(config: MainConfig, res: ResourceConfig, name: string): unknown {
-  const own = res[name];
-  if (own !== undefined) return own;
-  const shared = config.Types?.[res.Type]?.[name];
-  if (shared !== undefined) return shared;
-  return (findDeclaration(resourceAttributes, name) ?? findDeclaration(typeAttributes, name))?.default;
+  return resourceAttributeValue(config, res, name, findDeclaration(resourceAttributes, name) ?? findDeclaration(typeAttributes, name));
 }
 
 export function groupAttribute(group: GroupConfig, name: string): unknown {

@@ -120,7 +120,7 @@ describe('administration methods against a real engine', () => {
       await refused(() => h.rpc('grp.add', { group: 'x', attributes: { NodeList: 'n1,ghost' } }), 'INVALID', /\/Groups\/2\/NodeList\/1: unknown node 'ghost'/);
       await refused(() => h.rpc('grp.add', { group: 'x', attributes: { GroupType: 'BOGUS' } }), 'INVALID', /\/Groups\/2\/GroupType/);
       await refused(() => h.rpc('grp.add', { group: 'x', attributes: { NoSuch: '1' } }), 'NOT_FOUND', /no attribute 'NoSuch'/);
-      await refused(() => h.rpc('grp.add', { group: 'x', attributes: { MaxDependencyLevel: '3' } }), 'CONFLICT', /read-only/);
+      await refused(() => h.rpc('grp.add', { group: 'x', attributes: { MaxDependencyLevel: '3' } }), 'INVALID', /read-only/);
       await refused(() => h.rpc('grp.add', { group: 'x', attributes: { NodeList: 'n1' }, dryRun: true, bogus: 1 }), 'USAGE');
     });
 
@@ -185,13 +185,13 @@ describe('administration methods against a real engine', () => {
       await refused(() => h.rpc('res.add', { resource: 'web-app', type: 'Process', group: 'db', attributes: {} }), 'CONFLICT');
     });
 
-    it('res.modify changes typed attributes; refuses read-only (CONFLICT), unknown (NOT_FOUND), invalid (INVALID)', async () => {
+    it('res.modify changes typed attributes; refuses read-only (INVALID, as grp/node/cluster modify), unknown (NOT_FOUND), invalid (INVALID)', async () => {
       await dryRun(() => h.rpc('res.modify', { resource: 'db-a', attributes: { RestartLimit: '3' }, dryRun: true }));
       await changesOnce(() => h.rpc('res.modify', { resource: 'db-a', attributes: { RestartLimit: '3', Arguments: '300' } }));
       expect(onDisk().Groups[1]!.Resources[0]).toMatchObject({ RestartLimit: 3, Arguments: ['300'] });
       // The declared default of an absent attribute: already so, nothing written.
       expect(await h.rpc('res.modify', { resource: 'db-a', attributes: { Critical: 'false' } })).toMatchObject({ ok: true, changed: false });
-      await refused(() => h.rpc('res.modify', { resource: 'db-a', attributes: { ResName: 'other' } }), 'CONFLICT', /read-only/);
+      await refused(() => h.rpc('res.modify', { resource: 'db-a', attributes: { ResName: 'other' } }), 'INVALID', /read-only/);
       await refused(() => h.rpc('res.modify', { resource: 'db-a', attributes: { Nope: '1' } }), 'NOT_FOUND');
       await refused(() => h.rpc('res.modify', { resource: 'db-a', attributes: { MonitorInterval: '-1' } }), 'INVALID', /\/Groups\/1\/Resources\/0\/MonitorInterval/);
       await refused(() => h.rpc('res.modify', { resource: 'nope', attributes: { Critical: 'true' } }), 'NOT_FOUND', /no resource 'nope'/);

@@ -38,7 +38,7 @@ function relink(ctx: MethodContext, p: Params, g: GroupConfig, parent: string, c
 }
 
 function dependencyValues(p: Params, parent: string, child: string): Record<string, unknown> {
-  const values = typedAttributes(dependencyAttributes, attrs(p), `dependency ${parent} → ${child}`, true);
+  const values = typedAttributes(dependencyAttributes, attrs(p), `dependency ${parent} → ${child}`, { creating: true });
   for (const [k, v] of [['Parent', parent], ['Child', child]] as const) {
     if (values[k] !== undefined && values[k] !== v) throw new MccsError('INVALID', `${k} '${String(values[k])}' differs from the ${k.toLowerCase()} '${v}' given`);
     delete values[k];

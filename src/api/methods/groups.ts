@@ -37,7 +37,7 @@ export const grpAdd: Spec = {
   handler: async (ctx, p) => {
     const { engine } = ctx;
     const groupName = str(p, 'group');
-    const values = typedAttributes(groupAttributes, attrs(p), `group ${groupName}`, true);
+    const values = typedAttributes(groupAttributes, attrs(p), `group ${groupName}`, { creating: true });
     if (values.GroupName !== undefined && values.GroupName !== groupName) throw new MccsError('INVALID', `GroupName '${String(values.GroupName)}' differs from the group name '${groupName}'`);
     delete values.GroupName;
     const existing = engine.config.Groups.find((g) => g.GroupName === groupName);

@@ -43,7 +43,7 @@ export const resAdd: Spec = {
     const resName = str(p, 'resource');
     const type = checkType(str(p, 'type'));
     const g = engine.findGroup(str(p, 'group'));
-    const values = typedAttributes(declarationsFor(type), attrs(p), `resource ${resName} (type ${type})`, true);
+    const values = typedAttributes(declarationsFor(type), attrs(p), `resource ${resName} (type ${type})`, { creating: true });
     if (values.ResName !== undefined && values.ResName !== resName) throw new MccsError('INVALID', `ResName '${String(values.ResName)}' differs from the resource name '${resName}'`);
     if (values.Type !== undefined && checkType(String(values.Type)) !== type) throw new MccsError('INVALID', `Type '${String(values.Type)}' differs from the type '${type}' given`);
     delete values.ResName;
@@ -100,7 +100,7 @@ export const resModify: Spec = {
   handler: async (ctx, p) => {
     const { engine } = ctx;
     const { group, res } = engine.findResource(str(p, 'resource'));
-    const values = typedAttributes(declarationsFor(res.Type), attrs(p), `resource ${res.ResName} (type ${res.Type})`, false);
+    const values = typedAttributes(declarationsFor(res.Type), attrs(p), `resource ${res.ResName} (type ${res.Type})`);
     const current = resolveResourceAttributes(engine.config, res, group);
     return configChange(ctx, p, `res modify ${res.ResName}`, (c) => {
       const draft = resourceIn(c, res.ResName).res;

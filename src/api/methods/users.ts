@@ -1,6 +1,6 @@
 // The users of the API (users.json, replicated like main.json): users.list,
 // users.add, users.delete, users.password. The last Administrator stays.
-import { readUsers, usersText, type Role, type UserEntry } from '../../auth/users.js';
+import { readUsers, usersText, withUser, type Role, type UserEntry } from '../../auth/users.js';
 import { hashPassword, verifyPassword } from '../../auth/password.js';
 import { MccsError } from '../../model/errors.js';
 import { change, type MethodContext } from '../methods.js';
@@ -47,8 +47,7 @@ export const usersAdd: Spec = {
     }
     if (p.dryRun === true) return { changed: false, result: { ...result, dryRun: true, wouldChange: true } };
     const hash = await hashPassword(str(p, 'password'));
-    const next = existing ? users.map((u) => (u === existing ? { name: u.name, role: userRole, hash } : u)) : [...users, { name: str(p, 'name'), role: userRole, hash }];
-    await ctx.engine.store.putDocument({ name: 'users.json', text: usersText(next) }, cause(ctx, 'users'));
+    await ctx.engine.store.putDocument({ name: 'users.json', text: usersText(withUser(users, { name: str(p, 'name'), role: userRole, hash })) }, cause(ctx, 'users'));
     userEvent(ctx, existing ? 'USER_REPLACED' : 'USER_ADDED', `user ${result.name} ${existing ? 'replaced' : 'added'} with role ${userRole}`);
     return { changed: true, result };
   },
@@ -83,7 +82,7 @@ export const usersPassword: Spec = {
     if (await verifyPassword(str(p, 'password'), existing.hash)) return { changed: false, result: { name: existing.name, ...(p.dryRun === true ? { dryRun: true, wouldChange: false } : {}) } };
     if (p.dryRun === true) return { changed: false, result: { name: existing.name, dryRun: true, wouldChange: true } };
     const hash = await hashPassword(str(p, 'password'));
-    await ctx.engine.store.putDocument({ name: 'users.json', text: usersText(users.map((u) => (u === existing ? { ...u, hash } : u))) }, cause(ctx, 'users'));
+    await ctx.engine.store.putDocument({ name: 'users.json', text: usersText(withUser(users, { ...existing, hash })) }, cause(ctx, 'users'));
     userEvent(ctx, 'USER_PASSWORD', `password of user ${existing.name} changed`);
     return { changed: true, result: { name: existing.name } };
   },

@@ -16,6 +16,7 @@ import { MccsError } from '../model/errors.js';
 import { homePaths, type HomePaths } from '../model/home.js';
 import type { GroupConfig, MainConfig, ResourceConfig } from '../model/types.js';
 import { AgentError, type Observation } from './agents/agent.js';
+import { agentFor } from './agents/catalog.js';
 import { EventLog } from './event-log.js';
 import { ExecRunner } from './exec-runner.js';
 import { execute, recordingEffects, type ExecutionResult } from './executor.js';
@@ -27,6 +28,7 @@ import { plan as policyPlan } from './policy/plan.js';
 import type { Observed, Plan, PlanStep, PolicyEvent, ResourceStatus } from './policy/types.js';
 import { ResourceOps } from './resource-ops.js';
 import { ResourceRuntimes } from './resource-runtime.js';
+import { changedResources } from './resource-changes.js';
 import type { Runner } from './runner.js';
 
 export interface EngineOptions {
@@ -196,6 +198,7 @@ export class Engine {
   /** The running configuration was replaced (a change here, or one taken from the coordinator). */
   private configReplaced(config: MainConfig, before: MainConfig): void {
     this.afterConfig?.(before, config);
+    for (const res of changedResources(before, config)) agentFor(res.Type)?.forget?.({ nodeName: this.localNode, resName: res.ResName });
     for (const { group, res } of this.allResources()) {
       if (!this.observed.resources[this.localNode]?.[res.ResName]) this.setState(this.localNode, res.ResName, { state: this.probed ? 'OFFLINE' : 'UNKNOWN', reason: 'new resource' }, undefined);
       if (this.probed) this.monitor.schedule(group, res);
@@ -207,6 +210,7 @@ export class Engine {
   async stop(cause = 'engine stop (SIGTERM)'): Promise<void> {
     this.stopped = true;
     this.runtimes.clearTimers();
+    for (const { res } of this.allResources()) agentFor(res.Type)?.forget?.({ nodeName: this.localNode, resName: res.ResName });
     this.record({ subject: `node:${this.localNode}`, oldState: this.observed?.nodes[this.localNode]?.state, newState: 'EXITED', cause, rule: 'ENGINE_STOP', message: 'engine stopped; services keep running' });
   }
 

@@ -285,3 +285,57 @@ describe.skipIf(!isRoot)('SharedDisk on a loop device', () => {
     });
   });
 });
+
+describe.skipIf(!isRoot)('the standby lease watch follows the configuration (engine in process)', () => {
+  it('a SharedDisk deleted or reconfigured stops its watch; the engine stopping stops every watch', async () => {
+    const { Engine } = await import('../../src/engine/engine.js');
+    const { silentLogger } = await import('../../src/engine/logger.js');
+    const dev = loopDevice('watched', 16, ['mkfs.ext4', '-q', '-b', '4096', 'DEV', String(15 * 256)]);
+    const home = join(work, 'watch-home');
+    for (const d of ['config', 'log', 'run']) mkdirSync(join(home, d), { recursive: true });
+    const res = { ResName: 'wdisk', Type: 'SharedDisk', Device: dev, MountPoint: dir('watch-mnt'), FSType: 'ext4', LeaseRenewInterval: 100, OfflineMonitorInterval: 0.2 };
+    const group = (resources: Record<string, unknown>[]) => ({ GroupName: 'wg', GroupType: 'FAILOVER', NodeList: ['n1'], AutoStart: false, Resources: resources, Dependencies: [] });
+    writeFileSync(join(home, 'config/main.json'), JSON.stringify({ ConfigVersion: 1, Cluster: { ClusterName: 'watch' }, Nodes: [{ NodeName: 'n1', StandAlone: true }], Groups: [group([res])] }));
+    const engine = new Engine({ home, nodeName: 'n1', logger: silentLogger });
+    const watch = () => leaseWatch({ nodeName: 'n1', resName: 'wdisk' });
+    const until = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 100 && !ok(); i++) await sleep(50);
+      expect(ok(), what).toBe(true);
+    };
+    try {
+      await engine.start();
+      // The probe found the disk not mounted here: the standby reads the lease from now on.
+      await until('the probe starts the watch', () => watch()?.active === true);
+      const first = watch()!;
+
+      // Reconfigured: the watch of the old configuration stops; the next monitor starts one for the new one.
+      await engine.modifyConfig((d) => void Object.assign(d.Groups[0]!.Resources[0]!, { LeaseRenewInterval: 150 }), 'test: renewal period changed');
+      expect(first.active).toBe(false);
+      await until('the next monitor watches again', () => watch()?.active === true && watch() !== first);
+      const second = watch()!;
+
+      // Another resource of the group changed: this one's watch is left alone.
+      await engine.modifyConfig((d) => void d.Groups[0]!.Resources.push({ ResName: 'other', Type: 'Process', Path: '/usr/bin/sleep', Arguments: ['1000'] }), 'test: another resource');
+      expect(watch()).toBe(second);
+      expect(second.active).toBe(true);
+
+      // Deleted: the watch stops at once and no monitor starts another (several offline monitor periods later).
+      await engine.modifyConfig((d) => void (d.Groups[0]!.Resources = d.Groups[0]!.Resources.filter((r) => r.ResName !== 'wdisk')), 'test: resource deleted');
+      expect(second.active).toBe(false);
+      expect(watch()).toBeUndefined();
+      await sleep(800);
+      expect(watch()).toBeUndefined();
+
+      // Back, then the engine stops: nothing keeps reading the disk.
+      await engine.modifyConfig((d) => void d.Groups[0]!.Resources.push(res), 'test: resource added again');
+      await until('the new resource is watched', () => watch()?.active === true);
+      const third = watch()!;
+      await engine.stop();
+      expect(third.active).toBe(false);
+      expect(watch()).toBeUndefined();
+    } finally {
+      await engine.stop();
+      watch()?.stop();
+    }
+  }, 30_000);
+});

@@ -50,6 +50,12 @@ export interface Agent {
   offline(ctx: AgentContext): Promise<void>;
   /** Forced stop when offline failed or timed out. */
   clean(ctx: AgentContext): Promise<void>;
+  /**
+   * The resource was deleted, moved or reconfigured, or the engine stops:
+   * drop the background work kept for it on this node (a standby's lease
+   * watch). Never stops what keeps a running resource safe (a held lease).
+   */
+  forget?(resource: Pick<AgentContext, 'nodeName' | 'resName'>): void;
 }
 
 /** An agent error whose message is the one-line reason shown to the operator. */

@@ -154,7 +154,7 @@ function ensureWatch(ctx: AgentContext, c: DiskConfig, dev: DevNum): void {
   w.start();
 }
 
-function stopWatch(ctx: AgentContext): LeaseWatch | undefined {
+function stopWatch(ctx: Pick<AgentContext, 'nodeName' | 'resName'>): LeaseWatch | undefined {
   const w = watches.get(leaseKey(ctx));
   w?.stop();
   watches.delete(leaseKey(ctx));
@@ -387,4 +387,7 @@ export const sharedDiskAgent: Agent = {
   online,
   offline,
   clean,
+  // Deleted or reconfigured: the standby's watch stops (the next observe starts one for the new configuration).
+  // A held lease keeps being renewed: the disk is still mounted here until an offline releases it.
+  forget: (resource) => void stopWatch(resource),
 };

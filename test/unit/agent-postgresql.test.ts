@@ -2,12 +2,12 @@
 // cluster created with initdb as postgres, started, queried, killed -9 and
 // cleaned; bad input refused with a clear reason. Needs root (to run as the
 // postgres user) and the Debian package postgresql-15.
-import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresqlAgent, tcpListeners } from '../../src/engine/agents/postgresql.js';
+import { clusterProcesses, pgConfig, postgresqlAgent, tcpListeners } from '../../src/engine/agents/postgresql.js';
 import { isRunning } from '../../src/system/proc.js';
 import { lookupUser } from '../../src/engine/exec-runner.js';
 import { agentContract, makeTestContext } from '../helpers/agent-contract.js';
@@ -93,6 +93,64 @@ describe.skipIf(!canRun)('PostgreSQL 15 for real', () => {
       pids.add(postmasterPid()!);
       expect((await postgresqlAgent.observe(ctx())).state).toBe('running');
       await postgresqlAgent.offline(ctx());
+    });
+
+    it("another node's postmaster.pid on a shared disk (this node lost it and the other took over): offline and clean leave it alone; online claims it", async () => {
+      await postgresqlAgent.online(ctx());
+      pids.add(postmasterPid()!);
+      await postgresqlAgent.offline(ctx());
+      expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
+      // What a node that resumed after a freeze finds on the disk: the lock file of the postmaster the other node
+      // started after taking over. Its pid here is some process that is not of this data directory (our own test runner).
+      const foreign = `${process.pid}\n${dataDir}\n${Math.floor(Date.now() / 1000)}\n${port}\n${sockDir}\n*\n  5432001     32768\nready   \n`;
+      writeFileSync(join(dataDir, 'postmaster.pid'), foreign);
+      const log: string[] = [];
+      expect(await postgresqlAgent.observe(ctx())).toMatchObject({ state: 'failed', reason: expect.stringMatching(/left .*postmaster.pid behind/) });
+      await postgresqlAgent.offline(ctx({}, 30_000, log));
+      await postgresqlAgent.clean(ctx({}, 30_000, log));
+      expect(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8')).toBe(foreign);
+      expect(log.join('\n')).toMatch(/left .*postmaster.pid \(pid \d+\) alone: no process of it runs here and this node never ran that postmaster/);
+      // Online: the disk is this node's now (the resources below it are online): the stale file goes, the server starts.
+      await postgresqlAgent.online(ctx());
+      pids.add(postmasterPid()!);
+      expect(postmasterPid()).not.toBe(process.pid);
+      expect((await postgresqlAgent.observe(ctx())).state).toBe('running');
+      await postgresqlAgent.offline(ctx());
+    });
+
+    it('backends left by a killed postmaster are ended (same pid and start time only) and waited for; the next online starts cleanly', async () => {
+      await postgresqlAgent.online(ctx());
+      const pm = postmasterPid()!;
+      pids.add(pm);
+      // A client session keeps a backend busy; the backend is frozen (SIGSTOP: it cannot notice its postmaster's
+      // death, as on a node resuming from a freeze), then the postmaster dies alone (SIGKILL).
+      const { uid, gid } = lookupUser('postgres');
+      const client = spawn(`${BIN}/psql`, ['-X', '-q', '-h', sockDir, '-p', String(port), '-d', 'postgres', '-c', 'select pg_sleep(60)'], { uid, gid, cwd: '/', stdio: 'ignore' });
+      try {
+        let backends: number[] = [];
+        for (let i = 0; i < 100 && backends.length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          backends = clusterProcesses(pgConfig(ctx())).filter((p) => p !== pm && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('postgres postgres'));
+        }
+        expect(backends.length).toBeGreaterThan(0);
+        for (const b of backends) pids.add(b);
+        for (const b of backends) process.kill(b, 'SIGSTOP');
+        process.kill(pm, 'SIGKILL');
+        const log: string[] = [];
+        await postgresqlAgent.clean(ctx({}, 30_000, log));
+        expect(clusterProcesses(pgConfig(ctx()))).toEqual([]);
+        for (const b of backends) expect(isRunning(b)).toBe(false);
+        // Our own postmaster's lock file: tidied.
+        expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
+        expect(log.join('\n')).toMatch(/ending processes of .* left behind/);
+        expect(log.join('\n')).toMatch(/SIGKILL to .* \(did not end .*after SIGTERM\)/);
+        await postgresqlAgent.online(ctx());
+        pids.add(postmasterPid()!);
+        expect((await postgresqlAgent.observe(ctx())).state).toBe('running');
+        await postgresqlAgent.offline(ctx());
+      } finally {
+        client.kill('SIGKILL');
+      }
     });
 
     it('a data directory not owned by the OS user: refused before starting', async () => {

@@ -423,7 +423,7 @@ async function follow(ctx: AgentContext, c: ReplConfig, r: Runtime, waitForPrima
       }
       checkDataDir(c);
       const left = () => Math.max(1000, end - performance.now());
-      await stopAll(ctx, c, left); // leftovers of a crash (stale postmaster.pid, socket lock)
+      await stopAll(ctx, c, left, { claim: true }); // leftovers of a crash (stale postmaster.pid, socket lock)
       // A freshly promoted source has not written its new timeline to pg_control yet: pg_rewind reads it from there (its docs: CHECKPOINT first).
       const cp = await queryJson(ctx, c, 'CHECKPOINT', primary.addr, 60_000);
       if (!cp.ok && !/unexpected answer/.test(cp.why)) ctx.log(`CHECKPOINT on ${primary.node} before pg_rewind: ${cp.why}`);
@@ -439,7 +439,7 @@ async function follow(ctx: AgentContext, c: ReplConfig, r: Runtime, waitForPrima
     checkDataDir(c);
     if (r.promoting || r.primaryHere) return;
     const upstream = primary ?? { node: c.peers[0]!, addr: c.hosts.get(c.peers[0]!)! };
-    await stopAll(ctx, c, () => 10_000);
+    await stopAll(ctx, c, () => 10_000, { claim: true });
     writeStandbyConf(c, upstream.addr);
     const opts = `-p ${c.port}${c.socketDir ? ` -k ${c.socketDir}` : ''}`;
     const s = await pgTool(ctx, c, 'pg_ctl', ['start', '-w', '-t', '60', '-D', c.dataDir, '-l', logFile(c), '-o', opts], 70_000);
@@ -492,7 +492,7 @@ async function online(ctx: AgentContext): Promise<void> {
     const other = peers.find((p) => p.primary === true);
     if (other) throw new AgentError(`not promoted: the server on ${other.node} (${other.addr}) is a primary and accepts writes; take the group offline there first (or fence ${other.node}): mccs never makes two primaries`);
     if (!st.running || !st.status) {
-      if (!st.running && st.stale) await stopAll(ctx, c, left);
+      if (!st.running && st.stale) await stopAll(ctx, c, left, { claim: true });
       checkDataDir(c);
       // Stopped. Last a primary (no standby.signal: a cold start of the cluster): it starts as the primary,
       // unless a peer has more WAL. Last a standby: it starts as a standby first, replays what it has, and is promoted below.
@@ -578,9 +578,9 @@ async function offline(ctx: AgentContext): Promise<void> {
   if (st.running) {
     // Fast shutdown: clients are disconnected, the walsenders send the last WAL to the standby, then it stops.
     const gone = await pgStop(ctx, c, 'fast', Math.max(1000, left() * 0.6));
-    if (!gone) await stopAll(ctx, c, left);
+    if (!gone) await stopAll(ctx, c, left, { claim: true });
   } else if (st.stale) {
-    await stopAll(ctx, c, left);
+    await stopAll(ctx, c, left, { claim: true });
   }
   r.primaryHere = false;
   persist(ctx, r);
@@ -591,7 +591,7 @@ async function clean(ctx: AgentContext): Promise<void> {
   const c = replConfig(ctx);
   const r = rt(ctx);
   const st = await localStatus(ctx, c);
-  if (!(st.running && st.status?.recovery)) await stopAll(ctx, c, budget(ctx));
+  if (!(st.running && st.status?.recovery)) await stopAll(ctx, c, budget(ctx), { claim: true });
   r.primaryHere = false;
   persist(ctx, r);
   followInBackground(ctx, c, r);

@@ -8,9 +8,9 @@ import type { RunResult } from '../runner.js';
 import type { AttributeDeclaration } from '../../model/attributes.js';
 import { lookupUser } from '../exec-runner.js';
 import { absolutePath, attrInt, attrString } from './toolkit/attributes.js';
-import { budget } from './toolkit/budget.js';
+import { budget, sleep } from './toolkit/budget.js';
 import { endProcesses, identitiesOf } from '../../system/end-processes.js';
-import { commOf, isRunning } from '../../system/proc.js';
+import { commOf, isRunning, isSameProcessRunning } from '../../system/proc.js';
 
 export const postgresqlAttributes: AttributeDeclaration[] = [
   { name: 'PgBinDir', kind: 'string', default: '/usr/lib/postgresql/15/bin', editable: true, description: 'Directory of pg_ctl and psql.' },
@@ -137,12 +137,34 @@ export function tcpListeners(port: number): { pid: number; comm: string }[] {
 }
 
 export function postmasterPid(c: PgConfig): number | undefined {
+  return lockFile(c)?.pid;
+}
+
+/** postmaster.pid: the pid (line 1); `identity` = its first lines (pid, data directory, start time, port), which name one postmaster. */
+export function lockFile(c: PgConfig): { pid: number; identity: string } | undefined {
   try {
-    const pid = Number(readFileSync(`${c.dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const lines = readFileSync(`${c.dataDir}/postmaster.pid`, 'utf8').split('\n');
+    const pid = Number(lines[0]);
+    return Number.isInteger(pid) && pid > 0 ? { pid, identity: lines.slice(0, 4).join('\n') } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The postmaster.pid of every postmaster this engine saw running on this
+ * node, by node and resource. A postmaster.pid naming no process here is
+ * tidied away by offline and clean only when it is one of these (our own
+ * postmaster crashed or was killed); any other one belongs to the node that
+ * holds the disk now (this node lost it while frozen, and another node took
+ * it over and started its own postmaster there), and is not ours to delete.
+ */
+const seenHere = new Map<string, string>();
+const seenKey = (ctx: Pick<AgentContext, 'nodeName' | 'resName'>): string => `${ctx.nodeName}\0${ctx.resName}`;
+
+/** Remembers the postmaster found running here (observe). */
+export function noteRunningHere(ctx: AgentContext, identity: string): void {
+  seenHere.set(seenKey(ctx), identity);
 }
 
 /**
@@ -180,7 +202,8 @@ export function clusterProcesses(c: PgConfig): number[] {
 
 async function observe(ctx: AgentContext): Promise<Observation> {
   const c = pgConfig(ctx);
-  const pid = postmasterPid(c);
+  const lf = lockFile(c);
+  const pid = lf?.pid;
   if (pid === undefined) {
     const left = clusterProcesses(c);
     if (left.length > 0) return { state: 'failed', reason: `no postmaster.pid, but processes of ${c.dataDir} still run: ${left.join(', ')}` };
@@ -192,7 +215,10 @@ async function observe(ctx: AgentContext): Promise<Observation> {
   const args = ['-X', '-A', '-t', '-q', '-w', '-c', 'select 1', '-p', String(c.port), '-d', c.database];
   if (c.socketDir) args.push('-h', c.socketDir);
   const r = await pgTool(ctx, c, 'psql', args, Math.max(1000, Math.min(ctx.deadline, 10_000)));
-  if (r.exitCode === 0 && r.stdout.trim() === '1') return { state: 'running', reason: `postmaster pid ${pid} on port ${c.port}, select 1 ok` };
+  if (r.exitCode === 0 && r.stdout.trim() === '1') {
+    noteRunningHere(ctx, lf!.identity);
+    return { state: 'running', reason: `postmaster pid ${pid} on port ${c.port}, select 1 ok` };
+  }
   const why = (r.stderr.trim() || r.stdout.trim()).split('\n')[0] ?? `exit ${r.exitCode}`;
   return { state: 'failed', reason: `postmaster pid ${pid} runs but the query on port ${c.port} fails: ${why}` };
 }
@@ -218,8 +244,9 @@ async function online(ctx: AgentContext): Promise<void> {
   if (before.state === 'running') return;
   checkDataDir(c);
   if (before.state === 'failed') {
-    // Left-overs of a crash keep the shared memory and the port: end them first.
-    await stopAll(ctx, c, left);
+    // Left-overs of a crash keep the shared memory and the port: end them first. The disk is
+    // this node's now (the resources below are online): a postmaster.pid naming no process here is stale.
+    await stopAll(ctx, c, left, { claim: true });
   }
   const taken = tcpListeners(c.port);
   if (taken.length > 0) {
@@ -244,25 +271,53 @@ export async function pgStop(ctx: AgentContext, c: PgConfig, mode: 'fast' | 'imm
   return pid === undefined || !isClusterProcess(c, pid);
 }
 
-/** Escalation: fast, immediate, then SIGKILL to every process of the cluster. */
-export async function stopAll(ctx: AgentContext, c: PgConfig, left: () => number, graceful = false): Promise<void> {
+/**
+ * Escalation: fast, immediate, then SIGKILL to every process of the cluster
+ * that runs here, waiting (within the budget) until they are gone.
+ * `claim`: the data directory is this node's (online; a replica's own
+ * directory): a postmaster.pid naming no process here is removed. Without
+ * it (offline, clean) such a file is removed only when it names a postmaster
+ * this engine saw running here.
+ */
+export async function stopAll(ctx: AgentContext, c: PgConfig, left: () => number, opts: { graceful?: boolean; claim?: boolean } = {}): Promise<void> {
   const pid = postmasterPid(c);
   let gone = pid === undefined || !isClusterProcess(c, pid);
-  if (!gone && graceful) gone = await pgStop(ctx, c, 'fast', Math.max(1000, left() * 0.6));
+  if (!gone && opts.graceful) gone = await pgStop(ctx, c, 'fast', Math.max(1000, left() * 0.6));
   if (!gone) gone = await pgStop(ctx, c, 'immediate', Math.max(1000, Math.min(10_000, left() / 2)));
-  const procs = clusterProcesses(c);
-  if (procs.length > 0) {
-    ctx.log(`ending processes of ${c.dataDir} left behind: ${procs.map((p) => `${p} (${commOf(p)})`).join(', ')}`);
-    const survivors = await endProcesses(identitiesOf(procs), 500, ctx.log);
-    if (survivors.length > 0) throw new AgentError(`processes of ${c.dataDir} survive SIGKILL: ${survivors.join(', ')}`);
-  }
-  const stale = postmasterPid(c);
-  if (stale !== undefined && !isClusterProcess(c, stale) && clusterProcesses(c).length === 0) {
-    // Nothing uses the directory any more: the stale lock file only confuses the next monitor.
-    unlinkSync(`${c.dataDir}/postmaster.pid`);
-    ctx.log(`removed stale ${c.dataDir}/postmaster.pid of pid ${stale}`);
+  await endClusterProcesses(ctx, c, left);
+  const stale = lockFile(c);
+  if (stale !== undefined && !isClusterProcess(c, stale.pid) && clusterProcesses(c).length === 0) {
+    if (opts.claim || seenHere.get(seenKey(ctx)) === stale.identity) {
+      // Nothing uses the directory any more: the stale lock file only confuses the next monitor.
+      unlinkSync(`${c.dataDir}/postmaster.pid`);
+      ctx.log(`removed stale ${c.dataDir}/postmaster.pid of pid ${stale.pid}`);
+    } else {
+      ctx.log(`left ${c.dataDir}/postmaster.pid (pid ${stale.pid}) alone: no process of it runs here and this node never ran that postmaster (after a takeover it is the new holder's)`);
+    }
   }
   removeStaleSocketLock(ctx, c);
+}
+
+/**
+ * Ends what is left of the cluster on this node (backends of a killed
+ * postmaster, a postmaster still exiting) through the one identity-checked
+ * kill (src/system/end-processes.ts: SIGTERM, then SIGKILL, each only to the
+ * process, pid and start time, found working in this data directory as
+ * OsUser); waits until all are gone, within what is left of the budget.
+ */
+async function endClusterProcesses(ctx: AgentContext, c: PgConfig, left: () => number): Promise<void> {
+  const procs = clusterProcesses(c);
+  if (procs.length === 0) return;
+  ctx.log(`ending processes of ${c.dataDir} left behind: ${procs.map((p) => `${p} (${commOf(p)})`).join(', ')}`);
+  const ids = identitiesOf(procs);
+  await endProcesses(ids, Math.min(500, Math.max(100, left() / 4)), ctx.log);
+  // SIGKILLed but not gone yet (a process in uninterruptible I/O): waited for within the budget.
+  let alive = ids.filter(isSameProcessRunning);
+  while (alive.length > 0 && left() > 1000) {
+    await sleep(20);
+    alive = alive.filter(isSameProcessRunning);
+  }
+  if (alive.length > 0) throw new AgentError(`processes of ${c.dataDir} survive SIGKILL: ${alive.map((p) => p.pid).join(', ')}`);
 }
 
 /**
@@ -295,14 +350,21 @@ async function offline(ctx: AgentContext): Promise<void> {
   const left = budget(ctx);
   const before = await observe(ctx);
   if (before.state === 'stopped') return;
-  await stopAll(ctx, c, left, true);
+  await stopAll(ctx, c, left, { graceful: true });
   const after = await observe(ctx);
-  if (after.state !== 'stopped') throw new AgentError(`still ${after.state} after stop: ${after.reason}`);
+  if (after.state === 'stopped' || nothingRunsHere(c)) return;
+  throw new AgentError(`still ${after.state} after stop: ${after.reason}`);
+}
+
+/** No process of the data directory runs on this node (a postmaster.pid of another node's postmaster may be there). */
+function nothingRunsHere(c: PgConfig): boolean {
+  const pid = postmasterPid(c);
+  return (pid === undefined || !isClusterProcess(c, pid)) && clusterProcesses(c).length === 0;
 }
 
 async function clean(ctx: AgentContext): Promise<void> {
   const c = pgConfig(ctx);
-  await stopAll(ctx, c, budget(ctx), false);
+  await stopAll(ctx, c, budget(ctx));
 }
 
 export const postgresqlAgent: Agent = {

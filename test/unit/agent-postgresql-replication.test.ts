@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lsnBytes, postgresqlReplicationAgent as agent, replicationRuntime, settled } from '../../src/engine/agents/postgresql-replication.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
+import { tcpListeners } from '../../src/engine/agents/postgresql.js';
 import { makeTestContext } from '../helpers/agent-contract.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -17,7 +18,9 @@ const pgUser = existsSync('/etc/passwd') && readFileSync('/etc/passwd', 'utf8').
 const SKIP = !isRoot ? 'needs root' : !existsSync(`${PG_BIN}/pg_rewind`) ? 'postgresql-15 missing' : !pgUser ? 'no postgres OS user' : undefined;
 if (SKIP) console.log(`agent-postgresql-replication: skipped: ${SKIP}`);
 
-const PORT = 25471;
+// A port of its own: unit suites of other worktrees run this file at the same time on the same loopback addresses.
+let PORT = 25071 + (process.pid % 800);
+while (!SKIP && tcpListeners(PORT).length > 0) PORT += 1;
 const ADDR = { node1: '127.0.0.11', node2: '127.0.0.12' } as const;
 type N = keyof typeof ADDR;
 const work = SKIP ? '/nonexistent' : mkdtempSync('/tmp/mccs-pgrepl-');

@@ -27,7 +27,7 @@ import type { AttributeDeclaration } from '../../model/attributes.js';
 import { homePaths } from '../../model/home.js';
 import { attrBool, attrInt, attrString } from './toolkit/attributes.js';
 import { budget, sleep } from './toolkit/budget.js';
-import { checkDataDir, isClusterProcess, logFile, logTail, pgConfig, pgStop, pgTool, postgresqlAttributes, postmasterPid, stopAll, type PgConfig } from './postgresql.js';
+import { checkDataDir, isClusterProcess, logFile, logTail, pgConfig, pgStart, pgStop, pgTool, pmStatus, postgresqlAttributes, postmasterPid, stopAll, type PgConfig } from './postgresql.js';
 
 const NODE = '[A-Za-z][A-Za-z0-9_.-]{0,62}';
 const ADDR = '[0-9A-Fa-f.:]+';
@@ -501,9 +501,11 @@ async function online(ctx: AgentContext): Promise<void> {
       else ensureWalKeep(c);
       const ahead = asPrimary ? peers.find((p) => p.lsn !== undefined && p.lsn > (controlLsn(c) ?? 0n)) : undefined;
       if (ahead && !c.force) throw new AgentError(`not started as the primary: the server on ${ahead.node} has more WAL than this one; bring the group online there (or set ForcePromote)`);
-      const opts = `-p ${c.port}${c.socketDir ? ` -k ${c.socketDir}` : ''}`;
-      const s = await pgTool(ctx, c, 'pg_ctl', ['start', '-w', '-t', String(Math.max(5, Math.floor(left() / 1000) - 2)), '-D', c.dataDir, '-l', logFile(c), '-o', opts], left());
-      if (s.exitCode !== 0) throw new AgentError(`pg_ctl start${asPrimary ? '' : ' (as a standby, before promotion)'} failed: ${logTail(c) || s.stderr.trim()}`);
+      try {
+        await pgStart(ctx, c, left);
+      } catch (e) {
+        throw new AgentError(`${asPrimary ? '' : '(as a standby, before promotion) '}${(e as Error).message}`);
+      }
       st = await localStatus(ctx, c);
       if (!st.running || !st.status) throw new AgentError(`started, but: ${'why' in st ? st.why : 'no status'}`);
       if (!st.status.recovery) {
@@ -535,11 +537,15 @@ async function online(ctx: AgentContext): Promise<void> {
     }
     const p = await pgTool(ctx, c, 'pg_ctl', ['promote', '-W', '-D', c.dataDir], Math.min(left(), 30_000));
     if (p.exitCode !== 0) throw new AgentError(`pg_ctl promote failed: ${(p.stderr.trim() || p.stdout.trim()).split('\n').pop()}`);
+    // The postmaster marks itself ready (line 8 of postmaster.pid) the moment recovery has ended and it
+    // accepts writes: polled every 10 ms (no fork), then confirmed once by a query.
     for (;;) {
-      const q = await queryJson(ctx, c, "SELECT json_build_object('recovery', pg_is_in_recovery())", undefined, 5000);
-      if (q.ok && q.value.recovery === false) break;
-      if (left() < 500) throw new AgentError(`promoted, but the server is still in recovery: ${q.ok ? 'in recovery' : q.why}`);
-      await sleep(20);
+      if (pmStatus(c) === 'ready') {
+        const q = await queryJson(ctx, c, "SELECT json_build_object('recovery', pg_is_in_recovery())", undefined, 5000);
+        if (q.ok && q.value.recovery === false) break;
+      }
+      if (left() < 500) throw new AgentError(`promoted, but the server is still in recovery (${pmStatus(c) ?? 'no postmaster.pid'})`);
+      await sleep(10);
     }
     // The old primary is not streaming yet: in strict mode writes wait for it, in on/off mode they go on.
     const strictNames = c.peers.length === 1 ? `"${c.peers[0]}"` : `ANY 1 (${c.peers.map((x) => `"${x}"`).join(', ')})`;

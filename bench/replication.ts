@@ -12,10 +12,11 @@
 //     the new primary, and grp.switch --wait's own duration;
 //   - acknowledged rows lost, per mode (every acknowledged row must be in the
 //     table at the end).
-// Patroni (Debian package patroni, with etcd) is measured in the same run
-// when it is installed; the output says so when it is not.
+// Then Patroni (Debian package patroni 3.0.2, with etcd 3.4) in the same lab,
+// at its defaults and at the tightest legal tuning (bench/replication-patroni.ts);
+// the output says why when it cannot be set up.
 //
-//   npm run bench:replication -- [--rounds N] [--json-only]
+//   npm run bench:replication -- [--rounds N] [--json-only] [--no-patroni] [--patroni-only]
 //
 // Exit code 0 = targets met (medians: failover <= 2.0 s in both modes,
 // switchover <= 0.5 s, 0 rows lost in synchronous mode), 1 = missed,
@@ -29,8 +30,9 @@ import { must, sleep } from '../test/lab/exec.js';
 import { bootNode, createLab, destroyLab, execInClient, execInNode, powerOff, powerOn, spawnInNode, type Lab, type NodeName } from '../test/lab/lab.js';
 import { firstAckAfter, longestGapMs, lostRows, startWriter, type WriterRun } from '../test/lab/pg-writer-run.js';
 import { engineRpc } from './engine-api.js';
+import { measurePatroni, type PatroniFigures } from './replication-patroni.js';
 
-const { values: opts } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, 'json-only': { type: 'boolean', default: false } } });
+const { values: opts } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, 'json-only': { type: 'boolean', default: false }, 'no-patroni': { type: 'boolean', default: false }, 'patroni-only': { type: 'boolean', default: false } } });
 const ROUNDS = Math.max(1, Math.min(20, Number(opts.rounds) || 5));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DAEMON = join(ROOT, 'dist/daemon/main.js');
@@ -196,74 +198,84 @@ async function main(): Promise<void> {
     mkdirSync(c.realDir(n), { recursive: true, mode: 0o700 });
     chownSync(c.realDir(n), uid, gid);
   }
-  await must('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', `${PG_BIN}/initdb`, '-D', c.realDir('node1'), '-U', 'postgres', '-k', '--auth-local=trust', '--auth-host=reject', '-E', 'UTF8', '--locale=C'], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', HOME: '/' } });
-  appendFileSync(join(c.realDir('node1'), 'postgresql.conf'), "\n# mccs bench lab (test only)\nlisten_addresses = '*'\n");
-  writeFileSync(join(c.realDir('node1'), 'pg_hba.conf'), 'local all all trust\nhost all all 10.213.0.0/24 trust\nhost replication all 10.213.0.0/24 trust\nhost all all 0.0.0.0/0 reject\n');
-  chownSync(join(c.realDir('node1'), 'pg_hba.conf'), uid, gid);
-  const keyPath = join(lab.dir, 'cluster.key');
-  const { generateSecret } = (await import(join(ROOT, 'dist/cluster/crypto.js'))) as { generateSecret(p: string): Buffer };
-  generateSecret(keyPath);
-  for (const n of NODES) {
-    for (const dir of ['config', 'log', 'run']) mkdirSync(join(c.home(n), dir), { recursive: true });
-    writeFileSync(join(c.home(n), 'config/main.json'), `${JSON.stringify(mainJson(dataDir), null, 2)}\n`);
-    copyFileSync(keyPath, join(c.home(n), 'config/cluster.key'));
-    chmodSync(join(c.home(n), 'config/cluster.key'), 0o600);
-  }
-  await Promise.all(NODES.map((n) => c.startEngine(n)));
-  await until('both engines RUNNING', async () => {
-    for (const n of NODES) if (!((await rpc(c.home(n), 'cluster.status'))?.result?.nodes as { state: string }[] | undefined)?.every((x) => x.state === 'RUNNING')) return false;
-    return true;
-  }, 60_000);
-  const on = await rpc(c.home('node1'), 'grp.online', { group: GROUP, node: 'node1', wait: true, timeout: 120 }, 130_000);
-  if (!on?.ok) throw new Error(`grp.online: ${JSON.stringify(on)}`);
-  await c.standby('node2', true);
-  say('group pg online on node1, node2 a synchronous standby (built by pg_basebackup)');
-
   const rounds: Round[] = [];
   const lost: Record<string, number> = {};
-  for (const [mode, kind] of [['on', 'failover-sync'], ['off', 'failover-async']] as const) {
-    const p = await c.primary();
-    await rpc(c.home(p), 'res.modify', { resource: RES, attributes: { SyncMode: mode } });
-    let lostCount = 0;
-    for (let i = 0; i < ROUNDS; i++) {
-      await c.standby(other(await c.primary()), mode === 'on');
-      const table = `t_${mode}_${i}`;
-      await psqlClient(`CREATE TABLE ${table} (n integer PRIMARY KEY)`);
-      const r = await writerRound(c, table, kind, async (from) => {
-        await powerOff(lab!, from);
-      });
-      rounds.push({ kind, from: r.from, to: r.to, ms: r.ms });
-      const found = (await psqlClient(`SELECT n FROM ${table}`)).split('\n').filter(Boolean).map(Number);
-      const l = lostRows(r.run, found);
-      lostCount += l.lost.length;
-      say(`  power-off ${i + 1} (SyncMode ${mode}): ${r.from} → ${r.to}: first write acknowledged on the new primary after ${sec(r.ms)}; ${l.summary}`);
-      await powerOn(lab!, r.from);
-      await c.startEngine(r.from);
+  if (!opts['patroni-only']) {
+    await must('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', `${PG_BIN}/initdb`, '-D', c.realDir('node1'), '-U', 'postgres', '-k', '--auth-local=trust', '--auth-host=reject', '-E', 'UTF8', '--locale=C'], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', HOME: '/' } });
+    appendFileSync(join(c.realDir('node1'), 'postgresql.conf'), "\n# mccs bench lab (test only)\nlisten_addresses = '*'\n");
+    writeFileSync(join(c.realDir('node1'), 'pg_hba.conf'), 'local all all trust\nhost all all 10.213.0.0/24 trust\nhost replication all 10.213.0.0/24 trust\nhost all all 0.0.0.0/0 reject\n');
+    chownSync(join(c.realDir('node1'), 'pg_hba.conf'), uid, gid);
+    const keyPath = join(lab.dir, 'cluster.key');
+    const { generateSecret } = (await import(join(ROOT, 'dist/cluster/crypto.js'))) as { generateSecret(p: string): Buffer };
+    generateSecret(keyPath);
+    for (const n of NODES) {
+      for (const dir of ['config', 'log', 'run']) mkdirSync(join(c.home(n), dir), { recursive: true });
+      writeFileSync(join(c.home(n), 'config/main.json'), `${JSON.stringify(mainJson(dataDir), null, 2)}\n`);
+      copyFileSync(keyPath, join(c.home(n), 'config/cluster.key'));
+      chmodSync(join(c.home(n), 'config/cluster.key'), 0o600);
     }
-    lost[mode] = lostCount;
-    say(`  SyncMode ${mode}: ${lostCount} acknowledged rows lost over ${ROUNDS} power-offs`);
+    await Promise.all(NODES.map((n) => c.startEngine(n)));
+    await until('both engines RUNNING', async () => {
+      for (const n of NODES) if (!((await rpc(c.home(n), 'cluster.status'))?.result?.nodes as { state: string }[] | undefined)?.every((x) => x.state === 'RUNNING')) return false;
+      return true;
+    }, 60_000);
+    const on = await rpc(c.home('node1'), 'grp.online', { group: GROUP, node: 'node1', wait: true, timeout: 120 }, 130_000);
+    if (!on?.ok) throw new Error(`grp.online: ${JSON.stringify(on)}`);
+    await c.standby('node2', true);
+    say('group pg online on node1, node2 a synchronous standby (built by pg_basebackup)');
+
+    for (const [mode, kind] of [['on', 'failover-sync'], ['off', 'failover-async']] as const) {
+      const p = await c.primary();
+      await rpc(c.home(p), 'res.modify', { resource: RES, attributes: { SyncMode: mode } });
+      let lostCount = 0;
+      for (let i = 0; i < ROUNDS; i++) {
+        await c.standby(other(await c.primary()), mode === 'on');
+        const table = `t_${mode}_${i}`;
+        await psqlClient(`CREATE TABLE ${table} (n integer PRIMARY KEY)`);
+        const r = await writerRound(c, table, kind, async (from) => {
+          await powerOff(lab!, from);
+        });
+        rounds.push({ kind, from: r.from, to: r.to, ms: r.ms });
+        const found = (await psqlClient(`SELECT n FROM ${table}`)).split('\n').filter(Boolean).map(Number);
+        const l = lostRows(r.run, found);
+        lostCount += l.lost.length;
+        say(`  power-off ${i + 1} (SyncMode ${mode}): ${r.from} → ${r.to}: first write acknowledged on the new primary after ${sec(r.ms)}; ${l.summary}`);
+        await powerOn(lab!, r.from);
+        await c.startEngine(r.from);
+      }
+      lost[mode] = lostCount;
+      say(`  SyncMode ${mode}: ${lostCount} acknowledged rows lost over ${ROUNDS} power-offs`);
+    }
+
+    await c.standby(other(await c.primary()), false);
+    {
+      const p = await c.primary();
+      await rpc(c.home(p), 'res.modify', { resource: RES, attributes: { SyncMode: 'on' } });
+    }
+    for (let i = 0; i < ROUNDS; i++) {
+      await c.standby(other(await c.primary()), true);
+      await psqlClient(`CREATE TABLE t_switch_${i} (n integer PRIMARY KEY)`);
+      const r = await writerRound(c, `t_switch_${i}`, 'switchover', async (from, to) => {
+        const t = performance.now();
+        const res = await rpc(c.home(from), 'grp.switch', { group: GROUP, node: to, wait: true, timeout: 120 }, 130_000);
+        if (!res?.ok) throw new Error(`grp.switch: ${JSON.stringify(res)}`);
+        return performance.now() - t;
+      });
+      rounds.push({ kind: 'switchover', from: r.from, to: r.to, ms: r.ms, switchWaitMs: r.switchWaitMs });
+      say(`  switchover ${i + 1}: ${r.from} → ${r.to}: writes stopped for ${sec(r.ms)} (last row on the old primary → first on the new; grp.switch --wait ${sec(r.switchWaitMs)})`);
+    }
   }
 
-  await c.standby(other(await c.primary()), false);
-  {
-    const p = await c.primary();
-    await rpc(c.home(p), 'res.modify', { resource: RES, attributes: { SyncMode: 'on' } });
+  // Patroni in the same lab, when it can be set up (the mccs engines and servers are powered off first).
+  let patroni: PatroniFigures | string;
+  if (opts['no-patroni']) patroni = 'not measured: --no-patroni';
+  else if (!existsSync('/usr/bin/patroni')) patroni = 'not measured: the Debian package patroni is not installed on this machine (apt-get install patroni)';
+  else if (!existsSync('/usr/bin/etcd')) patroni = 'not measured: etcd is not installed on this machine (apt-get install etcd-server)';
+  else {
+    say('');
+    say(`Patroni in the same lab: ${ROUNDS} power-offs of the leader and ${ROUNDS} switchovers at its defaults, then at the tightest legal tuning`);
+    patroni = await measurePatroni(lab, ROUNDS, { uid, gid }, say, writers);
   }
-  for (let i = 0; i < ROUNDS; i++) {
-    await c.standby(other(await c.primary()), true);
-    await psqlClient(`CREATE TABLE t_switch_${i} (n integer PRIMARY KEY)`);
-    const r = await writerRound(c, `t_switch_${i}`, 'switchover', async (from, to) => {
-      const t = performance.now();
-      const res = await rpc(c.home(from), 'grp.switch', { group: GROUP, node: to, wait: true, timeout: 120 }, 130_000);
-      if (!res?.ok) throw new Error(`grp.switch: ${JSON.stringify(res)}`);
-      return performance.now() - t;
-    });
-    rounds.push({ kind: 'switchover', from: r.from, to: r.to, ms: r.ms, switchWaitMs: r.switchWaitMs });
-    say(`  switchover ${i + 1}: ${r.from} → ${r.to}: writes stopped for ${sec(r.ms)} (last row on the old primary → first on the new; grp.switch --wait ${sec(r.switchWaitMs)})`);
-  }
-
-  // Patroni in the same lab, when it can be set up.
-  const patroni = existsSync('/usr/bin/patroni') ? 'installed, but not driven by this bench yet: not measured' : 'not measured: the Debian package patroni is not installed on this machine (apt-get install patroni etcd-server)';
 
   const of = (k: Round['kind']) => rounds.filter((r) => r.kind === k);
   const result = {
@@ -275,16 +287,29 @@ async function main(): Promise<void> {
     switchoverWaitMs: median(of('switchover').map((r) => r.switchWaitMs ?? NaN)),
     samples: Object.fromEntries((['failover-sync', 'failover-async', 'switchover'] as const).map((k) => [k, of(k).map((r) => Math.round(r.ms))])),
     rowsLost: lost,
-    patroni,
+    patroni: typeof patroni === 'string' ? { notMeasured: patroni } : {
+      version: patroni.version,
+      ...(patroni.error ? { error: patroni.error } : {}),
+      ...Object.fromEntries(Object.entries(patroni.results).map(([k, r]) => [k, { failoverMs: median(r.failoverMs), switchoverMs: median(r.switchoverMs), switchoverCtlMs: median(r.switchoverCtlMs), rowsLost: r.lost, samples: { failover: r.failoverMs.map(Math.round), switchover: r.switchoverMs.map(Math.round) } }])),
+    },
+  };
+  const pat = (setting: string, k: 'failoverMs' | 'switchoverMs'): string => {
+    if (typeof patroni === 'string') return 'not measured';
+    const r = patroni.results[setting];
+    return r && r[k].length > 0 ? `${sec(median(r[k]))}${r[k].length < ROUNDS ? ` (${r[k].length} of ${ROUNDS})` : ''}` : 'not measured';
   };
   say('');
-  say(`| median of ${ROUNDS} | mccs | target | Patroni (issue 12: default / tuned) |`);
-  say('|---|---:|---:|---:|');
-  say(`| power-off → first write on the new primary, synchronous | ${sec(result.failoverSyncMs)} | ≤ 2.00 s | 27.5 s / 9.3 s |`);
-  say(`| power-off → first write on the new primary, asynchronous | ${sec(result.failoverAsyncMs)} | ≤ 2.00 s | 27.5 s / 9.3 s |`);
-  say(`| planned switchover: writes stopped (last row on the old primary → first on the new) | ${sec(result.switchoverMs)} (grp.switch --wait ${sec(result.switchoverWaitMs)}) | ≤ 0.50 s | 2.1 s |`);
-  say(`Acknowledged rows lost: synchronous ${lost.on}, asynchronous ${lost.off}. Samples (ms): ${JSON.stringify(result.samples)}`);
-  say(`Patroni: ${patroni}`);
+  say(`| median of ${ROUNDS}, same run | mccs (defaults) | target | Patroni defaults (ttl 30, loop_wait 10, retry_timeout 10) | Patroni tuned (7 / 1 / 3) |`);
+  say('|---|---:|---:|---:|---:|');
+  say(`| power-off → first write on the new primary, synchronous | ${sec(result.failoverSyncMs)} | ≤ 2.00 s | — (Patroni runs asynchronous) | — |`);
+  say(`| power-off → first write on the new primary, asynchronous | ${sec(result.failoverAsyncMs)} | ≤ 2.00 s | ${pat('default', 'failoverMs')} | ${pat('tuned', 'failoverMs')} |`);
+  say(`| planned switchover: writes stopped (last row on the old primary → first on the new) | ${sec(result.switchoverMs)} (grp.switch --wait ${sec(result.switchoverWaitMs)}) | ≤ 0.50 s | ${pat('default', 'switchoverMs')} | ${pat('tuned', 'switchoverMs')} |`);
+  say(`Acknowledged rows lost: mccs synchronous ${lost.on}, asynchronous ${lost.off}${typeof patroni === 'string' ? '' : `; Patroni (asynchronous) ${Object.entries(patroni.results).map(([k, r]) => `${k} ${r.lost}`).join(', ')}`}. Samples (ms): ${JSON.stringify(result.samples)}`);
+  if (typeof patroni === 'string') say(`Patroni: ${patroni}`);
+  else {
+    say(`Patroni: ${patroni.version}, etcd 3.4 in the lab namespace; clients given both nodes' addresses (no VIP to move); samples (ms): ${JSON.stringify(result.patroni)}`);
+    if (patroni.error) say(`Patroni: not every round could be measured: ${patroni.error}`);
+  }
   const met = (result.failoverSyncMs ?? Infinity) <= 2000 && (result.failoverAsyncMs ?? Infinity) <= 2000 && (result.switchoverMs ?? Infinity) <= 500 && lost.on === 0;
   say(met ? 'PASS: every target met' : 'MISS: a target was missed (see above)');
   process.stdout.write(`${opts['json-only'] ? '' : '\n'}${JSON.stringify({ ...result, targetMet: met })}\n`);

@@ -3,14 +3,20 @@
 // numbered rows through the VIP over the PostgreSQL wire protocol (a few
 // lines of Node, no driver); a row is acknowledged only once its INSERT
 // (autocommit) answered CommandComplete + ReadyForQuery.
-// argv: host port table intervalMs maxRows maxMs [connectTimeoutMs, default 1000]. Stdout, one line per event:
+// argv: host port table intervalMs maxRows maxMs [connectTimeoutMs, default 1000]. host may be a list
+// (a,b): each new connection goes to the next host after a failed connect or a failed INSERT (a standby
+// answers "read-only transaction"), as a client with several hosts and target_session_attrs=read-write does.
+// Stdout, one line per event:
 // C <ms>           connected           F <message>   connect failed
 // S <n>            INSERT of n sent    A <n> <ms>    n committed (acknowledged)
 // L <n> <message>  n in doubt: connection lost / error before the answer
 // END <last n>
 // Stops at maxRows, after maxMs, or when "stop" arrives on stdin.
 import net from 'node:net';
-const [host, port, table, intervalMs, maxRows, maxMs, connectTimeoutMs] = process.argv.slice(2);
+const [hostList, port, table, intervalMs, maxRows, maxMs, connectTimeoutMs] = process.argv.slice(2);
+const hosts = hostList.split(',');
+let hostIndex = 0;
+const nextHost = () => { hostIndex = (hostIndex + 1) % hosts.length; };
 const out = (s) => process.stdout.write(s + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let stopping = false;
@@ -18,6 +24,7 @@ process.stdin.on('data', (d) => { if (String(d).includes('stop')) stopping = tru
 process.stdin.on('end', () => { stopping = true; });
 
 function open(timeoutMs) {
+  const host = hosts[hostIndex];
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host, port: Number(port) });
     sock.setNoDelay(true);
@@ -104,6 +111,7 @@ while (!stopping && n < Number(maxRows) && Date.now() - t0 < Number(maxMs)) {
       out('C ' + Date.now());
     } catch (e) {
       out('F ' + String(e.message).replace(/\s+/g, ' '));
+      nextHost();
       continue;
     }
   }
@@ -117,6 +125,7 @@ while (!stopping && n < Number(maxRows) && Date.now() - t0 < Number(maxMs)) {
     out('L ' + n + ' ' + String(e.message).replace(/\s+/g, ' '));
     conn.close();
     conn = null;
+    nextHost();
   }
 }
 conn?.close();

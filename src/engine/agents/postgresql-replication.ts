@@ -480,7 +480,9 @@ async function online(ctx: AgentContext): Promise<void> {
   r.promoting = true;
   try {
     if (r.following) await r.following;
-    let st = await localStatus(ctx, c);
+    // This server's state and the peers' at once (independent reads).
+    const [local, peers] = await Promise.all([localStatus(ctx, c), peerViews(ctx, c)]);
+    let st = local;
     if (st.running && st.status && !st.status.recovery) {
       r.primaryHere = true;
       r.wasPrimary = true;
@@ -488,7 +490,6 @@ async function online(ctx: AgentContext): Promise<void> {
       return;
     }
     // Never two primaries: a peer whose server answers as a primary stops the promotion.
-    const [peers] = await Promise.all([peerViews(ctx, c)]);
     const other = peers.find((p) => p.primary === true);
     if (other) throw new AgentError(`not promoted: the server on ${other.node} (${other.addr}) is a primary and accepts writes; take the group offline there first (or fence ${other.node}): mccs never makes two primaries`);
     if (!st.running || !st.status) {

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { sleep } from '../test/lab/exec.js';
 import { startEtcd, ETCD_PORT } from '../test/lab/etcd.js';
 import { bootNode, execInClient, execInNs, powerOff, powerOn, spawnInNode, GATEWAY, type Lab, type NodeName } from '../test/lab/lab.js';
-import { firstAckAfter, longestGapMs, lostRows, startWriter, type WriterRun } from '../test/lab/pg-writer-run.js';
+import { firstAckAfter, firstAckOnNewConnection, longestGapMs, lostRows, startWriter, type WriterRun } from '../test/lab/pg-writer-run.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const NODES: NodeName[] = ['node1', 'node2'];
@@ -157,7 +157,7 @@ async function writerRound(x: Ctx, table: string, fault: (from: NodeName) => Pro
     await until('100 rows acknowledged', async () => run.acked.size >= 100, 30_000, 20);
     const t0 = Date.now();
     const ctl = await fault(from);
-    const first = await until('the first row acknowledged by the new leader', async () => firstAckAfter(run, t0 + 1), limitMs, 10);
+    const first = await until('the first row acknowledged by the new leader', async () => (kind === 'failover' ? firstAckOnNewConnection(run, t0) : firstAckAfter(run, t0 + 1)), limitMs, 10);
     const acked = run.acked.size;
     await until('50 more rows', async () => run.acked.size >= acked + 50, 30_000, 20);
     await run.stop();

@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { must, sleep } from '../test/lab/exec.js';
 import { bootNode, createLab, destroyLab, execInClient, execInNode, powerOff, powerOn, spawnInNode, type Lab, type NodeName } from '../test/lab/lab.js';
-import { firstAckAfter, longestGapMs, lostRows, startWriter, type WriterRun } from '../test/lab/pg-writer-run.js';
+import { firstAckAfter, firstAckOnNewConnection, longestGapMs, lostRows, startWriter, type WriterRun } from '../test/lab/pg-writer-run.js';
 import { engineRpc } from './engine-api.js';
 import { measurePatroni, type PatroniFigures } from './replication-patroni.js';
 
@@ -173,7 +173,8 @@ async function writerRound(c: Cluster, table: string, kind: Round['kind'], fault
   await until('100 rows acknowledged', async () => run.acked.size >= 100, 30_000, 20);
   const t0 = Date.now();
   const extra = await fault(from, to);
-  const first = await until('the first row acknowledged after the fault', async () => firstAckAfter(run, t0 + 1), 60_000, 10);
+  // After a power-off: the first row acknowledged on a connection opened after it (the new primary's).
+  const first = await until('the first row acknowledged after the fault', async () => (kind === 'switchover' ? firstAckAfter(run, t0 + 1) : firstAckOnNewConnection(run, t0)), 60_000, 10);
   await until('50 more rows', async () => run.acked.size >= 150, 30_000, 20);
   await run.stop();
   // A power-off stops the old primary at t0: the first acknowledgement after it is the new primary's. A planned

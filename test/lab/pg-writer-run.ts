@@ -12,6 +12,8 @@ export interface WriterRun {
   child: ChildProcess;
   sent: Set<number>;
   acked: Map<number, number>;
+  /** Row → when the connection that acknowledged it was opened (ms since epoch). */
+  ackConnection: Map<number, number>;
   inDoubt: Map<number, string>;
   connects: number[];
   failures: string[];
@@ -24,7 +26,7 @@ export function startWriter(lab: Lab, host: string, table: string, maxMs: number
   const child = spawn('ip', ['netns', 'exec', lab.clientNs, process.execPath, WRITER, host, '5432', table, String(intervalMs), '1000000', String(maxMs), String(connectTimeoutMs)], { stdio: ['pipe', 'pipe', 'pipe'] });
   lab.spawned.add(child);
   const run: WriterRun = {
-    child, sent: new Set(), acked: new Map(), inDoubt: new Map(), connects: [], failures: [],
+    child, sent: new Set(), acked: new Map(), ackConnection: new Map(), inDoubt: new Map(), connects: [], failures: [],
     done: new Promise((resolve) => child.on('close', () => resolve())),
     async stop() {
       if (child.exitCode === null) child.stdin?.end('stop\n');
@@ -41,8 +43,10 @@ export function startWriter(lab: Lab, host: string, table: string, maxMs: number
   createInterface({ input: child.stdout! }).on('line', (line) => {
     const [kind, a, ...rest] = line.split(' ');
     if (kind === 'S') run.sent.add(Number(a));
-    else if (kind === 'A') run.acked.set(Number(a), Number(rest[0]));
-    else if (kind === 'L') run.inDoubt.set(Number(a), rest.join(' '));
+    else if (kind === 'A') {
+      run.acked.set(Number(a), Number(rest[0]));
+      run.ackConnection.set(Number(a), run.connects[run.connects.length - 1] ?? 0);
+    } else if (kind === 'L') run.inDoubt.set(Number(a), rest.join(' '));
     else if (kind === 'C') run.connects.push(Number(a));
     else if (kind === 'F') run.failures.length < 50 && run.failures.push([a, ...rest].join(' '));
   });
@@ -54,6 +58,17 @@ export function longestGapMs(run: WriterRun, t0: number): { gap: number; from: n
   const times = [...run.acked.values()].filter((t) => t >= t0 - 1000).sort((a, b) => a - b);
   let best = { gap: 0, from: t0 };
   for (let i = 1; i < times.length; i++) if (times[i]! - times[i - 1]! > best.gap) best = { gap: times[i]! - times[i - 1]!, from: times[i - 1]! };
+  return best;
+}
+
+/**
+ * First acknowledgement at or after t on a connection opened at or after t:
+ * after a power-off at t, the new primary's first (a row the old primary
+ * acknowledged in the milliseconds the power-off takes is not counted).
+ */
+export function firstAckOnNewConnection(run: WriterRun, t: number): number | undefined {
+  let best: number | undefined;
+  for (const [n, at] of run.acked) if (at >= t && (run.ackConnection.get(n) ?? 0) >= t && (best === undefined || at < best)) best = at;
   return best;
 }
 

@@ -235,17 +235,29 @@ export const ipAgent: Agent = {
     } catch (err) {
       return { state: 'failed', reason: (err as Error).message };
     }
+    // Which arping is installed is learnt here, off the takeover's path (online needs it for the duplicate check).
+    if (c.family === 4 && (c.dupCheckS > 0 || c.arpCount > 0)) void flavour(ctx).catch(() => undefined);
     return observation(c, await lookup(ctx, c));
   },
 
   async online(ctx: AgentContext): Promise<void> {
     const c = config(ctx);
-    const before = observation(c, await lookup(ctx, c));
-    if (before.state === 'running') return;
-    if (before.state === 'failed') throw new AgentError(before.reason);
-    if (c.dupCheckS > 0) {
-      const holder = await otherHolder(ctx, c);
-      if (holder) throw new AgentError(`address ${c.address} is already answered by ${holder}`);
+    // The duplicate-address check (the longest part: DuplicateCheckTimeout plus the tool's start) runs while
+    // the address table is read; it only reads the network, and its answer is used only if the address is to be added.
+    const checking = new AbortController();
+    const abort = (): void => checking.abort();
+    ctx.signal.addEventListener('abort', abort, { once: true });
+    const check = c.dupCheckS > 0 ? otherHolder({ ...ctx, signal: checking.signal }, c).then((holder) => ({ holder }), (error: unknown) => ({ error })) : undefined;
+    try {
+      const before = observation(c, await lookup(ctx, c));
+      if (before.state === 'running') return;
+      if (before.state === 'failed') throw new AgentError(before.reason);
+      const found = await check;
+      if (found && 'error' in found) throw found.error;
+      if (found?.holder) throw new AgentError(`address ${c.address} is already answered by ${found.holder}`);
+    } finally {
+      checking.abort();
+      ctx.signal.removeEventListener('abort', abort);
     }
     const args = ['addr', 'add', `${c.address}/${c.prefix}`, 'dev', c.dev];
     if (c.family === 6) args.push('nodad');

@@ -134,7 +134,29 @@ async function initCluster(d: Disk): Promise<void> {
   }
 }
 
-interface Direct { pgStartMs: number[]; pgStartCrashMs: number[]; pgStopMs: number[]; umountMs: number[]; fsckMountMs: number[] }
+interface Direct { pgStartMs: number[]; pgStartCrashMs: number[]; pgStopMs: number[]; umountMs: number[]; fsckMountMs: number[]; pgStartPolledMs: number[]; pgStopPolledMs: number[] }
+
+/** Line 8 of postmaster.pid (starting, ready, stopping…), or undefined when there is none. */
+function pmStatus(data: string): string | undefined {
+  try {
+    return readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[7]?.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a command (pg_ctl … -W), then polls every 10 ms until done() (bounded by 60 s); the time of both. */
+async function timedPolled(what: string, command: [string, string[]], done: () => boolean): Promise<number> {
+  const t = performance.now();
+  await must(command[0], command[1], { env: PG_ENV, timeoutMs: 60_000 }).catch((e: Error) => {
+    throw new Error(`${what}: ${e.message}`);
+  });
+  while (!done()) {
+    if (performance.now() - t > 60_000) throw new Error(`${what}: not done within 60 s`);
+    await sleep(10);
+  }
+  return performance.now() - t;
+}
 
 /**
  * PostgreSQL's own times on the same data, on the host (no cluster): fsck +
@@ -152,7 +174,10 @@ async function measureDirect(d: Disk, rounds: number): Promise<Direct> {
   const ctl = (args: string[]): [string, string[]] => ['setpriv', [...asPg(), `${PG_BIN}/pg_ctl`, ...args]];
   const start = ctl(['start', '-w', '-t', '60', '-D', data, '-l', join(data, 'mccs-pg_ctl.log'), '-o', `-p ${port} -k ${sock}`]);
   const stop = (mode: string) => ctl(['stop', '-w', '-t', '60', '-m', mode, '-D', data]);
-  const r: Direct = { pgStartMs: [], pgStartCrashMs: [], pgStopMs: [], umountMs: [], fsckMountMs: [] };
+  const r: Direct = { pgStartMs: [], pgStartCrashMs: [], pgStopMs: [], umountMs: [], fsckMountMs: [], pgStartPolledMs: [], pgStopPolledMs: [] };
+  // As the agent waits since issue 12: pg_ctl without its own wait (-W), then postmaster.pid polled every 10 ms.
+  const startPolled = ctl(['start', '-W', '-D', data, '-l', join(data, 'mccs-pg_ctl.log'), '-o', `-p ${port} -k ${sock}`]);
+  const stopPolled = ctl(['stop', '-W', '-m', 'fast', '-D', data]);
   for (let i = 0; i < rounds; i++) {
     r.fsckMountMs.push(await timed('fsck', 'fsck', ['-a', '-t', 'ext4', '--', d.loop]) + await timed('mount', 'mount', ['-t', 'ext4', d.loop, d.hostMnt]));
     try {
@@ -163,6 +188,8 @@ async function measureDirect(d: Disk, rounds: number): Promise<Direct> {
       await timed('pg_ctl stop -m immediate', ...stop('immediate'), PG_ENV);
       r.pgStartCrashMs.push(await timed('pg_ctl start (crash recovery)', ...start, PG_ENV));
       await timed('pg_ctl stop -m fast', ...stop('fast'), PG_ENV);
+      r.pgStartPolledMs.push(await timedPolled('pg_ctl start -W', startPolled, () => pmStatus(data) === 'ready'));
+      r.pgStopPolledMs.push(await timedPolled('pg_ctl stop -W -m fast', stopPolled, () => pmStatus(data) === undefined));
     } catch (e) {
       await exec(...stop('immediate'), { env: PG_ENV });
       throw e;
@@ -513,8 +540,10 @@ async function main(): Promise<void> {
   const dm = {
     pgStop: median(direct.pgStopMs)!, pgStart: median(direct.pgStartMs)!, pgStartCrash: median(direct.pgStartCrashMs)!,
     umount: median(direct.umountMs)!, fsckMount: median(direct.fsckMountMs)!,
+    pgStopPolled: median(direct.pgStopPolledMs)!, pgStartPolled: median(direct.pgStartPolledMs)!,
   };
   say(`  pg_ctl stop -m fast ${sec(dm.pgStop)}, pg_ctl start -w ${sec(dm.pgStart)} (after a crash: ${sec(dm.pgStartCrash)}), umount ${sec(dm.umount)}, fsck -a + mount ${sec(dm.fsckMount)}`);
+  say(`  without pg_ctl's 100 ms polling (-W, postmaster.pid read every 10 ms, as the agent waits): stop ${sec(dm.pgStopPolled)}, start ${sec(dm.pgStartPolled)}`);
 
   lab = await createLab({ id: opts['lab-id']! });
   const mountPoint = join(lab.dir, 'pgdisk');
@@ -646,8 +675,10 @@ async function main(): Promise<void> {
   say(`Engine overhead per round (ms): switchover ${s.overheadSamplesMs.join(', ')}; failover ${f.overheadSamplesMs.join(', ')} (target < 300)`);
   // Issue 12 targets: power-off failover <= 2.5 s; switchover <= PostgreSQL's own stop + start + 0.3 s; engine overhead < 0.3 s (issue 4).
   const switchTarget = dm.pgStop + dm.pgStart + 300;
+  // The same with PostgreSQL's own times measured as the agent now waits (no pg_ctl polling): shown beside it.
+  const switchTargetPolled = dm.pgStopPolled + dm.pgStartPolled + 300;
   const met = (s.overheadMs ?? Infinity) < 300 && (f.overheadMs ?? Infinity) < 300 && f.totalMs <= 2500 && s.totalMs <= switchTarget;
-  say(`Targets: power-off failover ${sec(f.totalMs)} (target <= 2.50 s); switchover ${sec(s.totalMs)} (target <= pg stop + start + 0.3 s = ${sec(switchTarget)}); engine overhead < 0.3 s`);
+  say(`Targets: power-off failover ${sec(f.totalMs)} (target <= 2.50 s); switchover ${sec(s.totalMs)} (target <= pg_ctl stop + start + 0.3 s = ${sec(switchTarget)}; with PostgreSQL's own times without pg_ctl's polling: ${sec(switchTargetPolled)}, ${s.totalMs <= switchTargetPolled ? 'met' : 'missed'}); engine overhead < 0.3 s`);
   say(met ? 'PASS: every target met (medians)' : `MISS: failover ${sec(f.totalMs)}, switchover ${sec(s.totalMs)} (<= ${sec(switchTarget)}), overhead ${sec(s.overheadMs)} / ${sec(f.overheadMs)}`);
   process.stdout.write(`${opts['json-only'] ? '' : '\n'}${JSON.stringify({ ...result, targetMet: met })}\n`);
   if (!met) process.exitCode = 1;

@@ -8,10 +8,8 @@ import type { ConfigCommit } from '../engine/config-store.js';
 import type { SharedDocument } from '../engine/shared-documents.js';
 import type { Engine } from '../engine/engine.js';
 import type { PlanStep, ResourceStatus } from '../engine/policy/types.js';
-import { groupState, ONLINE_STATES } from '../engine/policy/group-state.js';
 import { recordRejection } from '../engine/rejections.js';
 import { loadSecret, newIncarnation } from './crypto.js';
-import { healWinner } from './fault-decision.js';
 import { Membership, type MembershipDecision } from './membership.js';
 import { PeerChannel, type PeerRequest, type PeerResponse } from './peer-channel.js';
 import { clusterPorts } from './ports.js';
@@ -20,9 +18,6 @@ import { witnessFingerprint } from '../witness/settings.js';
 import type { Witness } from '../witness/witness.js';
 import { ConfigSync } from './config-sync.js';
 import { ClusterGroupLocks } from './group-locks.js';
-
-/** Types whose data must never be written from two nodes: heal stops them on both first. */
-const STORAGE_TYPES = new Set(['SharedDisk', 'MirrorDisk']);
 
 async function waitUntil(ok: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -268,40 +263,30 @@ export class ClusterNode {
   private readonly healing = new Set<string>();
 
   /**
-   * SPEC §3 Heal: a failover group online on both nodes (after a partition)
-   * stays on exactly one, chosen the same way on both sides from exchanged
-   * data (takeover generation, then priority). Groups with storage stop on
-   * both and start on the winner only.
+   * SPEC §3 Heal, decided by the policy (PeerStateReceived): a failover group
+   * online on both nodes after a partition stays on exactly one. Carried out
+   * here: each group's follow-ups in order (the offline here; for a group
+   * with storage kept here, the online again once the peer let go of it).
    */
   private heal(): void {
     const e = this.engine;
     if (!e.probed) return;
-    const stable: readonly string[] = ['ONLINE', 'PARTIAL'];
-    for (const g of e.config.Groups) {
-      if (g.GroupType !== 'FAILOVER' || this.healing.has(g.GroupName)) continue;
-      const here = groupState(e.config, g, e.observed, e.localNode);
-      const there = groupState(e.config, g, e.observed, this.peer);
-      if (!stable.includes(here) || !stable.includes(there)) continue;
-      const rt = e.observed.groups?.[g.GroupName] ?? {};
-      const rank = (n: string) => e.config.Nodes.findIndex((x) => x.NodeName === n);
-      const verdict = healWinner({ node: e.localNode, generation: rt.generation ?? 0, rank: rank(e.localNode) }, { node: this.peer, generation: rt.peerGeneration ?? 0, rank: rank(this.peer) });
-      const storage = g.Resources.some((r) => STORAGE_TYPES.has(r.Type));
-      this.record('HEAL', `group ${g.GroupName} is online on both ${e.localNode} and ${this.peer}: ${verdict.message}${storage ? '; it holds storage, so it stops on both and starts on the winner' : ''}`, { group: g.GroupName, ...verdict, storage }, { subject: `group:${g.GroupName}` });
-      const cause = `heal after partition: ${verdict.message}`;
-      const stopHere = verdict.loser === e.localNode || storage;
-      if (!stopHere) continue;
-      this.healing.add(g.GroupName);
-      void e
-        .handle({ kind: 'GroupOffline', group: g.GroupName, node: e.localNode }, { cause, wait: true, timeout: 600 })
-        .then(async () => {
-          if (storage && verdict.winner === e.localNode) {
-            // Start again only once the loser has let go of the disk too.
-            await waitUntil(() => !stable.includes(groupState(e.config, g, e.observed, this.peer)) || this.closed, 600_000);
-            await e.handle({ kind: 'GroupOnline', group: g.GroupName, node: e.localNode }, { cause, wait: true, timeout: 600 });
-          }
-        })
-        .catch((err: Error) => e.log.error(`heal of ${g.GroupName}: ${err.message}`))
-        .finally(() => this.healing.delete(g.GroupName));
+    const plan = e.ask({ kind: 'PeerStateReceived', node: e.localNode, peer: this.peer }, { groups: Object.fromEntries([...this.healing].map((g) => [g, { healing: true }])) });
+    const groups = (plan.decision.facts.groups ?? {}) as Record<string, { message: string; facts: Record<string, unknown> }>;
+    for (const [group, d] of Object.entries(groups)) {
+      this.record('HEAL', d.message, d.facts, { subject: `group:${group}` });
+      const followUps = (plan.followUps ?? []).filter((f) => f.group === group);
+      if (followUps.length === 0) continue;
+      const cause = `heal after partition: ${String(d.facts.message)}`;
+      this.healing.add(group);
+      void (async () => {
+        for (const f of followUps) {
+          if (f.untilPeerStops) await waitUntil(() => !['ONLINE', 'PARTIAL'].includes(e.groupState(group, this.peer) ?? '') || this.closed, 600_000);
+          await e.handle(f.event, { cause, wait: true, timeout: 600 });
+        }
+      })()
+        .catch((err: Error) => e.log.error(`heal of ${group}: ${err.message}`))
+        .finally(() => this.healing.delete(group));
     }
   }
 
@@ -401,16 +386,16 @@ export class ClusterNode {
       }
     } else if (d.verdict === 'ISOLATED') {
       await e.ready;
-      await this.offlineFailoverGroups(`this node is isolated: ${d.message}`);
+      await this.offlineFailoverGroups(d.message, `this node is isolated: ${d.message}`);
     } else if (d.verdict === 'PEER_EXITED') {
       e.observed.nodes[this.peer] = { state: 'EXITED' };
     }
   }
 
-  /** Isolation: this node is the one cut off; its failover groups go offline at once. */
-  private async offlineFailoverGroups(cause: string): Promise<void> {
+  /** Isolation, decided by the policy (NodeIsolated): this node is the one cut off; its failover groups go offline at once. */
+  private async offlineFailoverGroups(reason: string, cause: string): Promise<void> {
     const e = this.engine;
-    const active = e.config.Groups.filter((g) => g.GroupType === 'FAILOVER' && ONLINE_STATES.includes(groupState(e.config, g, e.observed, e.localNode)));
-    await Promise.all(active.map((g) => e.handle({ kind: 'GroupOffline', group: g.GroupName, node: e.localNode }, { cause, wait: true, timeout: 300 }).catch((err: Error) => e.log.error(`isolation offline of ${g.GroupName}: ${err.message}`))));
+    const plan = e.ask({ kind: 'NodeIsolated', node: e.localNode, reason });
+    await Promise.all((plan.followUps ?? []).map((f) => e.handle(f.event, { cause, wait: true, timeout: 300 }).catch((err: Error) => e.log.error(`isolation offline of ${f.group}: ${err.message}`))));
   }
 }

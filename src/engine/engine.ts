@@ -25,7 +25,7 @@ import { MonitorLoop } from './monitor-loop.js';
 import { ObservedStore, type StateChangeWhy } from './observed-store.js';
 import { isOwnershipRefusal, type OwnershipGate } from './ownership-gate.js';
 import { plan as policyPlan } from './policy/plan.js';
-import type { Observed, Plan, PlanStep, PolicyEvent, ResourceStatus } from './policy/types.js';
+import type { GroupRuntime, Observed, Plan, PlanStep, PolicyEvent, ResourceStatus } from './policy/types.js';
 import { ResourceOps } from './resource-ops.js';
 import { ResourceRuntimes } from './resource-runtime.js';
 import { changedResources } from './resource-changes.js';
@@ -53,6 +53,14 @@ export interface HandleResult {
   execution?: ExecutionResult;
   /** With wait: the group's state on each node when its plan ended (before any later plan ran). */
   groupStates?: Record<string, string>;
+}
+
+/** Runtime facts a caller of Engine.ask adds to the observed state. */
+export interface AskFacts {
+  /** Counters and times of the event's resource on the event's node (monitorTimeouts, onlineSince…). */
+  resource?: Partial<ResourceStatus>;
+  /** Runtime facts of groups (a heal under way). */
+  groups?: Record<string, Partial<GroupRuntime>>;
 }
 
 export interface EngineTimings {
@@ -343,9 +351,31 @@ export class Engine {
 
   plan(event: PolicyEvent): Plan {
     const t0 = performance.now();
-    const plan = policyPlan(this.config, this.observed, event);
+    const plan = policyPlan(this.config, this.observed, event, t0);
     this.timings.emit('decision', plan.refused ? `REFUSED_${plan.refused.code}` : plan.decision.code, (performance.now() - t0) / 1000);
     return plan;
+  }
+
+  /**
+   * The policy's plan for one of the rules the engine and the cluster apply
+   * by themselves (time rules, heal, isolation, evacuation), on the observed
+   * state plus the runtime facts the caller gathered: counters and times of
+   * the event's resource, runtime facts of groups. Nothing is recorded and
+   * nothing runs: the caller carries out the plan's steps and follow-ups.
+   */
+  ask(event: PolicyEvent, extra: AskFacts = {}): Plan {
+    let observed = this.observed;
+    if (extra.resource && 'resource' in event) {
+      const byRes = observed.resources[event.node] ?? {};
+      const status: ResourceStatus = { ...(byRes[event.resource] ?? { state: 'UNKNOWN' }), ...extra.resource };
+      observed = { ...observed, resources: { ...observed.resources, [event.node]: { ...byRes, [event.resource]: status } } };
+    }
+    if (extra.groups) {
+      const groups = { ...observed.groups };
+      for (const [g, rt] of Object.entries(extra.groups)) groups[g] = { ...groups[g], ...rt };
+      observed = { ...observed, groups };
+    }
+    return policyPlan(this.config, observed, event, performance.now());
   }
 
   private groupOf(event: PolicyEvent): string | undefined {

@@ -53,5 +53,5 @@ export function recordingEffects(log: PlanStep[] = []): Effects & { log: PlanSte
   const record: Effect = async (step) => {
     log.push(step);
   };
-  return { online: record, offline: record, clean: record, fault: record, 'count-restart': record, clear: record, log };
+  return { online: record, offline: record, clean: record, fault: record, 'count-restart': record, clear: record, 'reset-restarts': record, log };
 }

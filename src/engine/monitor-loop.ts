@@ -1,11 +1,13 @@
 // The monitor loop of the local resources: the probe at engine start, one
 // timer per resource (MonitorInterval online, OfflineMonitorInterval
 // offline), what each result means (failure, recovery, unexpected online),
-// and the time rules that follow results: FaultOnMonitorTimeouts,
-// OnlineTrustTime, AutoRestart and AutoFaultClearTime.
+// and the facts the time rules that follow results need: the policy decides
+// FaultOnMonitorTimeouts, OnlineTrustTime, AutoRestart and AutoFaultClearTime
+// (src/engine/policy), this loop counts, keeps the times and carries out.
 import type { Engine } from './engine.js';
 import type { Observation } from './agents/agent.js';
 import { agentFor } from './agents/catalog.js';
+import { execute } from './executor.js';
 import { resolveResourceAttributes, timing } from './resolve-attributes.js';
 import type { GroupConfig, ResourceConfig, ResourceState } from '../model/types.js';
 
@@ -69,10 +71,12 @@ export class MonitorLoop {
     } catch (err) {
       e.timings.emit('monitor', res.Type, (performance.now() - t0) / 1000, 'error');
       rt.monitorTimeouts++;
-      const limit = Number(resolveResourceAttributes(e.config, res).FaultOnMonitorTimeouts ?? 4);
+      // FaultOnMonitorTimeouts: the policy says whether these timeouts now count as a failure.
+      const verdict = e.ask({ kind: 'MonitorTimedOut', resource: name, node: e.localNode, reason: (err as Error).message }, { resource: { monitorTimeouts: rt.monitorTimeouts } });
+      const limit = Number(verdict.decision.facts.faultOnMonitorTimeouts ?? 0);
       e.log.warn(`monitor of ${name} failed (${rt.monitorTimeouts}${limit ? `/${limit}` : ''}): ${(err as Error).message}`);
-      if (limit === 0 || rt.monitorTimeouts < limit) return this.schedule(group, res);
-      obs = { state: 'failed', reason: `${rt.monitorTimeouts} monitor timeouts in a row` };
+      if (verdict.decision.code !== 'MONITOR_TIMEOUTS_FAULT') return this.schedule(group, res);
+      obs = { state: 'failed', reason: String(verdict.decision.facts.reason) };
     }
     if (rt.busy || rt.epoch !== epoch) return this.schedule(group, res);
     this.applyResult(group, res, before.state, obs);
@@ -87,7 +91,7 @@ export class MonitorLoop {
     const monitorOnly = agentFor(res.Type)?.monitorOnly === true;
     if (before === 'ONLINE') {
       if (obs.state === 'running') {
-        this.trustIfLongEnough(res);
+        void this.trust(res);
         return;
       }
       this.failure(name, obs.reason);
@@ -120,17 +124,12 @@ export class MonitorLoop {
     e.onLocalStateChange?.();
   }
 
-  /** OnlineTrustTime: a resource that ran well for long enough earns its restarts back. */
-  private trustIfLongEnough(res: ResourceConfig): void {
+  /** OnlineTrustTime: the policy says when a resource that ran well for long enough earns its restarts back. */
+  private async trust(res: ResourceConfig): Promise<void> {
     const e = this.engine;
     const rt = e.runtimes.get(res.ResName);
-    const st = e.status(e.localNode, res.ResName);
-    if (!st.restartCount || rt.onlineSince === undefined) return;
-    const trust = timing(resolveResourceAttributes(e.config, res), 'OnlineTrustTime', 600);
-    if (performance.now() - rt.onlineSince >= trust) {
-      st.restartCount = 0;
-      e.log.info(`${res.ResName} ran ${trust / 1000} s without failing: restart count reset`);
-    }
+    const plan = e.ask({ kind: 'MonitorConfirmed', resource: res.ResName, node: e.localNode }, { resource: { onlineSince: rt.onlineSince } });
+    if (plan.steps.length > 0) await execute(plan, e.ops.effects(plan, 'monitor'));
   }
 
   /** Called by agents that see their resource end between ticks (child exit, lost lease). */
@@ -153,31 +152,45 @@ export class MonitorLoop {
 
   /**
    * AutoRestart: a persistent resource (NIC) whose failure took its group
-   * offline has recovered; if the group is online nowhere, it comes back here.
+   * offline has recovered; the policy says whether its group comes back here.
    */
   private autoRestart(group: GroupConfig, recovered: string): void {
     const e = this.engine;
-    if (group.AutoRestart !== true || group.Frozen === true) return;
-    const online = group.NodeList.some((n) => ['ONLINE', 'PARTIAL', 'STARTING'].includes(e.groupState(group.GroupName, n) ?? ''));
-    if (online) return;
-    e.handle({ kind: 'GroupOnline', group: group.GroupName, node: e.localNode }, { cause: `AutoRestart: ${recovered} recovered` }).catch((err: Error) => e.log.warn(`AutoRestart of ${group.GroupName}: ${err.message}`));
+    const plan = e.ask({ kind: 'ResourceRecovered', resource: recovered, node: e.localNode });
+    for (const f of plan.followUps ?? []) e.handle(f.event, { cause: `AutoRestart: ${recovered} recovered` }).catch((err: Error) => e.log.warn(`AutoRestart of ${group.GroupName}: ${err.message}`));
   }
 
-  /** AutoFaultClearTime: a FAULTED resource is cleared after that long (0 = never). */
+  /**
+   * AutoFaultClearTime: the policy says when a FAULTED resource is cleared
+   * (asked when the fault appears, and again when the timer it gave is due).
+   */
   scheduleAutoClear(resName: string): void {
+    const rt = this.engine.runtimes.get(resName);
+    rt.faultedSince = performance.now();
+    this.autoClear(resName);
+  }
+
+  private autoClear(resName: string): void {
     const e = this.engine;
-    let group: GroupConfig;
+    const rt = e.runtimes.get(resName);
+    if (rt.clearTimer) clearTimeout(rt.clearTimer);
+    rt.clearTimer = undefined;
+    if (e.stopped) return;
+    let plan;
     try {
-      group = e.findResource(resName).group;
+      e.findResource(resName);
+      plan = e.ask({ kind: 'FaultTimer', resource: resName, node: e.localNode }, { resource: { faultedSince: rt.faultedSince } });
     } catch {
+      return; // deleted meanwhile
+    }
+    const d = plan.decision;
+    if (d.code === 'AUTO_CLEAR_PENDING') {
+      rt.clearTimer = setTimeout(() => this.autoClear(resName), Math.max(0, Number(d.facts.dueAt) - performance.now()));
+      rt.clearTimer.unref?.();
       return;
     }
-    const seconds = typeof group.AutoFaultClearTime === 'number' ? group.AutoFaultClearTime : 0;
-    if (seconds <= 0) return;
-    const timer = setTimeout(() => {
-      if (e.stopped || e.status(e.localNode, resName).state !== 'FAULTED') return;
-      e.handle({ kind: 'ResourceClear', resource: resName, node: e.localNode }, { cause: `AutoFaultClearTime ${seconds} s of group ${group.GroupName}` }).catch((err: Error) => e.log.warn(`auto clear of ${resName}: ${err.message}`));
-    }, seconds * 1000);
-    timer.unref?.();
+    for (const f of plan.followUps ?? []) {
+      e.handle(f.event, { cause: `AutoFaultClearTime ${String(d.facts.autoFaultClearTime)} s of group ${String(d.facts.group)}` }).catch((err: Error) => e.log.warn(`auto clear of ${resName}: ${err.message}`));
+    }
   }
 }

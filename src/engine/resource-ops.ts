@@ -1,5 +1,6 @@
 // What the engine does to one local resource when a plan says so: online
-// (with OnlineRetryLimit attempts and the resource's batch programs), offline
+// (with the attempts the policy allows under OnlineRetryLimit, and the
+// resource's batch programs), offline
 // (with a forced clean when the agent's offline fails), clean, and one-time
 // observation; each call through the resource's agent within its timeout.
 // Also the group batch programs (BatchAfterOnline, BatchBeforeOffline) and
@@ -38,6 +39,10 @@ export class ResourceOps {
         const st = e.status(s.node, s.resource);
         st.restartCount = (st.restartCount ?? 0) + 1;
         e.record({ subject: `resource:${s.resource}`, group: s.group, resource: s.resource, cause, rule: s.decision.code, message: `restart ${st.restartCount} of ${s.resource} in place`, facts: s.decision.facts });
+      },
+      'reset-restarts': async (s) => {
+        e.status(s.node, s.resource).restartCount = 0;
+        e.log.info(s.decision.message);
       },
       clear: local(async (s) => {
         const { group, res } = e.findResource(s.resource);
@@ -109,11 +114,10 @@ export class ResourceOps {
     const local = e.localNode;
     const { group, res, rt } = this.claim(step);
     const old = e.status(local, res.ResName);
-    const retries = Number(resolveResourceAttributes(e.config, res).OnlineRetryLimit ?? 0);
     e.setState(local, res.ResName, { ...old, state: 'STARTING', reason: step.decision.message }, { cause, rule: step.decision.code, message: step.decision.message, facts: step.decision.facts });
     try {
       let lastError = '';
-      for (let attempt = 0; attempt <= retries; attempt++) {
+      for (let attempt = 1; ; attempt++) {
         try {
           await this.runBatch(res, 'BatchBeforeOnline');
           await this.withAgent(group, res, 'OnlineTimeout', 300, (a, ctx) => a.online(ctx));
@@ -127,8 +131,15 @@ export class ResourceOps {
           return;
         } catch (err) {
           lastError = (err as Error).message;
-          e.log.warn(`online of ${res.ResName} failed (attempt ${attempt + 1}/${retries + 1}): ${lastError}`);
-          await this.withAgent(group, res, 'CleanTimeout', 60, (a, ctx) => a.clean(ctx)).catch(() => undefined);
+          // OnlineRetryLimit: the policy says whether this attempt was the last; its plan is a clean, then (or not) the online again.
+          const retry = e.ask({ kind: 'OnlineAttemptFailed', resource: res.ResName, node: local, reason: lastError }, { resource: { onlineRetryCount: attempt } });
+          e.log.warn(`online of ${res.ResName} failed (attempt ${attempt}/${String(retry.decision.facts.attempts ?? attempt)}): ${lastError}`);
+          let again = false;
+          for (const s of retry.steps) {
+            if (s.op === 'clean') await this.withAgent(group, res, 'CleanTimeout', 60, (a, ctx) => a.clean(ctx)).catch(() => undefined);
+            if (s.op === 'online') again = true;
+          }
+          if (!again) break;
         }
       }
       // Not FAULTED here: the policy decides what the final failure means (fault, parents, failover).

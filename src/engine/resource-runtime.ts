@@ -7,8 +7,13 @@ export interface ResourceRuntime {
   timer?: NodeJS.Timeout;
   /** An agent action is in flight: monitor results are not failures meanwhile. */
   busy: boolean;
+  /** Monotonic ms since which it runs (OnlineTrustTime). */
   onlineSince?: number;
+  /** Monitor timeouts in a row (FaultOnMonitorTimeouts). */
   monitorTimeouts: number;
+  /** Monotonic ms at which it became FAULTED, and the timer of its AutoFaultClearTime. */
+  faultedSince?: number;
+  clearTimer?: NodeJS.Timeout;
   /** Monotonic id so a stale monitor result after a state change is dropped. */
   epoch: number;
 }
@@ -25,8 +30,11 @@ export class ResourceRuntimes {
     return rt;
   }
 
-  /** Every monitor timer stops (engine stop). */
+  /** Every monitor and clear timer stops (engine stop). */
   clearTimers(): void {
-    for (const rt of this.runtime.values()) if (rt.timer) clearTimeout(rt.timer);
+    for (const rt of this.runtime.values()) {
+      if (rt.timer) clearTimeout(rt.timer);
+      if (rt.clearTimer) clearTimeout(rt.clearTimer);
+    }
   }
 }

@@ -24,6 +24,7 @@
 //   FAILOVER: <the plan's decision message>
 //   refused CONFLICT                            only when the request is refused
 //   group web FAILOVER                          multi-group events: each group's code
+//   group web HEAL_GIVE_UP, then refused FROZEN   … and its follow-up's refusal
 //   failover web node1 -> node2                 a group moved off a node (or "-> none")
 //   then GroupOffline web@node1                 follow-up events the caller runs (heal, isolation…)
 //   then refused GROUP_DISABLED                 the follow-up of a one-group event would be refused
@@ -165,8 +166,8 @@ function eventLine(e: PolicyEvent): string {
 export function renderPlan(p: Plan): string {
   const out = [`${p.decision.code}: ${p.decision.message}`];
   if (p.refused) out.push(`refused ${p.refused.code}`);
-  const groups = p.decision.facts.groups as Record<string, { code: string }> | undefined;
-  if (groups && typeof groups === 'object') for (const [g, d] of Object.entries(groups)) out.push(`group ${g} ${d.code}`);
+  const groups = p.decision.facts.groups as Record<string, { code: string; followUpRefused?: { code: string } }> | undefined;
+  if (groups && typeof groups === 'object') for (const [g, d] of Object.entries(groups)) out.push(`group ${g} ${d.code}${d.followUpRefused ? `, then refused ${d.followUpRefused.code}` : ''}`);
   for (const f of p.failovers ?? (p.failover ? [p.failover] : [])) out.push(`failover ${f.group} ${f.from} -> ${f.to ?? 'none'}`);
   for (const f of p.followUps ?? []) out.push(`then ${eventLine(f.event)}${f.untilPeerStops ? ' once the peer stopped it' : ''}`);
   const refusedFollowUp = p.decision.facts.followUpRefused as { code: string } | undefined;

@@ -50,9 +50,9 @@ function checkShape(p: Plan): void {
 
 /** Every reason code a plan carries: its decision, its steps', and each group's of a multi-group event. */
 export function codesOf(p: Plan): string[] {
-  const groups = (p.decision.facts.groups ?? {}) as Record<string, { code: string }>;
+  const groups = Object.values((p.decision.facts.groups ?? {}) as Record<string, { code: string; followUpRefused?: { code: string } }>);
   const followUp = p.decision.facts.followUpRefused as { code: string } | undefined;
-  return [p.decision.code, ...p.steps.map((s) => s.decision.code), ...Object.values(groups).map((g) => g.code), ...(followUp ? [followUp.code] : [])];
+  return [p.decision.code, ...p.steps.map((s) => s.decision.code), ...groups.flatMap((g) => [g.code, ...(g.followUpRefused ? [g.followUpRefused.code] : [])]), ...(followUp ? [followUp.code] : [])];
 }
 
 describe('policy golden scenarios', () => {

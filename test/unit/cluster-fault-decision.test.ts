@@ -3,7 +3,8 @@
 // Times are monotonic ms; defaults: HBInterval 1000, HBTimeout 1000,
 // SplitThreshold 500, IsolationTestTimeout 3000.
 import { describe, expect, it } from 'vitest';
-import { decide, decideStartAlone, healWinner, type FaultFacts, type StartAloneFacts } from '../../src/cluster/fault-decision.js';
+import { decide, decideStartAlone, type FaultFacts, type StartAloneFacts } from '../../src/cluster/fault-decision.js';
+import { healWinner } from '../../src/engine/policy/heal.js';
 
 interface Case {
   name: string;

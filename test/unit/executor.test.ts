@@ -20,7 +20,7 @@ function timedEffects(durations: Record<string, number>, fail: string[] = []): E
     log.push(`end ${s.resource}`);
     if (fail.includes(s.resource)) throw new Error(`${s.resource} broke`);
   };
-  return { online: effect, offline: effect, clean: effect, fault: effect, 'count-restart': effect, clear: effect, log };
+  return { online: effect, offline: effect, clean: effect, fault: effect, 'count-restart': effect, clear: effect, 'reset-restarts': effect, log };
 }
 
 describe('execute', () => {

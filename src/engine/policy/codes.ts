@@ -31,6 +31,7 @@ export const STEP_CODES = [
   'ONLINE_RETRY_CLEAN', // OnlineRetryLimit: forced clean after a failed online attempt, before the next one
   'ONLINE_RETRY', // OnlineRetryLimit: the online attempted again
   'ONLINE_FAILED_CLEAN', // OnlineRetryLimit used up: forced clean after the last failed attempt
+  'RESTART_COUNT_RESET', // OnlineTrustTime: the restart count forgotten
 ] as const;
 
 /** Codes of a plan's decision: what the policy decided for the event as a whole. */
@@ -52,6 +53,7 @@ export const PLAN_CODES = [
   'ONLINE_RETRY', // OnlineRetryLimit: one more attempt
   'ONLINE_RETRIES_EXHAUSTED', // OnlineRetryLimit used up: the online failed for good
   'MONITOR_TIMEOUTS_FAULT', // FaultOnMonitorTimeouts reached: the timeouts count as a failure
+  'ONLINE_TRUSTED', // OnlineTrustTime passed: the restarts are forgiven
   'AUTORESTART', // AutoRestart: the group comes back once its persistent resource recovered
   'AUTO_FAULT_CLEAR', // AutoFaultClearTime passed: the fault is cleared
   'HEAL', // SPEC §3 Heal: a failover group online on both nodes stays on one
@@ -72,6 +74,7 @@ export const PLAN_CODES = [
   'NOTHING_TO_EVACUATE',
   'MONITOR_TIMEOUT_TOLERATED', // fewer than FaultOnMonitorTimeouts in a row (or 0 = never)
   'AUTO_CLEAR_PENDING', // AutoFaultClearTime not yet passed: due at facts.dueAt
+  'TRUST_PENDING', // restarts counted, OnlineTrustTime not yet passed
   // held by the gate (no steps; refused when the event is an operator request)
   'FROZEN',
   'LOCKED',

@@ -32,6 +32,7 @@ import { subjectOf } from './subject.js';
 import { ownershipLost } from './ownership-lost.js';
 import { groupSwitch } from './switch.js';
 import { takeOver, wasActiveOn } from './takeover.js';
+import { monitorConfirmed } from './trust.js';
 import type { MainConfig } from '../../model/types.js';
 import type { Decision, FollowUp, Observed, Plan, PolicyEvent } from './types.js';
 
@@ -49,7 +50,7 @@ export function plan(config: MainConfig, observed: Observed, event: PolicyEvent,
     if (outcome.kind === 'planned' && outcome.followUps) {
       const groups = composeFollowUps(config, observed, b, outcome.followUps, sub);
       const refusal = Object.values(groups)[0];
-      if (refusal) outcome.decision = { ...outcome.decision, facts: { ...outcome.decision.facts, followUpRefused: refusal } };
+      if (refusal) outcome.decision = { ...outcome.decision, facts: { ...outcome.decision.facts, followUpRefused: { code: refusal.code, message: refusal.message } } };
     }
     return finish(event, b, outcome);
   }
@@ -101,6 +102,8 @@ function handle(ctx: Ctx, b: PlanBuilder, event: PolicyEvent, now: number): Outc
       return resourceRecovered(ctx, event.resource, event.node);
     case 'FaultTimer':
       return faultTimer(ctx, event.resource, event.node, now);
+    case 'MonitorConfirmed':
+      return monitorConfirmed(ctx, b, event.resource, event.node, now);
     default:
       throw new Error(`${event.kind} is a node event`);
   }
@@ -125,7 +128,13 @@ function handleNode(ctx: Ctx, b: PlanBuilder, event: PolicyEvent, sub: (e: Polic
 }
 
 function summarise(event: PolicyEvent, node: string, b: PlanBuilder, outcomes: { group: string; outcome: Outcome }[], refusedFollowUps: Record<string, Decision>): Decision {
-  const groups = Object.fromEntries(outcomes.map(({ group, outcome }) => [group, refusedFollowUps[group] ? { code: refusedFollowUps[group].code, message: refusedFollowUps[group].message } : { code: outcome.decision.code, message: outcome.decision.message }]));
+  // Each group's own decision; a follow-up that would be refused (frozen, locked…) is named beside it.
+  const groups = Object.fromEntries(
+    outcomes.map(({ group, outcome }) => {
+      const refused = refusedFollowUps[group];
+      return [group, { code: outcome.decision.code, message: outcome.decision.message, facts: outcome.decision.facts, ...(refused ? { followUpRefused: { code: refused.code, message: refused.message } } : {}) }];
+    }),
+  );
   const lines = outcomes.map(({ outcome }) => outcome.decision.message);
   const acting = (o: Outcome) => o.kind === 'planned' && (o.followUps?.length ?? 0) > 0;
   switch (event.kind) {

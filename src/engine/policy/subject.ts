@@ -14,6 +14,12 @@ export type Subject =
 /** Events about a node as a whole: each group that lists the node is looked at. */
 export const NODE_EVENTS: readonly PolicyEvent['kind'][] = ['NodeFaulted', 'ProbeComplete', 'PeerStateReceived', 'NodeIsolated', 'NodeEvacuate'];
 
+/**
+ * Facts of a resource on the node that watches it (every node watches every
+ * resource of the configuration): valid whatever the group's NodeList.
+ */
+const WATCH_EVENTS: readonly PolicyEvent['kind'][] = ['OnlineAttemptFailed', 'MonitorTimedOut', 'MonitorConfirmed', 'ResourceRecovered', 'FaultTimer'];
+
 export function subjectOf(config: MainConfig, event: PolicyEvent): Subject | Outcome {
   const node = event.node;
   if (!config.Nodes.some((n) => n.NodeName === node)) {
@@ -36,7 +42,7 @@ export function subjectOf(config: MainConfig, event: PolicyEvent): Subject | Out
   } else {
     throw new Error(`${event.kind}: neither a node, a group nor a resource event`);
   }
-  if (!group.NodeList.includes(node)) {
+  if (!group.NodeList.includes(node) && !WATCH_EVENTS.includes(event.kind)) {
     return refused('INVALID', decide('NOT_IN_NODELIST', `node ${node} is not in the NodeList of group ${group.GroupName} (${group.NodeList.join(', ')})`, { group: group.GroupName, node, nodeList: group.NodeList }));
   }
   return resource ? { kind: 'group', group, resource, node } : { kind: 'group', group, node };

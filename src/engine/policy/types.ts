@@ -123,7 +123,9 @@ export type StepOp =
   /** Record one more restart in place (restartCount + 1). */
   | 'count-restart'
   /** Forget FAULTED and restart counts on (resource, node) (no agent call). */
-  | 'clear';
+  | 'clear'
+  /** Forget the restart count (OnlineTrustTime passed) on (resource, node) (no agent call). */
+  | 'reset-restarts';
 
 export interface PlanStep {
   /** Index in Plan.steps. */

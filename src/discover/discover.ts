@@ -14,8 +14,7 @@ import type { Discovery } from './types.js';
 export async function discover(host: DiscoverHost): Promise<Discovery> {
   const notes: string[] = [];
   if (process.getuid?.() !== 0) notes.push('not root: processes of other users show no executable, directory or sockets');
-  const procs = listProcesses(host);
-  const [services, interfaces] = await Promise.all([findServices(host, notes), findInterfaces(host, notes)]);
+  const [procs, services, interfaces] = await Promise.all([listProcesses(host), findServices(host, notes), findInterfaces(host, notes)]);
   return {
     host: hostname(),
     time: new Date().toISOString(),

@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync, readlinkSync, statfsSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runner } from '../engine/runner.js';
+import { parsePasswdLine } from '../system/os-user.js';
 
 export interface DiscoverHost {
   read(path: string): string | null;
@@ -52,12 +53,16 @@ export function localHost(runner: Runner, root = '/'): DiscoverHost {
   };
 }
 
-/** uid → user name from /etc/passwd (system users on the node; no NSS). */
-export function userNames(host: DiscoverHost): Map<number, string> {
+/** uid → user name for these uids, from the passwd database (getent passwd: /etc/passwd and NSS); a uid it does not know is left out. */
+export async function userNames(host: DiscoverHost, uids: number[]): Promise<Map<number, string>> {
   const out = new Map<number, string>();
-  for (const line of (host.read('/etc/passwd') ?? '').split('\n')) {
-    const f = line.split(':');
-    if (f.length >= 3 && f[0]) out.set(Number(f[2]), f[0]);
+  const wanted = [...new Set(uids)].filter((u) => Number.isInteger(u) && u >= 0);
+  if (wanted.length === 0) return out;
+  // Exit 2 when some uid is unknown: the known ones are printed all the same.
+  const r = await host.runner.run('getent', ['passwd', ...wanted.map(String)], { timeoutMs: 10_000 }).catch(() => undefined);
+  for (const line of (r?.stdout ?? '').split('\n')) {
+    const user = parsePasswdLine(line);
+    if (user) out.set(user.uid, user.name);
   }
   return out;
 }

@@ -4,8 +4,7 @@ import type { DiscoverHost } from './host.js';
 import { userNames } from './host.js';
 import type { ProcessInfo } from './types.js';
 
-export function listProcesses(host: DiscoverHost): ProcessInfo[] {
-  const users = userNames(host);
+export async function listProcesses(host: DiscoverHost): Promise<ProcessInfo[]> {
   const out: ProcessInfo[] = [];
   for (const name of host.list('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -28,9 +27,11 @@ export function listProcesses(host: DiscoverHost): ProcessInfo[] {
       exe: host.link(`/proc/${pid}/exe`)?.replace(/ \(deleted\)$/, '') ?? null,
       args,
       uid,
-      user: users.get(uid) ?? String(uid),
+      user: String(uid),
       cwd: host.link(`/proc/${pid}/cwd`),
     });
   }
+  const users = await userNames(host, out.map((p) => p.uid));
+  for (const p of out) p.user = users.get(p.uid) ?? p.user;
   return out;
 }

@@ -1,23 +1,7 @@
 // The production Runner: execa with argument arrays (never a shell), a
 // timeout, captured output and one log line per command.
-import { readFileSync } from 'node:fs';
+import { lookupUser } from '../system/os-user.js';
 import type { RunOptions, RunResult, Runner } from './runner.js';
-
-interface PasswdEntry {
-  uid: number;
-  gid: number;
-  home: string;
-}
-
-/** Looks a user up in /etc/passwd (no NSS: these are system users on the node). */
-export function lookupUser(name: string): PasswdEntry {
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.split(':')[0] === name);
-  if (!line) throw new Error(`OS user '${name}' does not exist on this node`);
-  const f = line.split(':');
-  return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '/' };
-}
 
 export class ExecRunner implements Runner {
   constructor(private readonly log: (message: string) => void = () => {}) {}

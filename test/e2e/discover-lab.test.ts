@@ -12,7 +12,7 @@
 //
 // Root only. Cleanup, also on failure: the lab destroyed (its mount
 // namespaces hold the only mounts), the loop device detached, files removed.
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MainConfig } from '../../src/model/types.js';
@@ -20,6 +20,8 @@ import { ClusterLab, clusterConfig, IS_ROOT, NODE_NAMES, VIP4, type NodeName } f
 import { ROOT } from '../helpers/engine-harness.js';
 import { exec, must, signal, sleep } from '../lab/exec.js';
 import { bootNode, execInClient, execInNode, spawnInNode, type NodeProcess } from '../lab/lab.js';
+import { lookupUser } from '../../src/system/os-user.js';
+import { hasUser } from '../helpers/os-users.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const MiB = 1024 * 1024;
@@ -28,17 +30,14 @@ const MCCS = join(ROOT, 'bin/mccs.js');
 function skipReason(): string | undefined {
   if (!IS_ROOT) return 'needs root (lab namespaces, losetup, mount)';
   if (!existsSync(`${PG_BIN}/initdb`)) return `${PG_BIN}/initdb missing (Debian package postgresql-15)`;
-  if (!readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith('postgres:'))) return 'no postgres OS user';
+  if (!hasUser('postgres')) return 'no postgres OS user';
   return undefined;
 }
 const SKIP = skipReason();
 if (SKIP) console.log(`discover-lab.test: skipped: ${SKIP}`);
 const PSQL = existsSync(`${PG_BIN}/psql`) ? `${PG_BIN}/psql` : '/usr/bin/psql';
 
-function pgIds(): { uid: number; gid: number } {
-  const f = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))!.split(':');
-  return { uid: Number(f[2]), gid: Number(f[3]) };
-}
+const pgIds = () => lookupUser('postgres');
 
 const APP = `import { createServer } from 'node:net';
 createServer((s) => s.end('app ' + (process.env.MCCS_NODE ?? '') + '\\n')).listen(8080, '0.0.0.0');

@@ -30,6 +30,8 @@ import { exec, must, sleep } from '../lab/exec.js';
 import { bootNode, execInClient, freeze, nodePids, thaw } from '../lab/lab.js';
 import { DdLeaseIO, decodeBlock } from '../../src/engine/agents/disk-lease.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
+import { lookupUser } from '../../src/system/os-user.js';
+import { hasUser } from '../helpers/os-users.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const GROUP = 'pg';
@@ -40,7 +42,7 @@ const MiB = 1024 * 1024;
 function skipReason(): string | undefined {
   if (!IS_ROOT) return 'needs root (lab namespaces, losetup, mount)';
   if (!existsSync(`${PG_BIN}/initdb`)) return `${PG_BIN}/initdb missing (Debian package postgresql-15)`;
-  if (!readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith('postgres:'))) return 'no postgres OS user';
+  if (!hasUser('postgres')) return 'no postgres OS user';
   if (!existsSync('/usr/bin/psql') && !existsSync(`${PG_BIN}/psql`)) return 'psql missing';
   return undefined;
 }
@@ -48,11 +50,7 @@ const SKIP = skipReason();
 if (SKIP) console.log(`postgresql-failover.test: skipped: ${SKIP}`);
 const PSQL = existsSync(`${PG_BIN}/psql`) ? `${PG_BIN}/psql` : '/usr/bin/psql';
 
-function pgIds(): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))!;
-  const f = line.split(':');
-  return { uid: Number(f[2]), gid: Number(f[3]) };
-}
+const pgIds = () => lookupUser('postgres');
 
 
 interface WriterRun {

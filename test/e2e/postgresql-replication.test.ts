@@ -21,6 +21,8 @@ import { ClusterLab, IS_ROOT, NODE_NAMES, VIP4, type NodeName } from '../helpers
 import { firstAckAfter, longestGapMs, lostRows, startWriter, type WriterRun } from '../lab/pg-writer-run.js';
 import { must, signal, sleep } from '../lab/exec.js';
 import { bootNode, execInClient, execInNode, nodePids } from '../lab/lab.js';
+import { lookupUser } from '../../src/system/os-user.js';
+import { hasUser } from '../helpers/os-users.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const GROUP = 'pg';
@@ -30,16 +32,13 @@ const other = (n: NodeName): NodeName => (n === 'node1' ? 'node2' : 'node1');
 function skipReason(): string | undefined {
   if (!IS_ROOT) return 'needs root (lab namespaces, running postgres as its user)';
   if (!existsSync(`${PG_BIN}/pg_rewind`)) return `${PG_BIN}/pg_rewind missing (Debian package postgresql-15)`;
-  if (!readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith('postgres:'))) return 'no postgres OS user';
+  if (!hasUser('postgres')) return 'no postgres OS user';
   return undefined;
 }
 const SKIP = skipReason();
 if (SKIP) console.log(`postgresql-replication.test: skipped: ${SKIP}`);
 
-function pgIds(): { uid: number; gid: number } {
-  const f = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))!.split(':');
-  return { uid: Number(f[2]), gid: Number(f[3]) };
-}
+const pgIds = () => lookupUser('postgres');
 
 describe.skipIf(SKIP !== undefined)('PostgreSQL streaming replication in the two-node lab', () => {
   let cl: ClusterLab | undefined;

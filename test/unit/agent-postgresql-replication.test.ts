@@ -4,17 +4,19 @@
 // data directory and socket directory. Promotion, demotion, the old primary's
 // return through pg_rewind, pg_basebackup of an empty standby, the refusals
 // (two primaries, lag, synchronous state) and synchronous replication.
-import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lsnBytes, postgresqlReplicationAgent as agent, replicationRuntime, settled } from '../../src/engine/agents/postgresql-replication.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
 import { tcpListeners } from '../../src/engine/agents/postgresql.js';
 import { makeTestContext } from '../helpers/agent-contract.js';
+import { hasUser } from '../helpers/os-users.js';
+import { lookupUser } from '../../src/system/os-user.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const isRoot = process.getuid?.() === 0;
-const pgUser = existsSync('/etc/passwd') && readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+const pgUser = hasUser('postgres');
 const SKIP = !isRoot ? 'needs root' : !existsSync(`${PG_BIN}/pg_rewind`) ? 'postgresql-15 missing' : !pgUser ? 'no postgres OS user' : undefined;
 if (SKIP) console.log(`agent-postgresql-replication: skipped: ${SKIP}`);
 
@@ -24,10 +26,7 @@ while (!SKIP && tcpListeners(PORT).length > 0) PORT += 1;
 const ADDR = { node1: '127.0.0.11', node2: '127.0.0.12' } as const;
 type N = keyof typeof ADDR;
 const work = SKIP ? '/nonexistent' : mkdtempSync('/tmp/mccs-pgrepl-');
-const ids = () => {
-  const f = (pgUser as string).split(':');
-  return { uid: Number(f[2]), gid: Number(f[3]) };
-};
+const ids = () => lookupUser('postgres');
 const dataDir = (n: N) => join(work, n, 'data');
 const sockDir = (n: N) => join(work, n, 'sock');
 const home = (n: N) => join(work, n, 'home');

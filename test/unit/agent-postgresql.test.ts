@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterProcesses, pgConfig, postgresqlAgent, tcpListeners } from '../../src/engine/agents/postgresql.js';
 import { isRunning } from '../../src/system/proc.js';
-import { lookupUser } from '../../src/engine/exec-runner.js';
+import { lookupUser } from '../../src/system/os-user.js';
 import { agentContract, makeTestContext } from '../helpers/agent-contract.js';
+import { hasUser } from '../helpers/os-users.js';
 
 const BIN = '/usr/lib/postgresql/15/bin';
-const canRun = process.getuid?.() === 0 && existsSync(`${BIN}/initdb`) && existsSync('/etc/passwd') && readFileSync('/etc/passwd', 'utf8').includes('\npostgres:');
+const canRun = process.getuid?.() === 0 && existsSync(`${BIN}/initdb`) && hasUser('postgres');
 if (!canRun) console.log('agent-postgresql: skipped: needs root, the postgres user and the Debian package postgresql-15');
 
 const top = canRun ? mkdtempSync('/tmp/mccs-pg-') : '/nonexistent';

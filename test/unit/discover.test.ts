@@ -44,7 +44,9 @@ let found: Discovery;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'mccs-discover-'));
-  file('/etc/passwd', 'root:x:0:0::/root:/bin/sh\npostgres:x:105:110::/var/lib/postgresql:/bin/sh\noracle:x:1001:1001::/home/oracle:/bin/sh\napp:x:1002:1002::/srv:/bin/sh\n');
+  // The passwd database as getent prints it (NSS: /etc/passwd, LDAP, …), for the uids asked.
+  const passwd = ['root:x:0:0::/root:/bin/sh', 'postgres:x:105:110::/var/lib/postgresql:/bin/sh', 'oracle:x:1001:1001::/home/oracle:/bin/sh', 'app:x:1002:1002::/srv:/bin/sh'];
+  runner.on(['getent', 'passwd'], (c) => ({ stdout: passwd.filter((l) => c.args.slice(1).includes(l.split(':')[2]!)).join('\n') }));
   // PostgreSQL 15 on /srv/pg (a separate disk): the postmaster and one backend.
   proc(812, { comm: 'postgres', args: ['/usr/lib/postgresql/15/bin/postgres', '-D', '/srv/pg/data', '-p', '5433'], uid: 105, exe: '/usr/lib/postgresql/15/bin/postgres', cwd: '/srv/pg/data', sockets: [5001] });
   proc(813, { comm: 'postgres', args: ['postgres: checkpointer '], uid: 105, exe: '/usr/lib/postgresql/15/bin/postgres', cwd: '/srv/pg/data', ppid: 812 });

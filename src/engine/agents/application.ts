@@ -28,7 +28,7 @@
 import { isAbsolute } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttributeDeclaration } from '../../model/attributes.js';
-import { lookupUser } from '../exec-runner.js';
+import { lookupUser } from '../../system/os-user.js';
 import type { RunResult } from '../runner.js';
 import { findByCommandLine, isSameProcessRunning, signalProcess, type ProcessIdentity } from '../../system/proc.js';
 import { AgentError, type Agent, type AgentContext, type Observation } from './agent.js';

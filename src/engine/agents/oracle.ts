@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { AgentError, type Agent, type AgentContext, type Observation } from './agent.js';
 import type { RunResult } from '../runner.js';
 import type { AttributeDeclaration } from '../../model/attributes.js';
-import { lookupUser } from '../exec-runner.js';
+import { lookupUser } from '../../system/os-user.js';
 import { absolutePath, attrBool, attrString } from './toolkit/attributes.js';
 import { budget } from './toolkit/budget.js';
 import { identitiesOf } from '../../system/end-processes.js';

@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttributeDeclaration } from '../../model/attributes.js';
 import { writeDurable } from '../../model/durable-file.js';
 import { homePaths } from '../../model/home.js';
-import { lookupUser } from '../exec-runner.js';
+import { lookupUser } from '../../system/os-user.js';
 import {
   findProcesses,
   isSameProcessRunning,
@@ -40,7 +40,7 @@ export const processAttributes: AttributeDeclaration[] = [
   { name: 'Arguments', kind: 'string[]', default: [], editable: true, description: 'Arguments passed to Path, one array element per argument (no shell, no splitting, no quoting).' },
   { name: 'StartupDirectory', kind: 'string', default: '/', pattern: '^/', editable: true, description: 'Working directory of the process.' },
   { name: 'ForcibleTermination', kind: 'boolean', default: true, editable: true, description: 'On offline, send SIGKILL when the process is still running StopGraceTime after SIGTERM; false: report the offline as failed instead.' },
-  { name: 'User', kind: 'string', default: '', editable: true, description: 'OS user the process runs as (uid and primary gid from /etc/passwd; no supplementary groups). Empty: the engine user. When set, only processes of this user are adopted.' },
+  { name: 'User', kind: 'string', default: '', editable: true, description: 'OS user the process runs as (uid and primary gid from the passwd database, getent passwd: /etc/passwd or LDAP/SSSD through NSS; no supplementary groups). Empty: the engine user. When set, only processes of this user are adopted.' },
   { name: 'StopGraceTime', kind: 'number', default: 5, minimum: 0, maximum: 3600, unit: 's', editable: true, description: 'Time between SIGTERM and SIGKILL on offline (bounded by OfflineTimeout).' },
 ];
 

@@ -13,7 +13,9 @@
 // beside them, and the engine's own overhead is what is left:
 //   overhead = total − detection − pg stop − pg start − umount − fsck+mount − lease waits
 //
-//   npm run bench:switchover -- [--rounds N] [--json-only] [--verbose]
+//   npm run bench:switchover -- [--rounds N] [--json-only] [--verbose] [--db-beside-ip] [--switchovers-only]
+// --db-beside-ip: the group without the PostgreSQL → IP dependency (PostgreSQL listens on '*'), so the
+// IP's duplicate-address check overlaps the disk's and PostgreSQL's start.
 //
 // Exit code 0 = targets met (medians: failover <= 2.5 s, switchover <= pg stop
 // + start + 0.3 s, engine overhead < 0.3 s for both), 1 = missed,
@@ -37,6 +39,8 @@ const { values: opts } = parseArgs({
     'lab-id': { type: 'string', default: 'bsw' },
     'json-only': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    'db-beside-ip': { type: 'boolean', default: false },
+    'switchovers-only': { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Math.max(1, Math.min(20, Number(opts.rounds) || 5));
@@ -340,9 +344,11 @@ function mainJson(loop: string, mountPoint: string): unknown {
         { ResName: RES.disk, Type: 'SharedDisk', Device: loop, MountPoint: mountPoint, FSType: 'ext4', Critical: true },
         { ResName: RES.db, Type: 'PostgreSQL', DataDir: join(mountPoint, 'data'), Port: 5432, SocketDir: '/run/postgresql', OsUser: 'postgres', Critical: true },
       ],
+      // --db-beside-ip: PostgreSQL (listen_addresses '*') does not wait for the VIP, so the IP's checks run
+      // while the disk and PostgreSQL start; the address is still added only after its duplicate check.
       Dependencies: [
         { Parent: RES.ip, Child: RES.nic },
-        { Parent: RES.db, Child: RES.ip },
+        ...(opts['db-beside-ip'] ? [] : [{ Parent: RES.db, Child: RES.ip }]),
         { Parent: RES.db, Child: RES.disk },
       ],
     }],
@@ -595,7 +601,7 @@ async function main(): Promise<void> {
     if (active !== to) throw new Error(`after the switch the group is on ${active}, not ${to}`);
   }
 
-  for (let i = 0; i < ROUNDS; i++) {
+  for (let i = 0; i < (opts['switchovers-only'] ? 0 : ROUNDS); i++) {
     const to = other(active);
     const old = await probe.current();
     const marks = { node1: eventCount(lab, 'node1'), node2: eventCount(lab, 'node2') };
@@ -655,7 +661,7 @@ async function main(): Promise<void> {
   };
   const result = {
     rounds: ROUNDS,
-    settings: { cluster: 'defaults (HBInterval 1000 ms, HBTimeout 1000 ms)', IP: 'defaults', SharedDisk: 'defaults (LeaseRenewInterval 250 ms, LeaseStaleIntervals 5)' },
+    settings: { cluster: 'defaults (HBInterval 1000 ms, HBTimeout 1000 ms)', IP: 'defaults', SharedDisk: 'defaults (LeaseRenewInterval 250 ms, LeaseStaleIntervals 5)', dependencies: opts['db-beside-ip'] ? 'ip → nic, db → disk (PostgreSQL beside the IP)' : 'ip → nic, db → ip, db → disk' },
     direct: { ...Object.fromEntries(Object.entries(dm).map(([k, v]) => [`${k}Ms`, Math.round(v)])), samples: direct },
     switchover: summary('switchover'),
     failover: summary('failover'),
@@ -677,7 +683,8 @@ async function main(): Promise<void> {
   const switchTarget = dm.pgStop + dm.pgStart + 300;
   // The same with PostgreSQL's own times measured as the agent now waits (no pg_ctl polling): shown beside it.
   const switchTargetPolled = dm.pgStopPolled + dm.pgStartPolled + 300;
-  const met = (s.overheadMs ?? Infinity) < 300 && (f.overheadMs ?? Infinity) < 300 && f.totalMs <= 2500 && s.totalMs <= switchTarget;
+  const failoverMet = opts['switchovers-only'] || ((f.overheadMs ?? Infinity) < 300 && f.totalMs <= 2500);
+  const met = (s.overheadMs ?? Infinity) < 300 && failoverMet && s.totalMs <= switchTarget;
   say(`Targets: power-off failover ${sec(f.totalMs)} (target <= 2.50 s); switchover ${sec(s.totalMs)} (target <= pg_ctl stop + start + 0.3 s = ${sec(switchTarget)}; with PostgreSQL's own times without pg_ctl's polling: ${sec(switchTargetPolled)}, ${s.totalMs <= switchTargetPolled ? 'met' : 'missed'}); engine overhead < 0.3 s`);
   say(met ? 'PASS: every target met (medians)' : `MISS: failover ${sec(f.totalMs)}, switchover ${sec(s.totalMs)} (<= ${sec(switchTarget)}), overhead ${sec(s.overheadMs)} / ${sec(f.overheadMs)}`);
   process.stdout.write(`${opts['json-only'] ? '' : '\n'}${JSON.stringify({ ...result, targetMet: met })}\n`);

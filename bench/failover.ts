@@ -24,7 +24,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { childrenOf, exec, monotonicMs, signal, sleep } from '../test/lab/exec.js';
+import { childrenOf, exec, monotonicMs, signal, sleep, waitFor } from '../test/lab/exec.js';
 import { ETCD_ENDPOINT, startEtcd, stopEtcd, type EtcdProcess } from '../test/lab/etcd.js';
 import {
   ECHO_PORT, createLab, destroyLab, isolate, powerOff, powerOn, probeVip, spawnInNode, watchVip,
@@ -101,21 +101,8 @@ async function vipHolders(lab: Lab): Promise<NodeName[]> {
   return out;
 }
 
-/** Polls until check() returns a value; bounded. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, limitMs: number, everyMs = 100): Promise<T> {
-  const end = monotonicMs() + limitMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (monotonicMs() >= end) throw new Error(`timed out after ${limitMs} ms waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
+/** Polls until check() returns a value; bounded (the lab's one wait). */
+const until = <T>(what: string, check: () => Promise<T | undefined | false>, limitMs: number, everyMs = 100): Promise<T> => waitFor(what, check, limitMs, everyMs);
 
 interface Takeover {
   /** fault → first answer from the standby (ms). */

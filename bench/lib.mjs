@@ -11,6 +11,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { waitFor as wait, WaitAborted } from '../test/lab/wait.mjs';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 /** Built engine; MCCS_BENCH_DIST points at another build (e.g. a profiling one). */
@@ -48,20 +49,9 @@ export function apiClient() {
   return client;
 }
 
-/** Polls fn until it returns something truthy; throws after timeoutMs. */
-export async function waitFor(what, fn, timeoutMs = 20_000, stepMs = 50) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(stepMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+/** Polls fn until it returns something truthy; throws after timeoutMs (the lab's one wait, test/lab/wait.mjs). */
+export function waitFor(what, fn, timeoutMs = 20_000, stepMs = 50) {
+  return wait(what, fn, timeoutMs, stepMs);
 }
 
 /** Parsed /proc/PID/stat fields we use; null when gone. */
@@ -177,7 +167,7 @@ export async function startEngine(home, node, { nodeArgs = [], timeoutMs = 30_00
     await waitFor(
       `engine of ${home} to answer`,
       async () => {
-        if (child.exitCode !== null) throw new Error(`engine exited ${child.exitCode}: ${stderr}`);
+        if (child.exitCode !== null) throw new WaitAborted(`engine exited ${child.exitCode}: ${stderr}`);
         if (!existsSync(join(home, 'run/mccs.sock'))) return false;
         const s = await rpc(home, 'cluster.status', {}, 2000);
         return s.ok && s.result.nodes.some((n) => n.state === 'RUNNING');

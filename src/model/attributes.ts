@@ -5,18 +5,6 @@
 /** 'program': one executable path as a string (never a shell line), or [path, arg…] for arguments. */
 export type AttributeKind = 'string' | 'integer' | 'boolean' | 'string[]' | 'enum' | 'number' | 'program';
 
-export type AttributeScope =
-  /** main.json "Cluster" object. */
-  | 'cluster'
-  /** One entry of "Nodes". */
-  | 'node'
-  /** One entry of "Groups". */
-  | 'group'
-  /** Any resource, whatever its type. */
-  | 'resource'
-  /** Shared by all resources of a type ("Types": {"Process": {...}}), overridable per resource. */
-  | 'type';
-
 export interface AttributeDeclaration {
   name: string;
   kind: AttributeKind;

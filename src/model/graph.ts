@@ -128,19 +128,3 @@ export function dependencyLevels(group: GroupConfig): Map<string, number> {
 export function maxDependencyLevel(group: GroupConfig): number {
   return Math.max(0, ...dependencyLevels(group).values());
 }
-
-/**
- * The resources by level, bottom-up: `[[leaves...], [their parents...], ...]`,
- * each level in configuration order. Resources of one level never depend on
- * each other. Reverse it for the top-down (offline) direction of whole-tree waves.
- */
-export function topologicalLevels(group: GroupConfig): string[][] {
-  const level = dependencyLevels(group);
-  const out: string[][] = [];
-  for (const r of resourceNames(group)) {
-    const l = level.get(r) as number;
-    while (out.length < l) out.push([]);
-    out[l - 1].push(r);
-  }
-  return out;
-}

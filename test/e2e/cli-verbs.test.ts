@@ -7,13 +7,14 @@
 // nothing, credentials from -u/-pw, MCCS_USER/MCCS_PASSWORD and the
 // profile of `mccs login` (conf), the live watch of `mcres -monitor`, the support archive,
 // and `mccluster status` plain when piped, in colour on a TTY, NO_COLOR honoured.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../src/api/protocol.js';
 import { hashPassword } from '../../src/auth/password.js';
 import type { MainConfig } from '../../src/model/types.js';
+import { cliEnv, runCli } from '../helpers/cli-run.js';
 import { createHarness, pidsWithArg, ROOT, waitFor, type Harness } from '../helpers/engine-harness.js';
 
 const SERVICE = join(ROOT, 'test/fixtures/service.mjs');
@@ -74,38 +75,11 @@ describe('every CLI verb in both syntaxes against a running engine', () => {
   let h: Harness;
   const noSettings = () => join(h.home, 'no-settings');
 
-  /** The environment of a CLI run: this engine only, no credentials unless given. */
-  function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    // NODE_ENV: vitest sets 'test', which makes oclif warn on stderr; operators do not run with it.
-    for (const k of ['MCCS_USER', 'MCCS_PASSWORD', 'MCCS_NEW_PASSWORD', 'MCCS_SOCKET', 'MCCS_TLS_FINGERPRINT', 'MCCS_PROFILE', 'NO_COLOR', 'FORCE_COLOR', 'NODE_ENV']) delete env[k];
-    return { ...env, MCCS_HOME: h.home, MCCS_CONFIG_DIR: noSettings(), ...extra };
-  }
-
-  function run(bin: Bin, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const start = Date.now();
-      const child = spawn(process.execPath, [join(ROOT, 'bin', `${bin}.js`), ...args], { env: cliEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'], cwd: h.home });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('error', reject);
-      child.stdin.end(opts.input ?? '');
-      child.on('close', (code) => {
-        let json: Run['json'] = { ok: false };
-        const first = stdout.split('\n')[0] ?? '';
-        if (args.includes('--json')) {
-          try {
-            json = JSON.parse(first) as Run['json'];
-          } catch {
-            reject(new Error(`${bin} ${args.join(' ')}: stdout is not one JSON envelope: ${stdout} ${stderr}`));
-            return;
-          }
-        }
-        resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - start, json });
-      });
-    });
+  /** A CLI run against this engine only (no credentials unless given): test/helpers/cli-run.ts. */
+  async function run(bin: Bin, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
+    const r = await runCli(bin, args, { env: { MCCS_HOME: h.home, MCCS_CONFIG_DIR: noSettings(), ...opts.env }, cwd: h.home, input: opts.input });
+    if (args.includes('--json') && !r.json) throw new Error(`${bin} ${args.join(' ')}: stdout is not one JSON envelope: ${r.stdout} ${r.stderr}`);
+    return { ...r, json: r.json ?? { ok: false } } as Run;
   }
 
   /** stderr less the build warning of run.ts (a parallel `tsc` run can leave oclif.manifest.json older than dist/). */
@@ -475,7 +449,7 @@ describe('every CLI verb in both syntaxes against a running engine', () => {
     if (!hasScript) return;
     const onTty = (extra: Record<string, string>) =>
       execFileSync('script', ['-qec', `${process.execPath} ${join(ROOT, 'bin/mccluster.js')} status`, '/dev/null'], {
-        env: cliEnv({ TERM: 'xterm-256color', ...extra }),
+        env: cliEnv({ MCCS_HOME: h.home, MCCS_CONFIG_DIR: noSettings(), TERM: 'xterm-256color', ...extra }),
         encoding: 'utf8',
       });
     const colour = onTty({});

@@ -19,6 +19,7 @@ import { createCertificate, createHomeDirs } from '../../src/init/setup.js';
 import { writeConfigFile } from '../../src/model/config.js';
 import { homePaths } from '../../src/model/home.js';
 import type { MainConfig } from '../../src/model/types.js';
+import { runCli } from '../helpers/cli-run.js';
 import { createHarness, DAEMON, makeHome, ROOT, rpcAt, waitFor, type Harness } from '../helpers/engine-harness.js';
 
 const N1 = '127.0.0.21';
@@ -34,29 +35,10 @@ interface Run {
   json: { ok: boolean; changed?: boolean; result?: any; error?: { code: string; message: string; actions: string[] } };
 }
 
-function mccs(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const base: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of ['MCCS_USER', 'MCCS_PASSWORD', 'MCCS_ADMIN_PASSWORD', 'MCCS_JOIN_TOKEN', 'MCCS_NODE', 'NODE_ENV']) delete base[k];
-    const child = spawn(process.execPath, [join(ROOT, 'bin/mccs.js'), ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let json: Run['json'] = { ok: false };
-      if (args.includes('--json')) {
-        try {
-          json = JSON.parse(stdout.trim().split('\n').pop() ?? '') as Run['json'];
-        } catch {
-          reject(new Error(`mccs ${args.join(' ')}: not one JSON envelope: ${stdout} ${stderr}`));
-          return;
-        }
-      }
-      resolve({ code: code ?? -1, stdout, stderr, json });
-    });
-  });
+async function mccs(args: string[], env: Record<string, string>): Promise<Run> {
+  const r = await runCli('mccs', args, { env });
+  if (args.includes('--json') && !r.json) throw new Error(`mccs ${args.join(' ')}: not one JSON envelope: ${r.stdout} ${r.stderr}`);
+  return { ...r, json: r.json ?? { ok: false } };
 }
 
 /** A call to node1's TLS API without credentials (the pinned client of `mccs init --join`): the test looks at what the server refuses. */

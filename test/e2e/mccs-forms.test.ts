@@ -1,12 +1,12 @@
 // Issue 13: every MCCS form an operator already types, run as the real bins
 // against a real engine (one StandAlone node, its own MCCS_HOME). Each test
 // quotes the form of the MCCS manual it proves, verbatim in its title.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MainConfig } from '../../src/model/types.js';
+import { runCli } from '../helpers/cli-run.js';
 import { createHarness, ROOT, waitFor, type Harness } from '../helpers/engine-harness.js';
 
 const SERVICE = join(ROOT, 'test/fixtures/service.mjs');
@@ -52,31 +52,12 @@ describe('MCCS manual forms against a running engine', () => {
       ],
     }) as MainConfig;
 
-  function run(bin: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const base: NodeJS.ProcessEnv = { ...process.env };
-      for (const k of ['MCCS_USER', 'MCCS_PASSWORD', 'NODE_ENV', 'MCCS_NODE']) delete base[k];
-      const child = spawn(process.execPath, [join(ROOT, 'bin', `${bin}.js`), ...args, '--json'], {
-        env: { ...base, MCCS_HOME: h.home, MCCS_CREDENTIALS: join(h.home, 'none.json'), HOME: home, ...env },
-        cwd: h.home,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        let json: Run['json'] = { ok: false };
-        try {
-          json = JSON.parse(stdout.split('\n')[0] ?? '') as Run['json'];
-        } catch {
-          // left as not ok: the assertion below shows stdout
-        }
-        resolve({ code: code ?? -1, stdout, stderr, json });
-      });
-    });
+  async function run(bin: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+    const r = await runCli(bin, [...args, '--json'], { env: { MCCS_HOME: h.home, MCCS_CREDENTIALS: join(h.home, 'none.json'), HOME: home, ...env }, cwd: h.home });
+    // Not an envelope: left as not ok, the assertion shows stdout.
+    return { ...r, json: r.json ?? { ok: false } };
   }
+
 
   /** The form as the manual prints it, split on blanks. */
   const form = (line: string) => {

@@ -5,34 +5,18 @@
 // and the peer know the new name, events and status use it, and the node
 // started again as `--node OLD` comes up under its new name. Refused while
 // it would leave a group without its node.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../src/api/protocol.js';
 import { ClusterLab, clusterConfig, GROUP, IS_ROOT, VIP4 } from '../helpers/cluster-lab.js';
-import { ROOT } from '../helpers/engine-harness.js';
+import { runCli } from '../helpers/cli-run.js';
 
 if (!IS_ROOT) console.log('node-rename.test: skipped: the two-node lab needs root (network, PID and mount namespaces)');
 
-function cli(home: string, bin: string, args: string[]): Promise<{ code: number; json: { ok: boolean; changed?: boolean; result?: any; error?: { code: string; message: string } }; out: string }> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: home, MCCS_CREDENTIALS: join(home, 'none.json') };
-    for (const k of ['MCCS_USER', 'MCCS_PASSWORD', 'MCCS_SOCKET', 'NODE_ENV', 'MCCS_NODE']) delete env[k];
-    const child = spawn(process.execPath, [join(ROOT, 'bin', `${bin}.js`), ...args, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let json = { ok: false };
-      try {
-        json = JSON.parse(out.split('\n')[0] ?? '');
-      } catch {
-        // shown by the assertion
-      }
-      resolve({ code: code ?? -1, json, out });
-    });
-  });
+async function cli(home: string, bin: string, args: string[]): Promise<{ code: number; json: { ok: boolean; changed?: boolean; result?: any; error?: { code: string; message: string } }; out: string }> {
+  const r = await runCli(bin, [...args, '--json'], { env: { MCCS_HOME: home, MCCS_CREDENTIALS: join(home, 'none.json') } });
+  // Not an envelope: shown by the assertion.
+  return { code: r.code, json: r.json ?? { ok: false }, out: r.stdout + r.stderr };
 }
 
 describe.skipIf(!IS_ROOT)('node rename in the two-node lab', () => {

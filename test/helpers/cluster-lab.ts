@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Envelope, EventRecord } from '../../src/api/protocol.js';
 import type { GroupState, MainConfig, NodeState } from '../../src/model/types.js';
-import { exec, isAlive, must, signal, sleep } from '../lab/exec.js';
+import { exec, isAlive, must, signal, sleep, waitFor, WaitAborted } from '../lab/exec.js';
 import {
   createLab, destroyLab, execInClient, netemAvailable, powerOff as labPowerOff, powerOn as labPowerOn, probeVip, spawnInNode,
   startNode, NODE_NAMES, type Lab, type LinkName, type NodeName, type NodeProcess,
@@ -165,7 +165,7 @@ export class ClusterLab {
     this.engines[n] = p;
     if (ready === 'none') return p;
     await this.waitFor(`the engine of ${n} to answer${ready === 'running' ? ' and be RUNNING' : ''}`, async () => {
-      if (!this.engineAlive(n)) throw new Error(`the engine of ${n} exited: ${this.consoleTail(n, 15)}`);
+      if (!this.engineAlive(n)) throw new WaitAborted(`the engine of ${n} exited: ${this.consoleTail(n, 15)}`);
       if (!existsSync(this.socket(n))) return false;
       const s = await this.rpc<{ localNode: string; nodes: { NodeName: string; state: string }[] }>(n, 'cluster.status').catch(() => undefined);
       if (!s?.ok) return false;
@@ -412,23 +412,11 @@ export class ClusterLab {
 
   // ------------------------------------------------------------ misc
 
+  /** The lab's bounded wait (test/lab/wait.mjs); a check that finds its engine exited aborts it. */
   waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 50): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    let lastError: unknown;
-    return (async () => {
-      for (;;) {
-        try {
-          const v = await check();
-          if (v !== undefined && v !== false) return v;
-        } catch (e) {
-          lastError = e;
-          if ((e as Error).message?.includes('exited:')) throw e;
-        }
-        if (Date.now() >= end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
-        await sleep(everyMs);
-      }
-    })();
+    return waitFor(what, check, timeoutMs, everyMs);
   }
+
 
   /** Kills everything of the lab (by PID) and removes it. Idempotent. */
   async destroy(): Promise<void> {

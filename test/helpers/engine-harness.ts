@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { callApi } from '../../src/api/client.js';
+import { waitFor as wait, WaitAborted } from '../lab/wait.mjs';
 import type { Envelope, EventRecord, MethodName } from '../../src/api/protocol.js';
 import type { MainConfig } from '../../src/model/types.js';
 
@@ -37,19 +38,9 @@ export function rpcAt<T>(socket: string, method: string, params: Record<string, 
   return callApi(method as MethodName, params as never, { socketPath: socket, ...auth }) as Promise<Envelope<T>>;
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, stepMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+/** The bounded wait of test/lab/wait.mjs, with the engine tests' defaults (20 s, every 50 ms). */
+export function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, stepMs = 50): Promise<T> {
+  return wait(what, fn, timeoutMs, stepMs);
 }
 
 /** PIDs of live (non-zombie) processes with an argument equal to `marker` or under it (`marker/...`). */
@@ -87,7 +78,7 @@ export function createHarness(opts: { node?: string; home?: string; env?: Record
       child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
       h.daemon = child;
       await waitFor(`engine of ${home} to be ready (stderr: ${stderr})`, async () => {
-        if (child.exitCode !== null) throw new Error(`daemon exited ${child.exitCode}: ${stderr}`);
+        if (child.exitCode !== null) throw new WaitAborted(`daemon exited ${child.exitCode}: ${stderr}`);
         if (!existsSync(socket)) return false;
         const s = await rpcAt<{ nodes: { NodeName: string; state: string }[]; localNode: string }>(socket, 'cluster.status');
         if (startOptions.running === false) return s.ok;

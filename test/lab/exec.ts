@@ -51,16 +51,8 @@ export async function must(command: string, args: string[], options: ExecOptions
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` every `everyMs` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000, everyMs = 20): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() >= end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+/** The bounded wait (wait.mjs: shared with bench/lib.mjs and the test helpers). */
+export { waitFor, WaitAborted } from './wait.mjs';
 
 /** State letter from /proc/PID/stat (R, S, D, Z, ...), or undefined when the PID is gone. */
 export function procState(pid: number): string | undefined {

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { labDir, removeLab } from './cleanup.js';
-import { childrenOf, exec, isAlive, must, signal, sleep, waitFor, type ExecOptions, type ExecResult } from './exec.js';
+import { childrenOf, exec, isAlive, must, signal, sleep, waitFor, WaitAborted, type ExecOptions, type ExecResult } from './exec.js';
 
 export type NodeName = 'node1' | 'node2';
 export type LinkName = 'primary' | 'secondary';
@@ -250,7 +250,7 @@ export async function bootNode(lab: Lab, name: NodeName): Promise<NodeHandle> {
   const launcherPid = launcher.pid;
   if (launcherPid === undefined) throw new Error(`${name}: cannot start its init`);
   const initPid = await waitFor(`${name}'s init`, () => {
-    if (launcher.exitCode !== null) throw new Error(`${name}: init exited at boot: ${stderr.trim()}`);
+    if (launcher.exitCode !== null) throw new WaitAborted(`${name}: init exited at boot: ${stderr.trim()}`);
     const pid = childrenOf(launcherPid)[0];
     return pid !== undefined && readComm(pid) === 'tini' && childrenOf(pid).length > 0 ? pid : undefined;
   }, 5000, 10);

@@ -10,6 +10,7 @@ import { applicationAgent, applicationProblems } from '../../src/engine/agents/a
 import { findByCommandLine, isRunning } from '../../src/system/proc.js';
 import { agentContract, makeTempHome, makeTestContext, removeTempHome, type TestContextOptions } from '../helpers/agent-contract.js';
 import { RecordingRunner } from '../helpers/recording-runner.js';
+import { waitFor as wait } from '../lab/wait.mjs';
 
 const home = makeTempHome('application');
 chmodSync(home, 0o755);
@@ -69,13 +70,8 @@ function ctxFor(attrs: Record<string, unknown>, more: Partial<TestContextOptions
   return ctx;
 }
 
-async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
+/** The lab's bounded wait (test/lab/wait.mjs) for a condition of this test. */
+const waitFor = (check: () => boolean, ms = 3000): Promise<unknown> => wait('the condition', () => check(), ms, 10);
 
 afterEach(async () => {
   // Kill what each test's MonitorProcesses name; only real contexts started anything.

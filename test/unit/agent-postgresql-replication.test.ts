@@ -13,6 +13,7 @@ import { tcpListeners } from '../../src/engine/agents/postgresql.js';
 import { makeTestContext } from '../helpers/agent-contract.js';
 import { hasUser } from '../helpers/os-users.js';
 import { lookupUser } from '../../src/system/os-user.js';
+import { waitFor } from '../lab/wait.mjs';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const isRoot = process.getuid?.() === 0;
@@ -54,20 +55,7 @@ async function stopServer(n: N, mode = 'immediate'): Promise<void> {
   await runner.run(`${PG_BIN}/pg_ctl`, ['stop', '-w', '-m', mode, '-D', dataDir(n)], { user: 'postgres', cwd: '/', timeoutMs: 30_000 });
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} ${last}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> => waitFor(what, f, ms, 100);
 
 beforeAll(async () => {
   if (SKIP) return;

@@ -9,6 +9,7 @@ import type { AgentContext } from '../../src/engine/agents/agent.js';
 import { createProcessAgent, processAgent } from '../../src/engine/agents/process.js';
 import { findProcesses, isRunning, listPids, readCmdline, readExe, readProcStat } from '../../src/system/proc.js';
 import { agentContract, makeTempHome, makeTestContext, removeTempHome, type TestContextOptions } from '../helpers/agent-contract.js';
+import { waitFor as wait } from '../lab/wait.mjs';
 
 const home = makeTempHome('process');
 const isRoot = process.getuid?.() === 0;
@@ -53,13 +54,8 @@ function startOrphan(command: string): number {
   return pid;
 }
 
-async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
+/** The lab's bounded wait (test/lab/wait.mjs) for a condition of this test. */
+const waitFor = (check: () => boolean, ms = 3000): Promise<unknown> => wait('the condition', () => check(), ms, 10);
 
 afterEach(async () => {
   // Leave nothing running: a fresh agent finds each resource by state file or path+arguments.

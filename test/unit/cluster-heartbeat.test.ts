@@ -4,6 +4,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newIncarnation, Sealer } from '../../src/cluster/crypto.js';
 import { addressFamily, HeartbeatLinks, type HeartbeatMessage, type LocalInfo, type RejectInfo } from '../../src/cluster/heartbeat.js';
+import { waitFor } from '../lab/wait.mjs';
 
 const secret = Buffer.alloc(32, 0x42);
 const HB_INTERVAL = 200;
@@ -37,13 +38,8 @@ async function pair(): Promise<[HeartbeatLinks, HeartbeatLinks, number]> {
   return [a, b, hbPort];
 }
 
-async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** The lab's bounded wait (test/lab/wait.mjs) for a condition of this test. */
+const until = (check: () => boolean, ms = 3000): Promise<unknown> => waitFor('the condition', () => check(), ms, 10);
 
 afterEach(async () => {
   for (const x of open.splice(0)) {

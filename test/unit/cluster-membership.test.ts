@@ -9,6 +9,7 @@ import { Membership, type FenceReport, type IcmpProbe, type MembershipDecision }
 import type { Transition } from '../../src/cluster/node-state.js';
 import type { RunOptions, RunResult, Runner } from '../../src/engine/runner.js';
 import type { MainConfig, NodeState } from '../../src/model/types.js';
+import { waitFor } from '../lab/wait.mjs';
 
 const secret = Buffer.alloc(32, 0x5a);
 let port = 24341;
@@ -100,13 +101,8 @@ function engine(node: 'node1' | 'node2', cfg: MainConfig, opts: { fenceExitCodes
   return e;
 }
 
-async function until(check: () => boolean, timeoutMs = 4000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** The lab's bounded wait (test/lab/wait.mjs) for a condition of this test. */
+const until = (check: () => boolean, ms = 4000): Promise<unknown> => waitFor('the condition', () => check(), ms, 10);
 
 async function cluster(cluster1: Record<string, unknown> = {}, opts1: Parameters<typeof engine>[2] = {}): Promise<[Engine, Engine]> {
   const hbPort = port;

@@ -1,6 +1,6 @@
 // The dependency graph of a group: cycles, levels, walks.
 import { describe, expect, it } from 'vitest';
-import { ancestors, children, descendants, findCycle, maxDependencyLevel, parents, strongOffline, strongOnline, topologicalLevels } from '../../src/model/graph.js';
+import { ancestors, children, descendants, findCycle, maxDependencyLevel, parents, strongOffline, strongOnline } from '../../src/model/graph.js';
 import type { Dependency, GroupConfig } from '../../src/model/types.js';
 
 const group = (names: string[], deps: Dependency[]): GroupConfig => ({
@@ -40,11 +40,6 @@ describe('levels', () => {
   it('MaxDependencyLevel is the number of resources on the longest chain', () => {
     // r1 → r2 → r4, r1 → r3: the longest chain has 3 resources.
     expect(maxDependencyLevel(group(['r1', 'r2', 'r3', 'r4'], [dep('r1', 'r2'), dep('r1', 'r3'), dep('r2', 'r4')]))).toBe(3);
-  });
-
-  it('topological levels go bottom-up, each in configuration order', () => {
-    const g = group(['app', 'ip', 'fs', 'nic', 'disk'], [dep('app', 'ip'), dep('app', 'fs'), dep('ip', 'nic'), dep('fs', 'disk')]);
-    expect(topologicalLevels(g)).toEqual([['nic', 'disk'], ['ip', 'fs'], ['app']]);
   });
 
   it('refuses to compute levels of a cyclic graph', () => {

@@ -17,6 +17,7 @@ import {
   selfAndAncestors,
   signalProcess,
 } from '../../src/system/proc.js';
+import { waitFor as wait } from '../lab/wait.mjs';
 
 const started: number[] = [];
 let dir: string;
@@ -45,13 +46,8 @@ function childrenOf(ppid: number): number[] {
   return listPids().filter((p) => readProcStat(p)?.ppid === ppid);
 }
 
-async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
+/** The lab's bounded wait (test/lab/wait.mjs) for a condition of this test. */
+const waitFor = (check: () => boolean, ms = 3000): Promise<unknown> => wait('the condition', () => check(), ms, 10);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'mccs-proc-'));

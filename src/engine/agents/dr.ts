@@ -12,7 +12,7 @@
 import { AgentError, type Agent, type AgentContext, type Observation } from './agent.js';
 import type { AttributeDeclaration } from '../../model/attributes.js';
 import { absolutePath, attrBool, attrInt, attrString } from './toolkit/attributes.js';
-import { checkMountFree, mountFs, unmountFs } from './toolkit/filesystem.js';
+import { checkMountFree, fsTypeAttr, mountFs, mountOptionsAttr, unmountFs } from './toolkit/filesystem.js';
 import { mountedHere } from '../../system/mounts.js';
 import {
   demote,
@@ -56,10 +56,8 @@ interface DrConfig {
 function config(ctx: AgentContext, stackedDefault: boolean): DrConfig {
   const site = attrString(ctx, 'Site') || 'Main';
   if (site !== 'Main' && site !== 'DR') throw new AgentError(`Site must be Main or DR, not '${site}'`);
-  const fsType = attrString(ctx, 'FSType');
-  if (fsType && !/^[a-z0-9._+-]+$/.test(fsType)) throw new AgentError(`FSType '${fsType}' is not a file system type name`);
-  const options = attrString(ctx, 'MountOptions');
-  if (options.startsWith('-')) throw new AgentError(`MountOptions must not start with '-'`);
+  const fsType = fsTypeAttr(ctx);
+  const options = mountOptionsAttr(ctx);
   return {
     res: drbdResource(ctx),
     peer: attrString(ctx, 'DrPeer'),

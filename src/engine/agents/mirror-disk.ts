@@ -7,7 +7,7 @@ import type { RunResult } from '../runner.js';
 import type { AttributeDeclaration } from '../../model/attributes.js';
 import { absolutePath, attrBool, attrString } from './toolkit/attributes.js';
 import { sleep } from './toolkit/budget.js';
-import { checkMountFree, mountFs, unmountFs } from './toolkit/filesystem.js';
+import { checkMountFree, fsTypeAttr, mountFs, mountOptionsAttr, unmountFs } from './toolkit/filesystem.js';
 import { firstLine, runTool } from './toolkit/run-tool.js';
 import { blockDevice, type DevNum } from '../../system/block-devices.js';
 import { mountedHere } from '../../system/mounts.js';
@@ -180,10 +180,8 @@ interface MirrorConfig {
 }
 
 function config(ctx: AgentContext): MirrorConfig {
-  const fsType = attrString(ctx, 'FSType');
-  if (fsType && !/^[a-z0-9._+-]+$/.test(fsType)) throw new AgentError(`FSType '${fsType}' is not a file system type name`);
-  const options = attrString(ctx, 'MountOptions');
-  if (options.startsWith('-')) throw new AgentError(`MountOptions must not start with '-'`);
+  const fsType = fsTypeAttr(ctx);
+  const options = mountOptionsAttr(ctx);
   return {
     res: drbdResource(ctx),
     mountPoint: attrString(ctx, 'MountPoint') ? absolutePath(ctx, 'MountPoint') : '',

@@ -13,7 +13,7 @@ import { LeaseWatch } from './lease-watch.js';
 import { dropReservation, reservationLost, takeReservation } from './scsi-reservation.js';
 import { absolutePath, attrBool, attrInt, attrString } from './toolkit/attributes.js';
 import { budget } from './toolkit/budget.js';
-import { checkMountFree, mountFs, unmountFs, writeProbe, type MountSpec } from './toolkit/filesystem.js';
+import { checkMountFree, fsTypeAttr, mountFs, mountOptionsAttr, type MountSpec, unmountFs, writeProbe } from './toolkit/filesystem.js';
 import { firstLine, runTool } from './toolkit/run-tool.js';
 import { blockDevice, blockDeviceSize, devString, loopBacking, type DevNum } from '../../system/block-devices.js';
 import { identitiesOf } from '../../system/end-processes.js';
@@ -59,10 +59,8 @@ interface DiskConfig {
 }
 
 function config(ctx: AgentContext): DiskConfig {
-  const fsType = attrString(ctx, 'FSType');
-  if (fsType && !/^[a-z0-9._+-]+$/.test(fsType)) throw new AgentError(`FSType '${fsType}' is not a file system type name`);
-  const options = attrString(ctx, 'MountOptions');
-  if (options.startsWith('-')) throw new AgentError(`MountOptions must not start with '-'`);
+  const fsType = fsTypeAttr(ctx);
+  const options = mountOptionsAttr(ctx);
   return {
     device: absolutePath(ctx, 'Device'),
     mountPoint: absolutePath(ctx, 'MountPoint'),

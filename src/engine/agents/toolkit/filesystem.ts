@@ -8,8 +8,23 @@ import { devString, type DevNum } from '../../../system/block-devices.js';
 import { describeHolders, holdersOf } from '../../../system/mount-holders.js';
 import { mountedHere, mountsAt, mountsOf } from '../../../system/mounts.js';
 import { endProcesses, identitiesOf } from '../../../system/end-processes.js';
+import { attrString } from './attributes.js';
 import { budget } from './budget.js';
 import { firstLine, runTool } from './run-tool.js';
+
+/** FSType of a disk agent: a file system type name, or empty (mount finds it). */
+export function fsTypeAttr(ctx: AgentContext): string {
+  const fsType = attrString(ctx, 'FSType');
+  if (fsType && !/^[a-z0-9._+-]+$/.test(fsType)) throw new AgentError(`FSType '${fsType}' is not a file system type name`);
+  return fsType;
+}
+
+/** MountOptions of a disk agent: passed to mount -o, so never an option of mount itself. */
+export function mountOptionsAttr(ctx: AgentContext): string {
+  const options = attrString(ctx, 'MountOptions');
+  if (options.startsWith('-')) throw new AgentError(`MountOptions must not start with '-'`);
+  return options;
+}
 
 export interface MountSpec {
   device: string;

@@ -87,3 +87,16 @@ describe('policy golden scenarios', () => {
     expect(missing, 'codes no scenario produces: add a scenario for each').toEqual([]);
   });
 });
+
+describe('scenario input format', () => {
+  it('reads one fact per line and names the line of a mistake', () => {
+    const input = parseInput(['node n1 RUNNING', 'group g FAILOVER n1 AutoStart=false', '  res r Process Critical=true', 'status n1 r ONLINE restartCount=2 reason="exit 1"', 'event ResourceFailed resource=r node=n1 reason="a b"', 'now 5'].join('\n'), 'x');
+    expect(input.config.Groups[0]).toMatchObject({ GroupName: 'g', GroupType: 'FAILOVER', NodeList: ['n1'], AutoStart: false, Resources: [{ ResName: 'r', Type: 'Process', Critical: true }] });
+    expect(input.observed).toMatchObject({ localNode: 'n1', nodes: { n1: { state: 'RUNNING' } }, resources: { n1: { r: { state: 'ONLINE', restartCount: 2, reason: 'exit 1' } } } });
+    expect(input.event).toEqual({ kind: 'ResourceFailed', resource: 'r', node: 'n1', reason: 'a b' });
+    expect(input.now).toBe(5);
+    expect(() => parseInput('node n1 RUNNING\nnodes n2 RUNNING\nevent ProbeComplete node=n1', 'x')).toThrow("x:2: unknown line 'nodes'");
+    expect(() => parseInput('node n1 RUNNING\ngroup g FAILOVER n1 AutoStart\nevent ProbeComplete node=n1', 'x')).toThrow('x:2: expected Name=value');
+    expect(() => parseInput('node n1 RUNNING', 'x')).toThrow("x: no 'event' line");
+  });
+});

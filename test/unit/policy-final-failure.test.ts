@@ -2,9 +2,12 @@
 // restarted in place, whatever RestartLimit says: the policy goes straight to
 // the final failure (fault, parents offline, failover when critical).
 import { describe, expect, it } from 'vitest';
-import { plan } from '../../src/engine/policy/plan.js';
+import { plan as planAt } from '../../src/engine/policy/plan.js';
 import type { Observed } from '../../src/engine/policy/types.js';
 import type { MainConfig } from '../../src/model/types.js';
+
+/** These rules use no clock: the policy's `now` is 0. */
+const plan = (config: Parameters<typeof planAt>[0], observed: Parameters<typeof planAt>[1], event: Parameters<typeof planAt>[2]) => planAt(config, observed, event, 0);
 
 const config: MainConfig = {
   ConfigVersion: 1,

@@ -1,12 +1,15 @@
 // The policy's rules asserted directly on order properties, so that a
 // regenerated golden file cannot hide a regression of the named cases.
 import { describe, expect, it } from 'vitest';
-import { plan } from '../../src/engine/policy/plan.js';
+import { plan as planAt } from '../../src/engine/policy/plan.js';
 import { groupState } from '../../src/engine/policy/group-state.js';
 import { STEP_CODES, PLAN_CODES, SKIP_CODES } from '../../src/engine/policy/codes.js';
 import type { Observed, Plan, PlanStep, PolicyEvent } from '../../src/engine/policy/types.js';
 import { groupAttribute, resolveCommonAttribute } from '../../src/model/resolve.js';
 import type { Dependency, GroupConfig, MainConfig, ResourceConfig, ResourceState } from '../../src/model/types.js';
+
+/** These rules use no clock: the policy's `now` is 0. */
+const plan = (config: Parameters<typeof planAt>[0], observed: Parameters<typeof planAt>[1], event: Parameters<typeof planAt>[2]) => planAt(config, observed, event, 0);
 
 // ---- builders -------------------------------------------------------------
 

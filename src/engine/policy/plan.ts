@@ -36,7 +36,7 @@ import { monitorConfirmed } from './trust.js';
 import type { MainConfig } from '../../model/types.js';
 import type { Decision, FollowUp, Observed, Plan, PolicyEvent } from './types.js';
 
-export function plan(config: MainConfig, observed: Observed, event: PolicyEvent, now = 0): Plan {
+export function plan(config: MainConfig, observed: Observed, event: PolicyEvent, now: number): Plan {
   const subject = subjectOf(config, event);
   if ('decision' in subject) return finish(event, new PlanBuilder(), subject);
 

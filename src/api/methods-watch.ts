@@ -51,15 +51,15 @@ function recentSince(r: Recent, seq: number): { records: EventRecord[]; complete
 
 /** A digest of everything the console shows that can change without an event record. */
 export function stateDigest(engine: Engine): string {
-  const nodes = engine.config.Nodes.map((n) => [n.NodeName, engine.observed.nodes[n.NodeName]?.state ?? 'EXITED', engine.nodeExtras?.(n.NodeName) ?? {}]);
+  const nodes = engine.config.Nodes.map((n) => [n.NodeName, engine.observed.nodes[n.NodeName]?.state ?? 'EXITED', engine.cluster.nodeExtras(n.NodeName)]);
   const resources = Object.entries(engine.observed.resources).map(([node, byRes]) => [
     node,
     Object.entries(byRes).map(([r, st]) => [r, st.state, st.reason ?? '', st.restartCount ?? 0]),
   ]);
   const groups = Object.entries(engine.observed.groups ?? {}).map(([g, rt]) => [g, rt.tempLocked === true]);
-  const membership = engine.clusterStatus?.() as { jeopardy?: boolean; peers?: { configVersion: number | null }[] } | undefined;
+  const membership = engine.cluster.status?.() as { jeopardy?: boolean; peers?: { configVersion: number | null }[] } | undefined;
   const peers = [membership?.jeopardy === true, (membership?.peers ?? []).map((x) => x.configVersion)];
-  const data = JSON.stringify([engine.config.ConfigVersion, peers, nodes, resources, groups, [...engine.failingOver], engine.clusterWarnings?.() ?? []]);
+  const data = JSON.stringify([engine.config.ConfigVersion, peers, nodes, resources, groups, [...engine.failingOver], engine.cluster.warnings()]);
   return createHash('sha1').update(data).digest('base64url').slice(0, 16);
 }
 

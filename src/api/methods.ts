@@ -100,8 +100,8 @@ const methods = new Map<string, MethodSpec>(Object.entries({
     readOnly: true,
     params: {},
     handler: async ({ engine }) => {
-      if (!engine.witnessCheck) throw new MccsError('CONFLICT', 'this cluster has no witness (WitnessType none), or this node runs as a single-node cluster', ['mccluster modify WitnessType=etcd WitnessEndpoints=http://HOST:2379, then restart the engines one at a time']);
-      return { changed: false, result: await engine.witnessCheck() };
+      if (!engine.cluster.witnessCheck) throw new MccsError('CONFLICT', 'this cluster has no witness (WitnessType none), or this node runs as a single-node cluster', ['mccluster modify WitnessType=etcd WitnessEndpoints=http://HOST:2379, then restart the engines one at a time']);
+      return { changed: false, result: await engine.cluster.witnessCheck() };
     },
   },
   'cluster.events': {
@@ -113,11 +113,11 @@ const methods = new Map<string, MethodSpec>(Object.entries({
       const renames = typeof filter.node === 'string' ? readRenames(engine.paths.config) : {};
       const aliases = Object.keys(renames).filter((k) => renames[k] === filter.node);
       const local = engine.events.read({ ...(filter as object), ...(aliases.length ? { aliases } : {}) });
-      if (all !== true || !engine.forward) return { changed: false, result: local };
+      if (all !== true || !engine.cluster.forward) return { changed: false, result: local };
       // Every node's log, merged by time (the peer's read through its engine, with the same filter).
       let peer: EventRecord[] = [];
       try {
-        const env = (await engine.forward('cluster.events', filter, principal, { coordinated: true })) as Envelope<EventRecord[]>;
+        const env = (await engine.cluster.forward('cluster.events', filter, principal, { coordinated: true })) as Envelope<EventRecord[]>;
         if (env.ok) peer = env.result;
       } catch {
         // The peer cannot be reached: its events are missing, this node's are shown.
@@ -201,10 +201,10 @@ const methods = new Map<string, MethodSpec>(Object.entries({
     handler: async (ctx, p) => {
       const node = targetNode(ctx, p);
       ctx.engine.findGroup(str(p, 'group'));
-      if (p.force && !p.dryRun && !ctx.engine.probed && ctx.engine.forceStartAlone) {
+      if (p.force && !p.dryRun && !ctx.engine.probed && ctx.engine.cluster.forceStartAlone) {
         // SPEC §3 Starting alone: an operator vouches that the peer is down.
         ctx.engine.record({ subject: `node:${ctx.engine.localNode}`, cause: `operator ${ctx.principal.name}`, rule: 'START_ALONE_FORCED', message: `operator ${ctx.principal.name} forced ${ctx.engine.localNode} to start without its peer` });
-        ctx.engine.forceStartAlone();
+        ctx.engine.cluster.forceStartAlone();
       }
       return changeState(ctx, { kind: 'GroupOnline', group: str(p, 'group'), node, ...(p.force ? { force: true } : {}) }, p, { group: str(p, 'group'), node, state: 'ONLINE' });
     },

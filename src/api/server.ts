@@ -141,13 +141,13 @@ export async function handleRpc(engine: Engine, body: string, origin: RequestOri
     }
     const params = request.params ?? {};
     // Configuration changes are ordered by one node (issue 8): the others forward them to it.
-    if (engine.forward && changesConfig(request.method) && params.dryRun !== true && !engine.store.isCoordinator()) {
+    if (engine.cluster.forward && changesConfig(request.method) && params.dryRun !== true && !engine.store.isCoordinator()) {
       const coordinator = engine.store.replication.coordinator();
-      return (await engine.forward(request.method, coordinatedParams(request.method, params, engine.localNode), principal, { coordinated: true, to: coordinator })) as Envelope;
+      return (await engine.cluster.forward(request.method, coordinatedParams(request.method, params, engine.localNode), principal, { coordinated: true, to: coordinator })) as Envelope;
     }
     // Node-scoped commands about the peer run on the peer (SPEC §3: commands are forwarded).
-    if (engine.forward && typeof params.node === 'string' && params.node !== engine.localNode && FORWARDED.has(request.method) && engine.config.Nodes.some((n) => n.NodeName === params.node)) {
-      return (await engine.forward(request.method, params, principal)) as Envelope;
+    if (engine.cluster.forward && typeof params.node === 'string' && params.node !== engine.localNode && FORWARDED.has(request.method) && engine.config.Nodes.some((n) => n.NodeName === params.node)) {
+      return (await engine.cluster.forward(request.method, params, principal)) as Envelope;
     }
     const out = await dispatch({ engine, principal }, request.method, params);
     return { ok: true, changed: out.changed, result: out.result };

@@ -89,7 +89,6 @@ export class ClusterNode {
     this.witnessAtStart = witnessFingerprint(config);
     this.witness = attachWitness(engine, this.membership, this.peer, { peerReachable: () => this.peerWitness, reachabilityChanged: () => this.schedulePush() });
     this.sync = new ConfigSync(engine, this.membership, this.channel, this.peer, () => this.peerAddresses());
-    engine.store.replication = this.sync;
     this.locks = new ClusterGroupLocks({
       localNode: local,
       coordinator: () => this.lockCoordinator(),
@@ -100,7 +99,6 @@ export class ClusterNode {
       },
       onAlone: (group, why) => this.record('GROUP_LOCK_ALONE', `group ${group}: ${this.peer} holds the group locks but cannot be reached (${why}); this plan is made here alone`, { group }, { subject: `group:${group}` }),
     });
-    engine.groupQueue.locks = this.locks;
     this.wire();
   }
 
@@ -123,32 +121,38 @@ export class ClusterNode {
   private wire(): void {
     const m = this.membership;
     const e = this.engine;
-    e.remoteStep = (step) => this.remoteStep(step);
-    e.onLocalStateChange = () => this.schedulePush();
-    e.onConfigChange = (config) => this.configChanged(config);
-    e.nodeExtras = (node) => {
-      const st = m.status();
-      if (node === e.localNode) {
-        const p = st.peers[0];
-        return p ? { PrimaryHBStatus: p.PrimaryHBStatus, SecondaryHBStatus: p.SecondaryHBStatus } : {};
-      }
-      const p = st.peers.find((x) => x.node === node);
-      return p ? { PrimaryHBStatus: p.PrimaryHBStatus, SecondaryHBStatus: p.SecondaryHBStatus, decision: p.decision } : {};
-    };
-    e.clusterWarnings = () => {
-      const st = m.status();
-      const out = [...st.warnings];
-      if (st.jeopardy) out.push(`JEOPARDY: only one heartbeat link to ${this.peer} is left`);
-      if (st.startAlone && st.state === 'INITING') out.push(`WAITING: ${st.startAlone.message}`);
-      for (const p of st.peers) if (p.decision?.verdict === 'PARTITION') out.push(`PARTITION: ${p.node}: ${p.decision.message}`);
-      out.push(...(this.witness?.warnings() ?? []));
-      if (this.sync.agreement === 'DIVERGED') out.push(`CONFIG_DIVERGED: ${e.localNode} and ${this.peer} hold different configurations; the copy of ${this.sync.coordinator()} wins (mccluster events)`);
-      if (this.restartNeeded.size > 0) out.push(`RESTART_NEEDED: ${[...this.restartNeeded].join(', ')} changed; restart the engines one at a time (systemctl restart mccs; services keep running)`);
-      return out;
-    };
-    e.clusterStatus = () => ({ ...m.status(), coordinator: this.sync.coordinator(), configAgreement: this.sync.agreement, ...(this.witness ? { witness: this.witness.status() } : {}) });
-    e.forward = (method, params, principal, options) => this.forward(method, params, principal, options);
-    e.forceStartAlone = () => m.forceStartAlone();
+    const witness = this.witness;
+    e.attach({
+      remoteStep: (step) => this.remoteStep(step),
+      localStateChanged: () => this.schedulePush(),
+      configChanged: (config) => this.configChanged(config),
+      nodeExtras: (node) => {
+        const st = m.status();
+        if (node === e.localNode) {
+          const p = st.peers[0];
+          return p ? { PrimaryHBStatus: p.PrimaryHBStatus, SecondaryHBStatus: p.SecondaryHBStatus } : {};
+        }
+        const p = st.peers.find((x) => x.node === node);
+        return p ? { PrimaryHBStatus: p.PrimaryHBStatus, SecondaryHBStatus: p.SecondaryHBStatus, decision: p.decision } : {};
+      },
+      warnings: () => {
+        const st = m.status();
+        const out = [...st.warnings];
+        if (st.jeopardy) out.push(`JEOPARDY: only one heartbeat link to ${this.peer} is left`);
+        if (st.startAlone && st.state === 'INITING') out.push(`WAITING: ${st.startAlone.message}`);
+        for (const p of st.peers) if (p.decision?.verdict === 'PARTITION') out.push(`PARTITION: ${p.node}: ${p.decision.message}`);
+        out.push(...(this.witness?.warnings() ?? []));
+        if (this.sync.agreement === 'DIVERGED') out.push(`CONFIG_DIVERGED: ${e.localNode} and ${this.peer} hold different configurations; the copy of ${this.sync.coordinator()} wins (mccluster events)`);
+        if (this.restartNeeded.size > 0) out.push(`RESTART_NEEDED: ${[...this.restartNeeded].join(', ')} changed; restart the engines one at a time (systemctl restart mccs; services keep running)`);
+        return out;
+      },
+      status: () => ({ ...m.status(), coordinator: this.sync.coordinator(), configAgreement: this.sync.agreement, ...(this.witness ? { witness: this.witness.status() } : {}) }),
+      forward: (method, params, principal, options) => this.forward(method, params, principal, options),
+      forceStartAlone: () => m.forceStartAlone(),
+      ...(witness ? { ownershipGate: witness, witnessCheck: () => witness.check() } : {}),
+      groupLocks: this.locks,
+      replication: this.sync,
+    });
 
     m.on('localState', (t) => {
       this.record('NODE_STATE', t.message, { ...t.facts, code: t.code }, { subject: `node:${e.localNode}`, oldState: t.from, newState: t.next });
@@ -156,7 +160,7 @@ export class ClusterNode {
     });
     m.on('peerState', (node, state, t) => {
       const old = e.observed.nodes[node]?.state;
-      if (state !== 'FAULTED') e.observed.nodes[node] = { state };
+      if (state !== 'FAULTED') e.setNodeState(node, state);
       this.record(t.code.startsWith('PEER_') ? t.code : `PEER_${t.code}`, `${node} is ${state}: ${t.message}`, t.facts, { oldState: old, newState: state });
       if (state === 'RUNNING' && old !== 'RUNNING') void this.exchangeState();
       if (state !== 'RUNNING') this.locks.releaseAllOf(node);
@@ -247,16 +251,10 @@ export class ClusterNode {
     const e = this.engine;
     if (body.node !== this.peer) return;
     if (typeof body.witness === 'boolean') this.peerWitness = body.witness;
-    e.observed.resources[this.peer] = body.resources;
+    e.replaceResources(this.peer, body.resources);
     // Temporary locks are given on the coordinator (grp.lock is forwarded there): its list holds on every node.
-    if (Array.isArray(body.tempLocks) && this.sync.coordinator() === this.peer) {
-      for (const g of e.config.Groups) {
-        const rt = ((e.observed.groups ??= {})[g.GroupName] ??= {});
-        if (body.tempLocks.includes(g.GroupName)) rt.tempLocked = true;
-        else delete rt.tempLocked;
-      }
-    }
-    for (const [g, gen] of Object.entries(body.generations)) ((e.observed.groups ??= {})[g] ??= {}).peerGeneration = gen;
+    if (Array.isArray(body.tempLocks) && this.sync.coordinator() === this.peer) e.adoptTempLocks(body.tempLocks);
+    e.setPeerGenerations(body.generations);
     this.heal();
   }
 
@@ -375,20 +373,18 @@ export class ClusterNode {
     this.record(`DECISION_${d.verdict}`, d.message, { ...d.facts, code: d.code, fenced: d.fenced });
     if (d.verdict === 'NODE_FAULT') {
       await e.ready;
-      e.observed.nodes[this.peer] = { state: 'FAULTED' };
+      e.setNodeState(this.peer, 'FAULTED');
       try {
         await e.handleGlobal({ kind: 'NodeFaulted', node: this.peer }, { cause: `node fault of ${this.peer}: ${d.message}`, wait: true, timeout: 900 });
       } finally {
         // Whatever ran there died with it.
-        const gone: Record<string, ResourceStatus> = {};
-        for (const [r, st] of Object.entries(e.observed.resources[this.peer] ?? {})) gone[r] = { ...st, state: 'OFFLINE', reason: `node ${this.peer} FAULTED` };
-        e.observed.resources[this.peer] = gone;
+        e.markResourcesOffline(this.peer, `node ${this.peer} FAULTED`);
       }
     } else if (d.verdict === 'ISOLATED') {
       await e.ready;
       await this.offlineFailoverGroups(d.message, `this node is isolated: ${d.message}`);
     } else if (d.verdict === 'PEER_EXITED') {
-      e.observed.nodes[this.peer] = { state: 'EXITED' };
+      e.setNodeState(this.peer, 'EXITED');
     }
   }
 

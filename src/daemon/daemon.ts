@@ -82,7 +82,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   // A node rename (mcnode rename) reaches every engine as a configuration
   // change; each restarts in process under the new names (services keep running).
   const watch = (): void => {
-    current.engine.afterConfig = (before, after) => {
+    current.engine.changes.on('config', (before, after) => {
       const renames = nodeRenames(before, after);
       if (renames.length === 0 || reloading || stopped) return;
       const old = current;
@@ -91,7 +91,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         current = await launch(options, node);
         watch();
       }).finally(() => (reloading = undefined));
-    };
+    });
   };
   watch();
   return daemon;

@@ -21,6 +21,8 @@ import { configChecksum } from '../model/config-checksum.js';
 import { cloneConfig, loadConfigFile, validateConfig, writeConfigFile } from '../model/config.js';
 import { writeDurable } from '../model/durable-file.js';
 import { writeSharedDocument, type SharedDocument, type SharedDocumentName } from './shared-documents.js';
+// The agents declare their Types and attributes to the model, which validates every configuration against them.
+import './agents/catalog.js';
 import { MccsError } from '../model/errors.js';
 import type { MainConfig } from '../model/types.js';
 

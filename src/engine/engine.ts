@@ -9,12 +9,13 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { EventRecord } from './event-record.js';
+import { singleNodePort, type ClusterPort } from './cluster-port.js';
 import { ConfigStore, type ChangeResult } from './config-store.js';
 import { GroupQueue } from './group-queue.js';
 import { writeFailures } from './write-failures.js';
 import { MccsError } from '../model/errors.js';
 import { homePaths, type HomePaths } from '../model/home.js';
-import type { GroupConfig, MainConfig, ResourceConfig } from '../model/types.js';
+import type { GroupConfig, MainConfig, NodeState, ResourceConfig } from '../model/types.js';
 import { AgentError, type Observation } from './agents/agent.js';
 import { agentFor } from './agents/catalog.js';
 import { EventLog } from './event-log.js';
@@ -22,10 +23,10 @@ import { ExecRunner } from './exec-runner.js';
 import { execute, recordingEffects, type ExecutionResult } from './executor.js';
 import type { Logger } from './logger.js';
 import { MonitorLoop } from './monitor-loop.js';
-import { ObservedStore, type StateChangeWhy } from './observed-store.js';
-import { isOwnershipRefusal, type OwnershipGate } from './ownership-gate.js';
+import { ObservedStore, type ObservedView, type StateChangeWhy } from './observed-store.js';
+import { isOwnershipRefusal } from './ownership-gate.js';
 import { plan as policyPlan } from './policy/plan.js';
-import type { GroupRuntime, Observed, Plan, PlanStep, PolicyEvent, ResourceStatus } from './policy/types.js';
+import type { GroupRuntime, Plan, PlanStep, PolicyEvent, ResourceStatus } from './policy/types.js';
 import { ResourceOps } from './resource-ops.js';
 import { ResourceRuntimes } from './resource-runtime.js';
 import { changedResources } from './resource-changes.js';
@@ -63,6 +64,11 @@ export interface AskFacts {
   groups?: Record<string, Partial<GroupRuntime>>;
 }
 
+export interface EngineChanges {
+  /** The running configuration was replaced (a change here, or one taken from the coordinator). */
+  config: [before: MainConfig, after: MainConfig];
+}
+
 export interface EngineTimings {
   /** One monitor run of a resource: its type, seconds, outcome (running, stopped, failed, error). */
   monitor: [type: string, seconds: number, outcome: string];
@@ -72,8 +78,10 @@ export interface EngineTimings {
 
 export class Engine {
   localNode!: string;
-  /** After any configuration change, local or adopted from the peer (the daemon reloads on a node rename). */
-  afterConfig?: (before: MainConfig, after: MainConfig) => void;
+  /** The cluster layer as the engine sees it (a node alone until the cluster attaches itself). */
+  cluster: ClusterPort = singleNodePort(() => this.localNode);
+  /** `config`: after any configuration change, local or adopted from the peer (the daemon reloads on a node rename). */
+  readonly changes = new EventEmitter<EngineChanges>();
   /** The configuration and the one path by which it changes (cluster-wide, in one order). */
   readonly store: ConfigStore;
   readonly paths: HomePaths;
@@ -101,22 +109,6 @@ export class Engine {
   readonly failingOver = new Set<string>();
   /** The read-only resource attribute LastOnline: runtime, never written to main.json. */
   readonly lastOnline = new Map<string, string>();
-  /** Set by the cluster layer: read-only node attributes (link states) and status warnings. */
-  nodeExtras?: (node: string) => Record<string, unknown>;
-  clusterWarnings?: () => string[];
-  clusterStatus?: () => unknown;
-  /** Set by the cluster layer: an operator forces this node to start without its peer. */
-  forceStartAlone?: () => void;
-  /** Set by the cluster layer: runs an API call on the peer's engine. */
-  forward?: (method: string, params: Record<string, unknown>, principal: { name: string; role: string }, options?: { coordinated?: boolean; to?: string }) => Promise<unknown>;
-  /** Set by the cluster layer: the local resource states changed (push them to the peer). */
-  onLocalStateChange?: () => void;
-  /** Set by the cluster layer when the cluster has a witness: awaited before a failover group comes online here. */
-  ownershipGate?: OwnershipGate;
-  /** Set by the cluster layer when the cluster has a witness: `mccs witness check`. */
-  witnessCheck?: () => Promise<unknown>;
-  /** Set by the cluster layer: the running configuration was replaced (timings, addresses). */
-  onConfigChange?: (config: MainConfig) => void;
   /** Timings for the metrics (src/metrics): monitor runs and policy decisions. */
   readonly timings = new EventEmitter<EngineTimings>();
 
@@ -139,7 +131,7 @@ export class Engine {
       events: this.events,
       log: this.log,
       findGroup: (name) => this.findGroup(name),
-      localStateChanged: () => this.onLocalStateChange?.(),
+      localStateChanged: () => this.cluster.localStateChanged(),
       localResourceFaulted: (res) => this.monitor.scheduleAutoClear(res),
       groupOnlineHere: (group) => void this.ops.runGroupBatch(group, 'BatchAfterOnline'),
     });
@@ -157,8 +149,16 @@ export class Engine {
     return this.store.current;
   }
 
-  get observed(): Observed {
+  /** Read-only outside the engine: every change goes through an engine method. */
+  get observed(): ObservedView {
     return this.observedStore.observed;
+  }
+
+  /** The cluster layer attaches itself once; until then (and on a single node) the engine runs alone. */
+  attach(port: ClusterPort): void {
+    this.cluster = port;
+    if (port.groupLocks) this.groupQueue.locks = port.groupLocks;
+    if (port.replication) this.store.replication = port.replication;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -186,7 +186,7 @@ export class Engine {
     this.log.info(`engine starting on node ${this.localNode} (ConfigVersion ${this.config.ConfigVersion})`);
     this.record({ subject: `node:${this.localNode}`, oldState: 'EXITED', newState: 'INITING', cause: 'engine start', rule: 'ENGINE_START', message: `engine started on ${this.localNode}` });
     await this.monitor.probeAll();
-    this.observed.nodes[this.localNode] = { state: 'RUNNING' };
+    this.observedStore.setNodeState(this.localNode, 'RUNNING');
     this.record({ subject: `node:${this.localNode}`, oldState: 'INITING', newState: 'RUNNING', cause: 'probe complete', rule: 'PROBE_COMPLETE', message: `every resource probed; ${this.localNode} is RUNNING` });
     this.probed = true;
     this.markReady();
@@ -205,13 +205,13 @@ export class Engine {
 
   /** The running configuration was replaced (a change here, or one taken from the coordinator). */
   private configReplaced(config: MainConfig, before: MainConfig): void {
-    this.afterConfig?.(before, config);
+    this.changes.emit('config', before, config);
     for (const res of changedResources(before, config)) agentFor(res.Type)?.forget?.({ nodeName: this.localNode, resName: res.ResName });
     for (const { group, res } of this.allResources()) {
       if (!this.observed.resources[this.localNode]?.[res.ResName]) this.setState(this.localNode, res.ResName, { state: this.probed ? 'OFFLINE' : 'UNKNOWN', reason: 'new resource' }, undefined);
       if (this.probed) this.monitor.schedule(group, res);
     }
-    this.onConfigChange?.(config);
+    this.cluster.configChanged(config);
   }
 
   /** Stops the engine only: services keep running and are adopted at the next start. */
@@ -256,6 +256,43 @@ export class Engine {
   /** A group's state on a node; undefined for a group that is not (or no longer) configured. */
   groupState(group: string, node: string): string | undefined {
     return this.observedStore.groupState(group, node);
+  }
+
+  /** What the cluster learns of the nodes and of the peer's resources. */
+  setNodeState(node: string, state: NodeState): void {
+    this.observedStore.setNodeState(node, state);
+  }
+
+  replaceResources(node: string, resources: Record<string, ResourceStatus>): void {
+    this.observedStore.replaceResources(node, resources);
+  }
+
+  markResourcesOffline(node: string, reason: string): void {
+    this.observedStore.markResourcesOffline(node, reason);
+  }
+
+  /** Deleted from the configuration: gone from the observed state too. */
+  forgetResources(names: string[]): void {
+    this.observedStore.forgetResources(names);
+  }
+
+  forgetGroup(group: string): void {
+    this.observedStore.forgetGroup(group);
+  }
+
+  /** A temporary lock here; the peer learns it with the resource states. */
+  setTempLock(group: string, locked: boolean): void {
+    this.observedStore.setTempLock(group, locked);
+    this.cluster.localStateChanged();
+  }
+
+  /** The temporary locks as the coordinator holds them: they hold on every node. */
+  adoptTempLocks(locked: readonly string[]): void {
+    for (const g of this.config.Groups) this.observedStore.setTempLock(g.GroupName, locked.includes(g.GroupName));
+  }
+
+  setPeerGenerations(generations: Record<string, number>): void {
+    this.observedStore.setPeerGenerations(generations);
   }
 
   /** The one write of a resource state: event log, group state and generation follow. */
@@ -428,11 +465,6 @@ export class Engine {
       this.handle({ kind: 'ResourceFailed', resource: step.resource, node: this.localNode, reason, final: true }, { cause: `online of ${step.resource} failed: ${reason}` }).catch((e) => this.log.error(`after failed online of ${step.resource}: ${(e as Error).message}`));
     });
   }
-
-  /** Steps for another node go to its engine; set by the cluster layer. */
-  remoteStep: (step: PlanStep) => Promise<void> = async (step) => {
-    throw new AgentError(`node ${step.node} is not reachable from ${this.localNode}`);
-  };
 
   // ---------------------------------------------------------------- config
 

@@ -116,12 +116,12 @@ export class MonitorLoop {
   /** A monitor that confirms the state keeps the shown reason and details fresh (replication lag…), without an event. */
   private refreshObservation(name: string, before: ResourceState, obs: Observation): void {
     const e = this.engine;
-    const st = e.observed.resources[e.localNode]?.[name];
+    const st = e.observedStore.observed.resources[e.localNode]?.[name];
     const same = (before === 'ONLINE' && obs.state === 'running') || ((before === 'OFFLINE' || before === 'FAULTED') && obs.state === 'stopped');
     if (!st || !same || (st.reason === obs.reason && JSON.stringify(st.details) === JSON.stringify(obs.details))) return;
     st.reason = obs.reason;
     st.details = obs.details;
-    e.onLocalStateChange?.();
+    e.cluster.localStateChanged();
   }
 
   /** OnlineTrustTime: the policy says when a resource that ran well for long enough earns its restarts back. */

@@ -6,8 +6,13 @@ import type { EventRecord } from './event-record.js';
 import type { EventLog } from './event-log.js';
 import type { Logger } from './logger.js';
 import { groupState } from './policy/group-state.js';
-import type { Observed, Plan, ResourceStatus } from './policy/types.js';
-import type { GroupConfig, MainConfig } from '../model/types.js';
+import type { GroupRuntime, Observed, Plan, ResourceStatus } from './policy/types.js';
+import type { GroupConfig, MainConfig, NodeState } from '../model/types.js';
+
+type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/** The observed state as the rooms above the engine see it: they read it, engine methods change it. */
+export type ObservedView = DeepReadonly<Observed>;
 
 /** Why a state changed, for the event log (undefined: a silent change, e.g. the initial UNKNOWN). */
 export interface StateChangeWhy {
@@ -47,6 +52,47 @@ export class ObservedStore {
       resources: Object.fromEntries(config.Nodes.map((n) => [n.NodeName, {}])),
       groups: {},
     };
+  }
+
+  setNodeState(node: string, state: NodeState): void {
+    this.observed.nodes[node] = { state };
+  }
+
+  /** The resource states a node reported (the peer's, as it sent them). */
+  replaceResources(node: string, resources: Record<string, ResourceStatus>): void {
+    this.observed.resources[node] = resources;
+  }
+
+  /** Every resource of a node is OFFLINE for `reason` (what ran on a faulted node died with it). */
+  markResourcesOffline(node: string, reason: string): void {
+    const gone: Record<string, ResourceStatus> = {};
+    for (const [r, st] of Object.entries(this.observed.resources[node] ?? {})) gone[r] = { ...st, state: 'OFFLINE', reason };
+    this.observed.resources[node] = gone;
+  }
+
+  /** Deleted resources leave the observed state of every node. */
+  forgetResources(names: string[]): void {
+    for (const byNode of Object.values(this.observed.resources)) for (const r of names) delete byNode[r];
+  }
+
+  forgetGroup(group: string): void {
+    delete this.observed.groups?.[group];
+  }
+
+  private groupRuntime(group: string): GroupRuntime {
+    return ((this.observed.groups ??= {})[group] ??= {});
+  }
+
+  /** A temporary lock (runtime only, lost when every engine stops). */
+  setTempLock(group: string, locked: boolean): void {
+    const rt = this.groupRuntime(group);
+    if (locked) rt.tempLocked = true;
+    else delete rt.tempLocked;
+  }
+
+  /** The peer's takeover generations, as it last told us (SPEC §3 Heal). */
+  setPeerGenerations(generations: Record<string, number>): void {
+    for (const [g, gen] of Object.entries(generations)) this.groupRuntime(g).peerGeneration = gen;
   }
 
   status(node: string, res: string): ResourceStatus {

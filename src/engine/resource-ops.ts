@@ -21,12 +21,13 @@ export class ResourceOps {
   effects(plan: Plan, cause: string): Effects {
     const e = this.engine;
     const local = (fn: (step: PlanStep) => Promise<void>) => async (step: PlanStep) => {
-      if (step.node !== e.localNode) return e.remoteStep(step);
+      if (step.node !== e.localNode) return e.cluster.remoteStep(step);
       return fn(step);
     };
     return {
       online: local(async (s) => {
-        if (e.ownershipGate && (e.findGroup(s.group).GroupType ?? 'FAILOVER') === 'FAILOVER') await e.ownershipGate.acquire(s.group, cause);
+        const gate = e.cluster.ownershipGate;
+        if (gate && (e.findGroup(s.group).GroupType ?? 'FAILOVER') === 'FAILOVER') await gate.acquire(s.group, cause);
         return this.online(s, cause);
       }),
       offline: local((s) => this.offline(s, cause)),

@@ -20,7 +20,7 @@ function withDefaults(decls: { name: string; default?: unknown }[], values: Reco
 export function nodeView(engine: Engine, name: string): NodeView {
   const node = engine.config.Nodes.find((n) => n.NodeName === name)!;
   const state = engine.observed.nodes[name]?.state ?? 'EXITED';
-  const extra = engine.nodeExtras?.(name) ?? {};
+  const extra = engine.cluster.nodeExtras(name);
   return { NodeName: name, state, attributes: { ...withDefaults(nodeAttributes, node), NodeState: state, ...extra } };
 }
 
@@ -54,7 +54,7 @@ export function resourceView(engine: Engine, g: GroupConfig, r: ResourceConfig):
 }
 
 export function clusterStatus(engine: Engine): ClusterStatus {
-  const warnings: string[] = [...(engine.clusterWarnings?.() ?? [])];
+  const warnings: string[] = [...engine.cluster.warnings()];
   const cfg = engine.config;
   return {
     ClusterName: cfg.Cluster.ClusterName,
@@ -64,7 +64,7 @@ export function clusterStatus(engine: Engine): ClusterStatus {
     groups: cfg.Groups.map((g) => groupView(engine, g)),
     resources: cfg.Groups.flatMap((g) => g.Resources.map((r) => resourceView(engine, g, r))),
     warnings,
-    ...(engine.clusterStatus ? { membership: engine.clusterStatus() } : {}),
+    ...(engine.cluster.status ? { membership: engine.cluster.status() } : {}),
   };
 }
 

@@ -170,6 +170,7 @@ export async function joinCluster(opts: JoinOptions): Promise<{ changed: boolean
   const key = Buffer.from(clusterKeyBase64 ?? '', 'base64');
   // Copied byte for byte (every node holds the same file); checked only for shape, as the engine reads it.
   if (!parseSecret(key)) throw new MccsError('FAILED', `${peer} sent something that is not a cluster secret (${key.length} bytes)`);
+  await import('../engine/agents/catalog.js'); // the agents declare their Types to the validator
   const { validateConfig, writeConfigFile } = await import('../model/config.js');
   const valid = validateConfig(config);
   if (!valid.ok) throw new MccsError('INVALID', `the configuration sent by ${peer} is invalid here:\n  ${valid.errors.map((e) => `${e.path || '/'}: ${e.message}`).join('\n  ')}`, ['upgrade both nodes to the same version']);

@@ -2,13 +2,13 @@
 // validated in full; an invalid file is refused with the JSON path and reason
 // of every error, and the running configuration is kept by the caller.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { agents, agentFor, typeAliases } from '../engine/agents/catalog.js';
 import { typeAttributes } from './attributes.js';
 import { readConfinedFile } from './confined-file.js';
 import { writeDurable } from './durable-file.js';
 import { MccsError } from './errors.js';
 import { findCycle } from './graph.js';
 import { parseJsonStrict } from './json-text.js';
+import { resourceType, resourceTypeNames, typeAliases } from './resource-types.js';
 import { mainSchema, objectSchema, PROGRAM_PATTERN, resourceSchema } from './schema.js';
 import type { MainConfig } from './types.js';
 
@@ -31,14 +31,14 @@ let compiled: Validators | undefined;
 function validators(): Validators {
   if (compiled) return compiled;
   const ajv = new Ajv({ allErrors: true, strict: false });
-  const typeNames = [...Object.keys(agents), ...Object.keys(typeAliases)];
+  const typeNames = resourceTypeNames();
   const resource = new Map<string, ValidateFunction>();
   const typeDefaults = new Map<string, ValidateFunction>();
   for (const name of typeNames) {
-    const agent = agentFor(name);
-    if (!agent) continue;
-    resource.set(name, ajv.compile(resourceSchema(agent.attributes)));
-    const shared = objectSchema([...typeAttributes, ...agent.attributes]);
+    const declared = resourceType(name);
+    if (!declared) continue;
+    resource.set(name, ajv.compile(resourceSchema(declared.attributes)));
+    const shared = objectSchema([...typeAttributes, ...declared.attributes]);
     typeDefaults.set(name, ajv.compile({ ...shared, required: [] }));
   }
   compiled = { main: ajv.compile(mainSchema(typeNames)), resource, typeDefaults };

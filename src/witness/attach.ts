@@ -1,6 +1,7 @@
-// Attaches a witness to a cluster node when WitnessType is etcd: the engine's
-// ownership gate, membership's input into fault decisions, a hold check at
-// every heartbeat link drop, `mccs witness check`.
+// Attaches a witness to a cluster node when WitnessType is etcd: membership's
+// input into fault decisions and a hold check at every heartbeat link drop.
+// The cluster node passes the witness to the engine in its port (the
+// ownership gate, `mccs witness check`).
 import type { Engine } from '../engine/engine.js';
 import type { WitnessFact } from './fact.js';
 import { witnessSettings } from './settings.js';
@@ -17,8 +18,6 @@ export function attachWitness(engine: Engine, membership: MembershipPort, peer: 
   const settings = witnessSettings(engine.config);
   if (settings.type !== 'etcd') return undefined;
   const witness = new Witness(settings, engine, peer, { ...hooks, peerHeard: () => membership.peerHeard(peer) });
-  engine.ownershipGate = witness;
-  engine.witnessCheck = () => witness.check();
   membership.witnessInput = (node) => witness.faultFact(node);
   membership.on('linkDown', () => witness.checkHold());
   membership.on('peerHearing', () => witness.checkHold());

@@ -374,6 +374,7 @@ describe('administration methods against a real engine', () => {
 describe('node.evacuate moves failover groups to the other RUNNING node (engine in process)', () => {
   it('switches every failover group online on n1 to n2, waiting for it', async () => {
     const { Engine } = await import('../../src/engine/engine.js');
+    const { singleNodePort } = await import('../../src/engine/cluster-port.js');
     const { silentLogger } = await import('../../src/engine/logger.js');
     const { dispatch } = await import('../../src/api/methods.js');
     await import('../../src/api/methods/admin.js');
@@ -386,11 +387,15 @@ describe('node.evacuate moves failover groups to the other RUNNING node (engine 
       const engine = new Engine({ home, nodeName: 'n1', logger: silentLogger });
       await engine.start();
       const remote: string[] = [];
-      engine.remoteStep = async (step) => {
-        remote.push(`${step.op} ${step.resource}@${step.node}`);
-        engine.setState(step.node, step.resource, { state: step.op === 'online' ? 'ONLINE' : 'OFFLINE' }, undefined);
-      };
-      engine.observed.nodes.n2 = { state: 'RUNNING' };
+      // n2 stands in for a peer: its steps are recorded and take effect at once.
+      engine.attach({
+        ...singleNodePort(() => 'n1'),
+        remoteStep: async (step) => {
+          remote.push(`${step.op} ${step.resource}@${step.node}`);
+          engine.setState(step.node, step.resource, { state: step.op === 'online' ? 'ONLINE' : 'OFFLINE' }, undefined);
+        },
+      });
+      engine.setNodeState('n2', 'RUNNING');
       const ctx = { engine, principal: LOCAL_ROOT };
       await dispatch(ctx, 'grp.online', { group: 'web', wait: true, timeout: 30 });
       const dry = await dispatch(ctx, 'node.evacuate', { node: 'n1', dryRun: true });

@@ -59,7 +59,3 @@ export function setFlag(target: Record<string, unknown>, flag: string, value: bo
   else target[flag] = value;
 }
 
-/** The observed state of deleted resources goes with them. */
-export function forgetResources(engine: Engine, names: string[]): void {
-  for (const byNode of Object.values(engine.observed.resources)) for (const r of names) delete byNode[r];
-}

@@ -8,7 +8,7 @@ import { MccsError } from '../../model/errors.js';
 import { groupAttribute } from '../../model/resolve.js';
 import type { GroupConfig } from '../../model/types.js';
 import { attributesParam, change, name } from '../methods.js';
-import { attrs, configChange, forgetResources, groupIn, same, setFlag, str, type Spec } from './config-change.js';
+import { attrs, configChange, groupIn, same, setFlag, str, type Spec } from './config-change.js';
 import { typedAttributes } from './typed-attributes.js';
 
 function groupActiveOn(engine: Engine, g: GroupConfig): string[] {
@@ -78,8 +78,8 @@ export const grpDelete: Spec = {
       c.Groups = c.Groups.filter((x) => x.GroupName !== g.GroupName);
     }, active.length ? { unmanagedOn: active } : {});
     if (out.changed) {
-      forgetResources(engine, resources);
-      delete engine.observed.groups?.[g.GroupName];
+      engine.forgetResources(resources);
+      engine.forgetGroup(g.GroupName);
     }
     return out;
   },

@@ -37,12 +37,8 @@ export function groupLock(value: boolean): Spec {
 
 function setTempLock(ctx: MethodContext, group: string, value: boolean): void {
   const { engine } = ctx;
-  engine.observed.groups ??= {};
-  const rt = (engine.observed.groups[group] ??= {});
-  if (value) rt.tempLocked = true;
-  else delete rt.tempLocked;
   // The peer learns it with the resource states (it holds on every node).
-  engine.onLocalStateChange?.();
+  engine.setTempLock(group, value);
   engine.record({
     subject: `group:${group}`,
     group,

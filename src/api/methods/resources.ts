@@ -6,7 +6,7 @@ import { declarationsFor, resolveResourceAttributes } from '../../engine/resolve
 import { MccsError } from '../../model/errors.js';
 import type { ResourceConfig } from '../../model/types.js';
 import { attributesParam, change, name } from '../methods.js';
-import { attrs, configChange, forgetResources, groupIn, resourceIn, same, setFlag, str, type Spec } from './config-change.js';
+import { attrs, configChange, groupIn, resourceIn, same, setFlag, str, type Spec } from './config-change.js';
 import { typedAttributes } from './typed-attributes.js';
 
 function resourceActiveOn(engine: Engine, res: string): string[] {
@@ -88,7 +88,7 @@ export const resDelete: Spec = {
       draft.Resources = draft.Resources.filter((r) => r.ResName !== res.ResName);
       if (draft.Dependencies) draft.Dependencies = draft.Dependencies.filter((d) => d.Parent !== res.ResName && d.Child !== res.ResName);
     }, { ...(links.length ? { removedDependencies: links.map((d) => ({ Parent: d.Parent, Child: d.Child })) } : {}), ...(active.length ? { unmanagedOn: active } : {}) });
-    if (out.changed) forgetResources(engine, [res.ResName]);
+    if (out.changed) engine.forgetResources([res.ResName]);
     return out;
   },
 };

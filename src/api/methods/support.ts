@@ -80,8 +80,8 @@ export const nodeSupport: Spec = {
         readme.push('', 'nodes/        the archives of the other nodes (--all), as their engines built them');
         for (const other of engine.config.Nodes.map((n) => n.NodeName).filter((n) => n !== node)) {
           try {
-            if (!engine.forward) throw new Error('this node is not in a running cluster');
-            const env = (await engine.forward('node.support', { node: other }, { name: ctx.principal.name, role: ctx.principal.role })) as { ok: boolean; result?: { fileName: string; contentBase64: string }; error?: { message: string } };
+            if (!engine.cluster.forward) throw new Error('this node is not in a running cluster');
+            const env = (await engine.cluster.forward('node.support', { node: other }, { name: ctx.principal.name, role: ctx.principal.role })) as { ok: boolean; result?: { fileName: string; contentBase64: string }; error?: { message: string } };
             if (!env.ok || !env.result) throw new Error(env.error?.message ?? 'no archive');
             await mkdir(join(dir, 'nodes'), { recursive: true });
             await writeFile(join(dir, 'nodes', env.result.fileName), Buffer.from(env.result.contentBase64, 'base64'));

@@ -6,6 +6,7 @@ import { MccsError } from '../../model/errors.js';
 import { defineSpec, type AnySpec, type Input, type RunContext } from '../spec.js';
 
 async function loadFile(path: string) {
+  await import('../../engine/agents/catalog.js'); // the agents declare their Types to the validator
   const { loadConfigFile } = await import('../../model/config.js');
   return loadConfigFile(path);
 }

@@ -1,7 +1,7 @@
 // The agent contract: every resource type is one observe() and small
 // online/offline/clean built on it (STYLE.md, resource-agents).
 import type { Runner } from '../runner.js';
-import type { AttributeDeclaration } from '../../model/attributes.js';
+import type { ResourceTypeDeclaration } from '../../model/resource-types.js';
 
 /**
  * Three outcomes, not two: running, cleanly stopped, failed. `details`:
@@ -37,12 +37,8 @@ export interface AgentContext {
   log: (message: string) => void;
 }
 
-export interface Agent {
-  type: string;
-  /** true: monitor-only (NIC): never started or stopped. */
-  monitorOnly?: boolean;
-  /** Type-specific attributes (common ones are declared in model/attributes). */
-  attributes: AttributeDeclaration[];
+/** A resource type (its declaration to the model: Type, monitor-only, attributes) and its four operations. */
+export interface Agent extends ResourceTypeDeclaration {
   observe(ctx: AgentContext): Promise<Observation>;
   /** Must succeed when already running; ends with the resource running or throws with a one-line reason. */
   online(ctx: AgentContext): Promise<void>;

@@ -1,6 +1,8 @@
 // Every resource type the engine knows, by Type name. An agent is added here
-// with one import line and one entry in `all`; its attribute declarations
-// join the schema of main.json.
+// with one import line and one entry in `all`; loading the catalog declares
+// each agent's Type and attributes to the model (src/model/resource-types.ts),
+// where they join the schema of main.json.
+import { declareResourceType, typeAliases } from '../../model/resource-types.js';
 import type { Agent } from './agent.js';
 import { processAgent } from './process.js';
 import { applicationAgent } from './application.js';
@@ -32,8 +34,9 @@ const all: Agent[] = [
 
 export const agents: Record<string, Agent> = Object.fromEntries(all.map((a) => [a.type, a]));
 
-/** Other names accepted for a Type (MCCS compatibility). */
-export const typeAliases: Record<string, string> = { PPAS: 'PostgreSQL' };
+for (const agent of all) declareResourceType(agent);
+
+export { typeAliases };
 
 export function agentFor(type: string): Agent | undefined {
   return agents[typeAliases[type] ?? type];

@@ -371,6 +371,7 @@ function localNode(config: MainConfig, explicit?: string): string {
 
 /** Full validation with the engine's validator (src/model/config.ts, loaded on first use like the writer). */
 async function validate(config: MainConfig): Promise<string[]> {
+  await import('../engine/agents/catalog.js'); // the agents declare their Types to the validator
   const { validateConfig } = await import('../model/config.js');
   const result = validateConfig(config);
   if (!result.ok) {

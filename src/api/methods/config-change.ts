@@ -3,7 +3,6 @@
 // nothing half-applied), its dry run (validated and thrown away), and the
 // small readers of a method's params and of a configuration draft shared by
 // the methods of every topic.
-import type { Engine } from '../../engine/engine.js';
 import { cloneConfig, validateConfig } from '../../model/config.js';
 import { MccsError } from '../../model/errors.js';
 import type { GroupConfig, MainConfig, ResourceConfig } from '../../model/types.js';

@@ -5,10 +5,10 @@
 // both nodes still know it); starts of new groups run after it.
 import { canonical, diffConfigs, type ConfigChange } from '../../model/config-diff.js';
 import type { GroupConfig, MainConfig } from '../../model/types.js';
+import type { ApplyCode } from './codes.js';
 import { groupState } from './group-state.js';
 import type { Observed } from './types.js';
 
-export type ApplyCode = 'APPLY_GROUP_REMOVED' | 'APPLY_RESOURCE_REMOVED' | 'APPLY_NODE_LEFT_NODELIST' | 'APPLY_NO_NODE_LEFT' | 'APPLY_GROUP_ADDED';
 
 export interface ApplyAction {
   op: 'stop' | 'stop-resource' | 'move' | 'start';

@@ -106,7 +106,17 @@ export const SKIP_CODES = [
   'HEAL_KEEP', // heal: this node keeps the group (no storage): nothing to do here
 ] as const;
 
+/** Codes of `mccs apply -f FILE`: what applying a whole main.json does to a running group (policy/apply.ts). */
+export const APPLY_CODES = [
+  'APPLY_GROUP_REMOVED', // the group is not in the file: taken offline, then removed
+  'APPLY_RESOURCE_REMOVED', // the resource is not in the file: taken offline with its STRONG parents, then removed
+  'APPLY_NODE_LEFT_NODELIST', // a node leaves the group's NodeList: the group switches to another node of it
+  'APPLY_NO_NODE_LEFT', // a node leaves the NodeList and no other node can take the group: taken offline
+  'APPLY_GROUP_ADDED', // a new AutoStart group: brought online after the change
+] as const;
+
 export type StepCode = (typeof STEP_CODES)[number];
+export type ApplyCode = (typeof APPLY_CODES)[number];
 export type PlanCode = (typeof PLAN_CODES)[number];
 export type SkipCode = (typeof SKIP_CODES)[number];
 export type DecisionCode = StepCode | PlanCode | SkipCode;

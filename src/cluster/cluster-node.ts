@@ -8,6 +8,7 @@ import type { ConfigCommit } from '../engine/config-store.js';
 import type { SharedDocument } from '../engine/shared-documents.js';
 import type { Engine } from '../engine/engine.js';
 import type { PlanStep, ResourceStatus } from '../engine/policy/types.js';
+import { heldByGate } from '../engine/policy/follow-ups.js';
 import { recordRejection } from '../engine/rejections.js';
 import { loadSecret, newIncarnation } from './crypto.js';
 import { Membership, type MembershipDecision } from './membership.js';
@@ -280,7 +281,8 @@ export class ClusterNode {
       void (async () => {
         for (const f of followUps) {
           if (f.untilPeerStops) await waitUntil(() => !['ONLINE', 'PARTIAL'].includes(e.groupState(group, this.peer) ?? '') || this.closed, 600_000);
-          await e.handle(f.event, { cause, wait: true, timeout: 600 });
+          const done = await e.handle(f.event, { cause, wait: true, timeout: 600 });
+          if (heldByGate(done.plan)) break;
         }
       })()
         .catch((err: Error) => e.log.error(`heal of ${group}: ${err.message}`))

@@ -104,7 +104,7 @@ export const groupAttributes: AttributeDeclaration[] = [
   { name: 'AutoRestart', kind: 'boolean', default: false, editable: true, description: 'When a persistent resource (NIC) whose failure took the group offline recovers, and the group is online nowhere, bring it back online on this node.' },
   { name: 'AutoFaultClearTime', kind: 'integer', default: 0, minimum: 0, unit: 's', editable: true, description: 'Clear FAULTED resources after this long. 0 = never.' },
   { name: 'Enabled', kind: 'boolean', default: true, editable: true, description: 'A disabled group is never brought online.' },
-  { name: 'Locked', kind: 'boolean', default: false, editable: true, description: 'A locked group refuses online, offline and switch requests.' },
+  { name: 'Locked', kind: 'boolean', default: false, editable: true, description: 'A locked group refuses operators\' online, offline and switch requests. The cluster still acts on it: failover, takeover, AutoStart, AutoRestart, and the offline of a heal or of an isolated node.' },
   { name: 'Frozen', kind: 'boolean', default: false, editable: true, description: 'Maintenance: the engine watches and reports but never acts.' },
   { name: 'BatchAfterOnline', kind: 'string', default: '', editable: true, description: 'Program run after the group comes online (its result does not change group handling).' },
   { name: 'BatchBeforeOffline', kind: 'string', default: '', editable: true, description: 'Program run before the group goes offline (its result does not change group handling).' },

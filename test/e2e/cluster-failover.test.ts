@@ -218,7 +218,10 @@ describe.skipIf(!IS_ROOT)('two-node failover in the lab', () => {
     await cl.restore('node1');
   }, 90_000);
 
-  it('node1 isolated (all its links down): node1 takes its group offline, node2 takes over', async () => {
+  it('node1 isolated (all its links down), the group Locked: node1 takes its group offline all the same, node2 takes over', async () => {
+    // A lock refuses operators' requests only: kept online here, the group would run on both nodes.
+    const locked = await cl.rpc('node1', 'grp.lock', { group: GROUP });
+    expect(locked.ok, JSON.stringify(locked)).toBe(true);
     const m = cl.mark();
     await isolate(cl.lab, 'node1');
     try {
@@ -238,6 +241,9 @@ describe.skipIf(!IS_ROOT)('two-node failover in the lab', () => {
     // Links back: both agree the group is on node2 only.
     await cl.waitGroup({ node1: 'OFFLINE', node2: 'ONLINE' });
     await cl.waitVip(VIP4, 'node2');
+    expect(cl.rulesSince('node1', m)).not.toContain('LOCKED');
+    const unlocked = await cl.rpc('node2', 'grp.unlock', { group: GROUP });
+    expect(unlocked.ok, JSON.stringify(unlocked)).toBe(true);
     await cl.restore('node1');
   }, 90_000);
 

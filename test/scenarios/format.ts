@@ -24,10 +24,11 @@
 //   FAILOVER: <the plan's decision message>
 //   refused CONFLICT                            only when the request is refused
 //   group web FAILOVER                          multi-group events: each group's code
-//   group web HEAL_GIVE_UP, then refused FROZEN   … and its follow-up's refusal
+//   group web HEAL_GIVE_UP, then held FROZEN    … and a follow-up that would not act:
+//                                               refused (an operator's kind: LOCKED) or held (FROZEN, GROUP_DISABLED)
 //   failover web node1 -> node2                 a group moved off a node (or "-> none")
 //   then GroupOffline web@node1                 follow-up events the caller runs (heal, isolation…)
-//   then refused GROUP_DISABLED                 the follow-up of a one-group event would be refused
+//   then held GROUP_DISABLED                    the follow-up of a one-group event would be refused or held
 //   step 0 node1 clean web-app FINAL_FAILURE_CRITICAL
 //   step 1 node1 fault web-app FAULT_RECORDED after 0
 import type { Observed, Plan, PolicyEvent, ResourceStatus } from '../../src/engine/policy/types.js';
@@ -162,16 +163,28 @@ function eventLine(e: PolicyEvent): string {
   return subject ? `${e.kind} ${subject}@${e.node}` : `${e.kind} ${e.node}`;
 }
 
+interface StoppedFacts {
+  followUpRefused?: { code: string };
+  followUpHeld?: { code: string };
+}
+
+/** "refused LOCKED" / "held FROZEN": the follow-up that would not act, if any. */
+function stoppedLine(f: StoppedFacts): string | undefined {
+  if (f.followUpRefused) return `refused ${f.followUpRefused.code}`;
+  if (f.followUpHeld) return `held ${f.followUpHeld.code}`;
+  return undefined;
+}
+
 /** The plan as the lines of expected.txt. */
 export function renderPlan(p: Plan): string {
   const out = [`${p.decision.code}: ${p.decision.message}`];
   if (p.refused) out.push(`refused ${p.refused.code}`);
-  const groups = p.decision.facts.groups as Record<string, { code: string; followUpRefused?: { code: string } }> | undefined;
-  if (groups && typeof groups === 'object') for (const [g, d] of Object.entries(groups)) out.push(`group ${g} ${d.code}${d.followUpRefused ? `, then refused ${d.followUpRefused.code}` : ''}`);
+  const groups = p.decision.facts.groups as Record<string, StoppedFacts & { code: string }> | undefined;
+  if (groups && typeof groups === 'object') for (const [g, d] of Object.entries(groups)) out.push(`group ${g} ${d.code}${stoppedLine(d) ? `, then ${stoppedLine(d)}` : ''}`);
   for (const f of p.failovers ?? (p.failover ? [p.failover] : [])) out.push(`failover ${f.group} ${f.from} -> ${f.to ?? 'none'}`);
   for (const f of p.followUps ?? []) out.push(`then ${eventLine(f.event)}${f.untilPeerStops ? ' once the peer stopped it' : ''}`);
-  const refusedFollowUp = p.decision.facts.followUpRefused as { code: string } | undefined;
-  if (refusedFollowUp) out.push(`then refused ${refusedFollowUp.code}`);
+  const stopped = stoppedLine(p.decision.facts as StoppedFacts);
+  if (stopped) out.push(`then ${stopped}`);
   for (const s of p.steps) out.push(`step ${s.id} ${s.node} ${s.op} ${s.resource} ${s.decision.code}${s.after.length > 0 ? ` after ${s.after.join(',')}` : ''}`);
   return `${out.join('\n')}\n`;
 }

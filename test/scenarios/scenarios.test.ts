@@ -51,9 +51,10 @@ function checkShape(p: Plan): void {
 
 /** Every reason code a plan carries: its decision, its steps', and each group's of a multi-group event. */
 export function codesOf(p: Plan): string[] {
-  const groups = Object.values((p.decision.facts.groups ?? {}) as Record<string, { code: string; followUpRefused?: { code: string } }>);
-  const followUp = p.decision.facts.followUpRefused as { code: string } | undefined;
-  return [p.decision.code, ...p.steps.map((s) => s.decision.code), ...groups.flatMap((g) => [g.code, ...(g.followUpRefused ? [g.followUpRefused.code] : [])]), ...(followUp ? [followUp.code] : [])];
+  type Stopped = { followUpRefused?: { code: string }; followUpHeld?: { code: string } };
+  const stoppedCodes = (f: Stopped): string[] => [f.followUpRefused?.code, f.followUpHeld?.code].filter((c): c is string => c !== undefined);
+  const groups = Object.values((p.decision.facts.groups ?? {}) as Record<string, Stopped & { code: string }>);
+  return [p.decision.code, ...p.steps.map((s) => s.decision.code), ...groups.flatMap((g) => [g.code, ...stoppedCodes(g)]), ...stoppedCodes(p.decision.facts as Stopped)];
 }
 
 describe('policy golden scenarios', () => {

@@ -17,6 +17,6 @@ export function resourceRecovered(ctx: Ctx, res: string, node: string): Outcome 
   if (active.includes(node)) return planned(decide('ALREADY_ONLINE', `${res} recovered on ${node}; group ${g} is already active here`, { ...facts, onlineOn: active }));
   if (active.length > 0) return planned(decide('ONLINE_ELSEWHERE', `${res} recovered on ${node}; group ${g} is active on ${list(active)}: not brought back here`, { ...facts, onlineOn: active }));
   return planned(decide('AUTORESTART', `${res} recovered on ${node} and group ${g} is online nowhere: AutoRestart brings it back online on ${node}`, facts), undefined, [
-    { group: g, event: { kind: 'GroupOnline', group: g, node } },
+    { group: g, event: { kind: 'GroupOnline', group: g, node, by: 'cluster' } },
   ]);
 }

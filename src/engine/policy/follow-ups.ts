@@ -36,9 +36,22 @@ function stoppedElsewhere(config: MainConfig, observed: Observed, group: string,
   return { ...observed, resources };
 }
 
-/** Adds the follow-ups' steps to `b`. Returns, per group, the decision of a follow-up that would be refused. */
-export function composeFollowUps(config: MainConfig, observed: Observed, b: PlanBuilder, followUps: FollowUp[], plan: (event: PolicyEvent, observed: Observed) => Plan): Record<string, Decision> {
-  const refused: Record<string, Decision> = {};
+/** A follow-up that would not act: refused (an operator's kind of request) or held by the gate (frozen, disabled). */
+export interface StoppedFollowUp {
+  verdict: 'refused' | 'held';
+  decision: Decision;
+}
+
+const GATE_CODES: readonly string[] = ['FROZEN', 'LOCKED', 'GROUP_DISABLED'];
+
+/** The gate held the event (frozen, disabled…): recorded, nothing done; the follow-ups after it are not run either. */
+export function heldByGate(p: Plan): boolean {
+  return !p.refused && p.steps.length === 0 && GATE_CODES.includes(p.decision.code);
+}
+
+/** Adds the follow-ups' steps to `b`. Returns, per group, the follow-up that would be refused or held. */
+export function composeFollowUps(config: MainConfig, observed: Observed, b: PlanBuilder, followUps: FollowUp[], plan: (event: PolicyEvent, observed: Observed) => Plan): Record<string, StoppedFollowUp> {
+  const stopped: Record<string, StoppedFollowUp> = {};
   const byGroup = new Map<string, FollowUp[]>();
   for (const f of followUps) byGroup.set(f.group, [...(byGroup.get(f.group) ?? []), f]);
   for (const [group, list] of byGroup) {
@@ -47,8 +60,8 @@ export function composeFollowUps(config: MainConfig, observed: Observed, b: Plan
     for (const f of list) {
       if (f.untilPeerStops) facts = stoppedElsewhere(config, facts, group, f.event.node);
       const p = plan(f.event, facts);
-      if (p.refused) {
-        refused[group] ??= p.decision;
+      if (p.refused || heldByGate(p)) {
+        stopped[group] ??= { verdict: p.refused ? 'refused' : 'held', decision: p.decision };
         break;
       }
       const base = b.steps.length;
@@ -58,5 +71,5 @@ export function composeFollowUps(config: MainConfig, observed: Observed, b: Plan
       facts = afterSteps(facts, p.steps);
     }
   }
-  return refused;
+  return stopped;
 }

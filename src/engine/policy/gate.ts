@@ -4,14 +4,17 @@
 //              | Frozen  | Locked / tempLocked | Enabled=false
 //   start      | refuse  | refuse              | refuse
 //   stop       | refuse  | refuse              | pass
+//   protect    | hold    | pass                | pass     (the cluster's own offline: heal give-up, isolation)
 //   switch     | refuse  | refuse              | refuse
 //   clear      | pass    | pass                | pass     (bookkeeping only: no agent runs)
 //   failure    | hold    | pass                | hold
 //   takeover   | hold    | pass                | hold
 //   autostart  | hold    | pass                | hold
-//   recovery   | hold    | pass                | pass     (AutoRestart: its follow-up online is gated itself)
+//   recovery   | hold    | pass                | pass     (AutoRestart: its follow-up online is gated as autostart)
 //   resource   | pass    | pass                | pass     (time rules of a resource: retry, monitor timeouts, clear timer)
-//   cluster    | pass    | pass                | pass     (heal, isolation, evacuation: their follow-ups are gated themselves)
+//   cluster    | pass    | pass                | pass     (heal, isolation, evacuation: their follow-ups are gated themselves:
+//                                                          heal's and isolation's offline as protect, heal's and AutoRestart's
+//                                                          online as autostart, evacuation's switches as the operator's switch)
 //
 // refuse: the operator's request is refused (CONFLICT, exit 5), no steps.
 // hold:   the event is recorded as a decision without steps (the engine still
@@ -23,15 +26,17 @@ import type { GroupConfig } from '../../model/types.js';
 import { decide } from './codes.js';
 import type { Decision, GroupRuntime, PolicyEvent } from './types.js';
 
-export type Intent = 'start' | 'stop' | 'switch' | 'clear' | 'failure' | 'takeover' | 'autostart' | 'recovery' | 'resource' | 'cluster';
+export type Intent = 'start' | 'stop' | 'protect' | 'switch' | 'clear' | 'failure' | 'takeover' | 'autostart' | 'recovery' | 'resource' | 'cluster';
 
 export function intentOf(event: PolicyEvent): Intent {
   switch (event.kind) {
-    case 'ResourceOnline':
     case 'GroupOnline':
+      return event.by === 'cluster' ? 'autostart' : 'start';
+    case 'GroupOffline':
+      return event.by === 'cluster' ? 'protect' : 'stop';
+    case 'ResourceOnline':
       return 'start';
     case 'ResourceOffline':
-    case 'GroupOffline':
       return 'stop';
     case 'GroupSwitch':
       return 'switch';
@@ -78,7 +83,7 @@ export function gate(group: GroupConfig, runtime: GroupRuntime | undefined, inte
     const how = groupFlag(group, 'Locked') ? 'locked' : 'temporarily locked';
     return { verdict: 'refuse', decision: decide('LOCKED', `group ${g} is ${how}: online, offline and switch requests are refused; unlock it first`, { group: g, intent, locked: groupFlag(group, 'Locked'), tempLocked: runtime?.tempLocked === true }) };
   }
-  if (!groupFlag(group, 'Enabled') && intent !== 'stop' && intent !== 'recovery') {
+  if (!groupFlag(group, 'Enabled') && intent !== 'stop' && intent !== 'protect' && intent !== 'recovery') {
     return operator
       ? { verdict: 'refuse', decision: decide('GROUP_DISABLED', `group ${g} is disabled: it is never brought online; enable it first`, { group: g, intent }) }
       : { verdict: 'hold', decision: decide('GROUP_DISABLED', `group ${g} is disabled: observed, no action taken`, { group: g, intent }) };

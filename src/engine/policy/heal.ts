@@ -55,8 +55,8 @@ export function heal(ctx: Ctx, here: string, peer: string): Outcome | null {
   const storage = ctx.group.Resources.some((r) => STORAGE_TYPES.includes(r.Type));
   const message = `group ${g} is online on both ${here} and ${peer}: ${verdict.message}${storage ? '; it holds storage, so it stops on both and starts on the winner' : ''}`;
   const facts = { group: g, ...verdict, storage };
-  const offline = { group: g, event: { kind: 'GroupOffline' as const, group: g, node: here } };
+  const offline = { group: g, event: { kind: 'GroupOffline' as const, group: g, node: here, by: 'cluster' as const } };
   if (verdict.loser === here) return planned(decide('HEAL_GIVE_UP', message, facts), undefined, [offline]);
-  if (storage) return planned(decide('HEAL_STORAGE_RESTART', message, facts), undefined, [offline, { group: g, event: { kind: 'GroupOnline', group: g, node: here }, untilPeerStops: true }]);
+  if (storage) return planned(decide('HEAL_STORAGE_RESTART', message, facts), undefined, [offline, { group: g, event: { kind: 'GroupOnline', group: g, node: here, by: 'cluster' }, untilPeerStops: true }]);
   return planned(decide('HEAL_KEEP', message, facts));
 }

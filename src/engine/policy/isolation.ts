@@ -15,6 +15,6 @@ export function isolated(ctx: Ctx, node: string, reason: string): Outcome | null
   const state = groupState(ctx.config, ctx.group, ctx.observed, node);
   if (!ONLINE_STATES.includes(state)) return null;
   return planned(decide('ISOLATION_OFFLINE', `group ${g} was ${state} on ${node}: taken offline`, { group: g, node, was: state, reason }), undefined, [
-    { group: g, event: { kind: 'GroupOffline', group: g, node } },
+    { group: g, event: { kind: 'GroupOffline', group: g, node, by: 'cluster' } },
   ]);
 }

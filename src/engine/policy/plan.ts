@@ -18,7 +18,7 @@ import { autoStart } from './autostart.js';
 import { groupClear, resourceClear } from './clear.js';
 import { evacuate } from './evacuate.js';
 import { resourceFailed } from './failure.js';
-import { composeFollowUps } from './follow-ups.js';
+import { composeFollowUps, type StoppedFollowUp } from './follow-ups.js';
 import { gate, intentOf } from './gate.js';
 import { heal } from './heal.js';
 import { isolated } from './isolation.js';
@@ -48,9 +48,8 @@ export function plan(config: MainConfig, observed: Observed, event: PolicyEvent,
     if (held) return finish(event, b, held.verdict === 'refuse' ? { kind: 'refused', code: 'CONFLICT', decision: held.decision } : { kind: 'planned', decision: held.decision });
     const outcome = handle(ctx, b, event, now);
     if (outcome.kind === 'planned' && outcome.followUps) {
-      const groups = composeFollowUps(config, observed, b, outcome.followUps, sub);
-      const refusal = Object.values(groups)[0];
-      if (refusal) outcome.decision = { ...outcome.decision, facts: { ...outcome.decision.facts, followUpRefused: { code: refusal.code, message: refusal.message } } };
+      const stopped = Object.values(composeFollowUps(config, observed, b, outcome.followUps, sub))[0];
+      if (stopped) outcome.decision = { ...outcome.decision, facts: { ...outcome.decision.facts, ...followUpFact(stopped) } };
     }
     return finish(event, b, outcome);
   }
@@ -68,8 +67,8 @@ export function plan(config: MainConfig, observed: Observed, event: PolicyEvent,
     outcomes.push({ group: group.GroupName, outcome });
   }
   const followUps = outcomes.flatMap((o) => (o.outcome.kind === 'planned' ? (o.outcome.followUps ?? []) : []));
-  const refusedFollowUps = composeFollowUps(config, observed, b, followUps, sub);
-  const decision = summarise(event, subject.node, b, outcomes, refusedFollowUps);
+  const stoppedFollowUps = composeFollowUps(config, observed, b, followUps, sub);
+  const decision = summarise(event, subject.node, b, outcomes, stoppedFollowUps);
   const failovers = outcomes.flatMap((o) => (o.outcome.kind === 'planned' && o.outcome.failover ? [o.outcome.failover] : []));
   return finish(event, b, { kind: 'planned', decision, followUps }, failovers);
 }
@@ -127,12 +126,18 @@ function handleNode(ctx: Ctx, b: PlanBuilder, event: PolicyEvent, sub: (e: Polic
   }
 }
 
-function summarise(event: PolicyEvent, node: string, b: PlanBuilder, outcomes: { group: string; outcome: Outcome }[], refusedFollowUps: Record<string, Decision>): Decision {
-  // Each group's own decision; a follow-up that would be refused (frozen, locked…) is named beside it.
+/** The fact naming a follow-up that would not act: followUpRefused or followUpHeld. */
+function followUpFact(stopped: StoppedFollowUp): Record<string, { code: string; message: string }> {
+  const key = stopped.verdict === 'refused' ? 'followUpRefused' : 'followUpHeld';
+  return { [key]: { code: stopped.decision.code, message: stopped.decision.message } };
+}
+
+function summarise(event: PolicyEvent, node: string, b: PlanBuilder, outcomes: { group: string; outcome: Outcome }[], stoppedFollowUps: Record<string, StoppedFollowUp>): Decision {
+  // Each group's own decision; a follow-up that would be refused (locked…) or held (frozen, disabled) is named beside it.
   const groups = Object.fromEntries(
     outcomes.map(({ group, outcome }) => {
-      const refused = refusedFollowUps[group];
-      return [group, { code: outcome.decision.code, message: outcome.decision.message, facts: outcome.decision.facts, ...(refused ? { followUpRefused: { code: refused.code, message: refused.message } } : {}) }];
+      const stopped = stoppedFollowUps[group];
+      return [group, { code: outcome.decision.code, message: outcome.decision.message, facts: outcome.decision.facts, ...(stopped ? followUpFact(stopped) : {}) }];
     }),
   );
   const lines = outcomes.map(({ outcome }) => outcome.decision.message);

@@ -54,8 +54,9 @@ export type PolicyEvent =
   | { kind: 'ResourceOnline'; resource: string; node: string }
   /** Operator: take one resource offline (and the parents STRONGly depending on it). */
   | { kind: 'ResourceOffline'; resource: string; node: string }
-  | { kind: 'GroupOnline'; group: string; node: string; force?: boolean }
-  | { kind: 'GroupOffline'; group: string; node: string }
+  /** by 'cluster': asked by the cluster itself (heal, isolation, AutoRestart), not an operator: a lock does not stop it (gate.ts). */
+  | { kind: 'GroupOnline'; group: string; node: string; force?: boolean; by?: 'cluster' }
+  | { kind: 'GroupOffline'; group: string; node: string; by?: 'cluster' }
   /** Planned move of a failover group to `node`. */
   | { kind: 'GroupSwitch'; group: string; node: string }
   /** A monitor found an ONLINE resource failed or gone (unplanned). */

@@ -3,8 +3,10 @@
 // (Type-specific attributes of agents are resolved by the engine, which knows
 // the agents; the policy only needs the common ones.)
 import { findDeclaration, groupAttributes, resourceAttributes, typeAttributes, type AttributeDeclaration } from './attributes.js';
-import { resourceType } from './resource-types.js';
 import type { GroupConfig, MainConfig, ResourceConfig } from './types.js';
+
+/** Types whose resources are only watched, never started or stopped (SPEC §5). */
+export const MONITOR_ONLY_TYPES: readonly string[] = ['NIC'];
 
 /**
  * The one resolution rule of a resource attribute: the resource's own value,
@@ -39,7 +41,7 @@ export function groupFlag(group: GroupConfig, name: string): boolean {
   return groupAttribute(group, name) === true;
 }
 
-/** Monitor-only: a resource of a Type its agent declares monitor-only (NIC), or any resource with NoAction=true. Watched, never started or stopped. */
+/** Monitor-only: a NIC, or any resource with NoAction=true. Watched, never started or stopped. */
 export function isMonitorOnly(config: MainConfig, res: ResourceConfig): boolean {
-  return resourceType(res.Type)?.monitorOnly === true || resourceFlag(config, res, 'NoAction');
+  return MONITOR_ONLY_TYPES.includes(res.Type) || resourceFlag(config, res, 'NoAction');
 }

@@ -12,7 +12,6 @@ import { PLAN_CODES, SKIP_CODES, STEP_CODES } from '../../src/engine/policy/code
 import { plan } from '../../src/engine/policy/plan.js';
 import type { Plan } from '../../src/engine/policy/types.js';
 import { parseInput, renderPlan, type ScenarioInput } from './format.js';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types (NIC: monitor-only) to the model
 
 const here = dirname(fileURLToPath(import.meta.url));
 const regen = process.env.MCCS_REGEN === '1';

@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
 import type { MainConfig } from '../../src/model/types.js';
 import { registerStateGauges, type MembershipSource } from '../../src/metrics/state-gauges.js';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types (NIC: monitor-only) to the model
 
 const config = {
   ConfigVersion: 7,

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { plan as planAt } from '../../src/engine/policy/plan.js';
 import type { Observed } from '../../src/engine/policy/types.js';
 import type { MainConfig } from '../../src/model/types.js';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types (NIC: monitor-only) to the model
 
 /** These rules use no clock: the policy's `now` is 0. */
 const plan = (config: Parameters<typeof planAt>[0], observed: Parameters<typeof planAt>[1], event: Parameters<typeof planAt>[2]) => planAt(config, observed, event, 0);

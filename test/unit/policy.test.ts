@@ -7,7 +7,6 @@ import { STEP_CODES, PLAN_CODES, SKIP_CODES } from '../../src/engine/policy/code
 import type { Observed, Plan, PlanStep, PolicyEvent } from '../../src/engine/policy/types.js';
 import { groupAttribute, resolveCommonAttribute } from '../../src/model/resolve.js';
 import type { Dependency, GroupConfig, MainConfig, ResourceConfig, ResourceState } from '../../src/model/types.js';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types (NIC: monitor-only) to the model
 
 /** These rules use no clock: the policy's `now` is 0. */
 const plan = (config: Parameters<typeof planAt>[0], observed: Parameters<typeof planAt>[1], event: Parameters<typeof planAt>[2]) => planAt(config, observed, event, 0);

@@ -401,18 +401,40 @@ export class Engine {
    * nothing runs: the caller carries out the plan's steps and follow-ups.
    */
   ask(event: PolicyEvent, extra: AskFacts = {}): Plan {
-    let observed = this.observed;
-    if (extra.resource && 'resource' in event) {
-      const byRes = observed.resources[event.node] ?? {};
-      const status: ResourceStatus = { ...(byRes[event.resource] ?? { state: 'UNKNOWN' }), ...extra.resource };
-      observed = { ...observed, resources: { ...observed.resources, [event.node]: { ...byRes, [event.resource]: status } } };
+    const observed = this.observedStore.observed;
+    // The extra facts are laid over the observed state in place for the one
+    // synchronous call and taken off after it: a copy of the node's resource
+    // map on every monitor tick cost more than the rest of the tick.
+    const restore: (() => void)[] = [];
+    try {
+      if (extra.resource && 'resource' in event) {
+        const hadNode = Object.prototype.hasOwnProperty.call(observed.resources, event.node);
+        const byRes = (observed.resources[event.node] ??= {});
+        if (!hadNode) restore.push(() => delete observed.resources[event.node]);
+        const had = Object.prototype.hasOwnProperty.call(byRes, event.resource);
+        const before = byRes[event.resource];
+        byRes[event.resource] = { ...(before ?? { state: 'UNKNOWN' }), ...extra.resource };
+        restore.push(() => {
+          if (had) byRes[event.resource] = before;
+          else delete byRes[event.resource];
+        });
+      }
+      if (extra.groups) {
+        const groups = (observed.groups ??= {});
+        for (const [g, rt] of Object.entries(extra.groups)) {
+          const had = Object.prototype.hasOwnProperty.call(groups, g);
+          const before = groups[g];
+          groups[g] = { ...before, ...rt };
+          restore.push(() => {
+            if (had) groups[g] = before;
+            else delete groups[g];
+          });
+        }
+      }
+      return policyPlan(this.config, observed, event, performance.now());
+    } finally {
+      for (const undo of restore.reverse()) undo();
     }
-    if (extra.groups) {
-      const groups = { ...observed.groups };
-      for (const [g, rt] of Object.entries(extra.groups)) groups[g] = { ...groups[g], ...rt };
-      observed = { ...observed, groups };
-    }
-    return policyPlan(this.config, observed, event, performance.now());
   }
 
   private groupOf(event: PolicyEvent): string | undefined {

@@ -14,7 +14,7 @@
 // child: its end is seen by observe() reading /proc at the monitor interval.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, openSync, closeSync, writeSync, statSync, fstatSync, readSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, writeSync, statSync, fstatSync, readSync, readFileSync } from 'node:fs';
 import { rm, readFile, mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -188,6 +188,18 @@ function childEnv(ctx: AgentContext, user: string, home: string | undefined): Re
   return env;
 }
 
+/** The process carries MCCS_HOME (set by the engine that started it) and it is not `home`. Unreadable: not known to be another's. */
+function startedByAnotherEngine(pid: number, home: string): boolean {
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return false;
+  }
+  const entry = environ.split('\0').find((e) => e.startsWith('MCCS_HOME='));
+  return entry !== undefined && entry.slice('MCCS_HOME='.length) !== home;
+}
+
 /**
  * Builds a Process agent with its own table of started children. The engine
  * uses the one in the catalog; tests build a second one to play an engine
@@ -235,7 +247,8 @@ export function createProcessAgent(): Agent {
     const record = await readState(ctx);
     if (record && isSameProcessRunning(record)) return { record, live: [record] };
     const uid = uidOf(cfg.user);
-    const live = findProcesses({ path: cfg.path, args: cfg.args }).filter((p) => uid === undefined || readUid(p.pid) === uid);
+    // A process another engine started (its MCCS_HOME is another one: two engines on one host, as in a lab) is that engine's, never adopted here.
+    const live = findProcesses({ path: cfg.path, args: cfg.args }).filter((p) => (uid === undefined || readUid(p.pid) === uid) && !startedByAnotherEngine(p.pid, ctx.home));
     return { record, live };
   }
 

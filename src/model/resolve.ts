@@ -3,10 +3,8 @@
 // (Type-specific attributes of agents are resolved by the engine, which knows
 // the agents; the policy only needs the common ones.)
 import { findDeclaration, groupAttributes, resourceAttributes, typeAttributes, type AttributeDeclaration } from './attributes.js';
+import { resourceType } from './resource-types.js';
 import type { GroupConfig, MainConfig, ResourceConfig } from './types.js';
-
-/** Types whose resources are only watched, never started or stopped (SPEC §5). */
-export const MONITOR_ONLY_TYPES: readonly string[] = ['NIC'];
 
 /**
  * The one resolution rule of a resource attribute: the resource's own value,
@@ -41,7 +39,12 @@ export function groupFlag(group: GroupConfig, name: string): boolean {
   return groupAttribute(group, name) === true;
 }
 
-/** Monitor-only: a NIC, or any resource with NoAction=true. Watched, never started or stopped. */
+/**
+ * Monitor-only: a resource of a Type its agent declares monitor-only (NIC,
+ * SPEC §5), or any resource with NoAction=true. Watched, never started or
+ * stopped. Throws when no Type is declared (the process did not load the
+ * agent catalog): a plan made without the declarations would start a NIC.
+ */
 export function isMonitorOnly(config: MainConfig, res: ResourceConfig): boolean {
-  return MONITOR_ONLY_TYPES.includes(res.Type) || resourceFlag(config, res, 'NoAction');
+  return resourceType(res.Type)?.monitorOnly === true || resourceFlag(config, res, 'NoAction');
 }

@@ -23,8 +23,9 @@ export function declareResourceType(declaration: ResourceTypeDeclaration): void 
 }
 
 function known(): Map<string, ResourceTypeDeclaration> {
-  // A program that validates main.json without having loaded the agents would call every Type unknown.
-  if (declared.size === 0) throw new Error('no resource type is declared: import src/engine/agents/catalog.js before validating a configuration');
+  // A program that validates main.json or plans without having loaded the agents would call every Type
+  // unknown and every NIC a resource to start: it fails here, loudly, instead.
+  if (declared.size === 0) throw new Error('no resource type is declared: the process must import src/engine/agents/catalog.js before it validates a configuration or plans');
   return declared;
 }
 

@@ -16,7 +16,6 @@ import { verifyPassword } from '../../src/auth/password.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
 import { generateSecret } from '../../src/cluster/crypto.js';
 import { createCertificate, createHomeDirs } from '../../src/init/setup.js';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types to the validator
 import { writeConfigFile } from '../../src/model/config.js';
 import { homePaths } from '../../src/model/home.js';
 import type { MainConfig } from '../../src/model/types.js';

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { generateSecret } from '../../src/cluster/crypto.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
 import { createCertificate, createHomeDirs, writeUser } from '../../src/init/setup.js';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types to the validator
 import { writeConfigFile } from '../../src/model/config.js';
 import { homePaths } from '../../src/model/home.js';
 import type { MainConfig } from '../../src/model/types.js';

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, validateConfig, writeConfigFile } from '../../src/model/config.js';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types to the validator
 import { MccsError } from '../../src/model/errors.js';
 import type { MainConfig } from '../../src/model/types.js';
 

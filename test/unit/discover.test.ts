@@ -16,7 +16,6 @@ import type { Discovery } from '../../src/discover/types.js';
 import { absenceWarning, suggest } from '../../src/init/suggest.js';
 import type { Question } from '../../src/init/questions.js';
 import { validateConfig } from '../../src/model/config.js';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types to the validator
 import type { MainConfig } from '../../src/model/types.js';
 import { RecordingRunner } from '../helpers/recording-runner.js';
 

@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/auth/password.js';
 import { validateConfig } from '../../src/model/config.js';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types to the validator
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASSWORD = 's3cret-admin-pw';

@@ -11,7 +11,6 @@ import { applicationAttributes } from '../../src/engine/agents/application.js';
 import { currentNodeName, nodeRenames, renameNodeIn } from '../../src/model/rename.js';
 import type { MainConfig } from '../../src/model/types.js';
 import { validateConfig } from '../../src/model/config.js';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types to the validator
 
 const words = (line: string) => line.split(' ').slice(1);
 const translate = (line: string) => translateMccs('node', words(line));

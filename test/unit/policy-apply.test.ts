@@ -5,7 +5,6 @@ import { planApply, sameConfiguration, type ApplyPlan } from '../../src/engine/p
 import { APPLY_CODES } from '../../src/engine/policy/codes.js';
 import type { Observed } from '../../src/engine/policy/types.js';
 import type { GroupConfig, MainConfig, ResourceState } from '../../src/model/types.js';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types to the model, as in the engine
 
 const group = (GroupName: string, extra: Partial<GroupConfig> = {}): GroupConfig => ({
   GroupName,

@@ -4,7 +4,6 @@
 import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
 import { validateConfig } from '../../src/model/config.js';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types to the validator
 import type { MainConfig } from '../../src/model/types.js';
 import { witnessSettings } from '../../src/witness/settings.js';
 import { witnessBlock } from '../../src/cli/render-witness.js';

@@ -29,14 +29,9 @@ export interface ApplyPlan {
 
 const ACTIVE = new Set(['ONLINE', 'PARTIAL', 'STARTING']);
 
+/** Errors are not caught: without the agents' Type declarations (catalog not loaded) the state would be wrong, and it throws, naming the import. */
 function activeOn(config: MainConfig, g: GroupConfig, observed: Observed): string[] {
-  return g.NodeList.filter((n) => {
-    try {
-      return ACTIVE.has(groupState(config, g, observed, n));
-    } catch {
-      return false;
-    }
-  });
+  return g.NodeList.filter((n) => ACTIVE.has(groupState(config, g, observed, n)));
 }
 
 const running = (observed: Observed, n: string) => observed.nodes[n]?.state === 'RUNNING';

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { exec, signal, sleep } from './exec.js';
 
 export const LAB_PREFIX = 'mcl';
-const NS_PATTERN = /^mcl([a-z0-9]{1,8})-(gw|n1|n2|cl)$/;
+const NS_PATTERN = /^mcl([a-z0-9]{1,8})-(gw|n[1-9][0-9]?|cl)$/;
 
 export function labDir(id: string): string {
   return join(tmpdir(), `${LAB_PREFIX}${id}`);

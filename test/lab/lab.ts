@@ -1,13 +1,29 @@
-// The test lab of ARCHITECTURE.md: two nodes, a client and a gateway in
-// network namespaces of their own, so real failover can be tested for real.
+// The test lab of ARCHITECTURE.md: 1 to 16 nodes (two unless told), a
+// client and a gateway in network namespaces of their own, so real failover
+// can be tested for real.
 //
 //   lab netns (mcl<id>-gw): bridges br0 (service + primary heartbeat,
 //     10.213.0.0/24, fd00:213::/64) and br1 (secondary heartbeat,
 //     10.213.1.0/24); answers as the gateway on 10.213.0.254, fd00:213::fe
-//     (and 10.213.1.254). Bridge ports: n1p n1s n2p n2s clp.
-//   node netns (mcl<id>-n1, -n2): eth0 on br0 (10.213.0.N, fd00:213::N),
-//     eth1 on br1 (10.213.1.N).
+//     (and 10.213.1.254). Bridge ports: n<N>p n<N>s (node N), clp.
+//   node netns (mcl<id>-n1 … -n<N>): eth0 on br0 (10.213.0.N, fd00:213::N),
+//     eth1 on br1 (10.213.1.N); N written with the same digits in the IPv6
+//     address (node12 is fd00:213::12, a valid hex group), MACs
+//     02:13:00:00:00:<N hex> and 02:13:01:00:00:<N hex>.
 //   client netns (mcl<id>-cl): eth0 on br0 (10.213.0.200, fd00:213::c8).
+//
+// Partitions (partition/healPartition): the nodes of every side but the
+// first move, both ports, onto a pair of bridges of their own in the lab
+// namespace (brp<k>/brs<k>), so each side hears itself only, like a
+// switch split in k parts. The gateway addresses, the client and
+// whatever else listens in the lab namespace (the etcd witness of
+// test/lab/etcd.ts) stay on br0/br1, i.e. on the FIRST side: a minority
+// side loses its peers, the witness and its isolation test address at
+// once. That is the fault a split switch or a cut room uplink makes (the
+// router and the witness sit on one side of the cut); a minority that
+// kept its own gateway would be a different, milder fault (it would
+// merely lose its peers and the witness) and can be made by giving the
+// minority nodes another IsolationTestAddresses.
 //
 // No default route anywhere, no traffic outside these namespaces. Every
 // link lives inside the lab's namespaces, so deleting them leaves nothing.
@@ -22,10 +38,18 @@ import { fileURLToPath } from 'node:url';
 import { labDir, removeLab } from './cleanup.js';
 import { childrenOf, exec, isAlive, must, signal, sleep, waitFor, WaitAborted, type ExecOptions, type ExecResult } from './exec.js';
 
-export type NodeName = 'node1' | 'node2';
+export type NodeName = `node${number}`;
 export type LinkName = 'primary' | 'secondary';
 
+/** The nodes of a two-node lab (the default). A lab of N nodes lists its own in lab.names. */
 export const NODE_NAMES: readonly NodeName[] = ['node1', 'node2'];
+/** Most nodes a lab holds (the most a cluster may have). */
+export const MAX_NODES = 16;
+
+/** node1 … node<count>. */
+export function nodeNames(count: number): NodeName[] {
+  return Array.from({ length: count }, (_, i) => `node${i + 1}` as NodeName);
+}
 /** Port of test/lab/echo-node.mjs unless told otherwise. */
 export const ECHO_PORT = 7700;
 export const GATEWAY = { ipv4: '10.213.0.254', ipv4Secondary: '10.213.1.254', ipv6: 'fd00:213::fe' } as const;
@@ -40,7 +64,8 @@ export interface NodeHandle {
 
 export interface LabNode {
   name: NodeName;
-  index: 1 | 2;
+  /** N of nodeN: its addresses end in N. */
+  index: number;
   /** Network namespace name. */
   ns: string;
   /** Interface names inside the node. */
@@ -64,7 +89,11 @@ export interface Lab {
   /** The lab (gateway + bridges) namespace. */
   labNs: string;
   clientNs: string;
+  /** The nodes in order (node1 … node<N>). */
+  names: NodeName[];
   nodes: Record<NodeName, LabNode>;
+  /** While partitioned: the side (0 = the first, with the gateway) of each node. */
+  sides?: Map<NodeName, number>;
   /** Processes the lab started (for destroyLab). */
   spawned: Set<ChildProcess>;
   /** Userspace loss/delay relays, by "node:link" (kernels without netem). */
@@ -95,8 +124,10 @@ export interface StartOptions {
 
 const ID_PATTERN = /^[a-z0-9]{1,8}$/;
 
-function nodeSpec(id: string, dir: string, name: NodeName): LabNode {
-  const index = name === 'node1' ? 1 : 2;
+const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+
+function nodeSpec(id: string, dir: string, index: number): LabNode {
+  const name = `node${index}` as NodeName;
   const nodeDir = join(dir, name);
   return {
     name,
@@ -106,7 +137,7 @@ function nodeSpec(id: string, dir: string, name: NodeName): LabNode {
     ports: { primary: `n${index}p`, secondary: `n${index}s` },
     ipv4: { primary: `10.213.0.${index}`, secondary: `10.213.1.${index}` },
     ipv6: `fd00:213::${index}`,
-    mac: { primary: `02:13:00:00:00:0${index}`, secondary: `02:13:01:00:00:0${index}` },
+    mac: { primary: `02:13:00:00:00:${hex2(index)}`, secondary: `02:13:01:00:00:${hex2(index)}` },
     dir: nodeDir,
     home: join(nodeDir, 'home'),
     run: join(nodeDir, 'run'),
@@ -117,10 +148,12 @@ const ip = (ns: string, ...args: string[]): Promise<string> => must('ip', ['-n',
 const sysctl = (ns: string, ...settings: string[]): Promise<string> =>
   must('ip', ['netns', 'exec', ns, 'sysctl', '-q', ...settings.flatMap((s) => ['-w', s])]);
 
-/** Builds the lab; a leftover lab of the same id is removed first. Root only. */
-export async function createLab(options: { id: string }): Promise<Lab> {
+/** Builds the lab (`nodes`: 1 to 16, default 2); a leftover lab of the same id is removed first. Root only. */
+export async function createLab(options: { id: string; nodes?: number }): Promise<Lab> {
   const { id } = options;
+  const count = options.nodes ?? 2;
   if (!ID_PATTERN.test(id)) throw new Error(`lab id '${id}': 1-8 lower-case letters or digits`);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_NODES) throw new Error(`lab ${id}: nodes ${count}: 1 to ${MAX_NODES}`);
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network, PID and mount namespaces)');
   await removeLab(id);
   const dir = labDir(id);
@@ -129,7 +162,8 @@ export async function createLab(options: { id: string }): Promise<Lab> {
     dir,
     labNs: `mcl${id}-gw`,
     clientNs: `mcl${id}-cl`,
-    nodes: { node1: nodeSpec(id, dir, 'node1'), node2: nodeSpec(id, dir, 'node2') },
+    names: nodeNames(count),
+    nodes: Object.fromEntries(nodeNames(count).map((n, i) => [n, nodeSpec(id, dir, i + 1)])) as Record<NodeName, LabNode>,
     spawned: new Set(),
     relays: new Map(),
   };
@@ -144,7 +178,7 @@ export async function createLab(options: { id: string }): Promise<Lab> {
 
 async function build(lab: Lab): Promise<void> {
   const { labNs, clientNs } = lab;
-  const allNs = [labNs, clientNs, ...NODE_NAMES.map((n) => lab.nodes[n].ns)];
+  const allNs = [labNs, clientNs, ...lab.names.map((n) => lab.nodes[n].ns)];
   for (const ns of allNs) {
     await must('ip', ['netns', 'add', ns]);
     await ip(ns, 'link', 'set', 'lo', 'up');
@@ -162,7 +196,7 @@ async function build(lab: Lab): Promise<void> {
   }
   await ip(labNs, 'addr', 'add', `${GATEWAY.ipv6}/64`, 'dev', 'br0', 'nodad');
 
-  for (const name of NODE_NAMES) {
+  for (const name of lab.names) {
     const node = lab.nodes[name];
     mkdirSync(node.home, { recursive: true });
     mkdirSync(node.run, { recursive: true });
@@ -204,7 +238,7 @@ export async function destroyLab(lab: Lab): Promise<void> {
   lab.prober?.close();
   lab.prober = undefined;
   const inits: number[] = [];
-  for (const name of NODE_NAMES) {
+  for (const name of lab.names) {
     const init = lab.nodes[name].init;
     if (init) inits.push(init.initPid);
     if (init) signal(init.initPid, 'SIGKILL');
@@ -213,6 +247,7 @@ export async function destroyLab(lab: Lab): Promise<void> {
   for (const child of lab.spawned) if (child.pid && child.exitCode === null) signal(child.pid, 'SIGKILL');
   lab.spawned.clear();
   lab.relays.clear();
+  lab.sides = undefined;
   await removeLab(lab.id);
   // An init that is dying waits for its whole PID namespace: wait until it is gone.
   await waitFor('the lab processes to end', () => inits.every((pid) => !isAlive(pid)), 5000, 10).catch(() => undefined);
@@ -379,6 +414,81 @@ export async function reconnect(lab: Lab, name: NodeName): Promise<void> {
   await Promise.all([linkUp(lab, name, 'primary'), linkUp(lab, name, 'secondary')]);
 }
 
+// ---------------------------------------------------------------- partitions
+
+/** The bridge a node's link is on: br0/br1 on the first side (and unpartitioned), brp<k>/brs<k> on side k. */
+export function bridgeOf(lab: Lab, name: NodeName, link: LinkName): string {
+  const side = lab.sides?.get(name) ?? 0;
+  if (side === 0) return link === 'primary' ? 'br0' : 'br1';
+  return `${link === 'primary' ? 'brp' : 'brs'}${side}`;
+}
+
+/** The lab-side interface that is a member of the bridge for a node's link (the relay's far end when the link is relayed). */
+function bridgeMember(lab: Lab, name: NodeName, link: LinkName): string {
+  const port = lab.nodes[name].ports[link];
+  return lab.relays.has(`${name}:${link}`) ? `${port}y` : port;
+}
+
+/**
+ * Splits the lab's nodes into sides that hear each other within a side and
+ * nothing across (both networks): the nodes of sides[k], k ≥ 1, move onto
+ * the bridges brp<k>/brs<k>; sides[0] and every node not named stay on
+ * br0/br1 with the gateway, the client and the witness. Call it again to
+ * reshape a partition (each node moves once, straight to its new side);
+ * healPartition joins the sides again. Link states (linkDown, isolate) and
+ * netem are kept.
+ */
+export async function partition(lab: Lab, sides: NodeName[][]): Promise<void> {
+  const target = new Map<NodeName, number>();
+  sides.forEach((side, k) => {
+    if (side.length === 0) throw new Error(`partition: side ${k + 1} is empty`);
+    for (const n of side) {
+      if (!lab.nodes[n]) throw new Error(`partition: ${n} is not a node of lab ${lab.id} (${lab.names.join(', ')})`);
+      if (target.has(n)) throw new Error(`partition: ${n} is on two sides`);
+      target.set(n, k);
+    }
+  });
+  for (const n of lab.names) if (!target.has(n)) target.set(n, 0);
+  await moveToSides(lab, target);
+  lab.sides = [...target.values()].some((k) => k > 0) ? target : undefined;
+}
+
+/** Every node back on br0/br1: one network again. Idempotent. */
+export async function healPartition(lab: Lab): Promise<void> {
+  await moveToSides(lab, new Map(lab.names.map((n) => [n, 0])));
+  lab.sides = undefined;
+}
+
+/** Moves the ports whose side changes, in one `ip -batch` (all at once, as a switch split is), then drops the empty side bridges. */
+async function moveToSides(lab: Lab, target: Map<NodeName, number>): Promise<void> {
+  const before = lab.sides;
+  const sideOf = (n: NodeName, m: Map<NodeName, number> | undefined): number => m?.get(n) ?? 0;
+  const wanted = new Set([...target.values()].filter((k) => k > 0));
+  const existing = new Set([...(before?.values() ?? [])].filter((k) => k > 0));
+  const lines: string[] = [];
+  for (const k of wanted) {
+    if (existing.has(k)) continue;
+    for (const br of [`brp${k}`, `brs${k}`]) {
+      lines.push(`link add ${br} type bridge forward_delay 0 stp_state 0 mcast_snooping 0`, `link set ${br} up`);
+    }
+  }
+  const probe: Lab = { ...lab, sides: target };
+  for (const n of lab.names) {
+    if (sideOf(n, before) === target.get(n)) continue;
+    for (const link of ['primary', 'secondary'] as const) lines.push(`link set ${bridgeMember(lab, n, link)} master ${bridgeOf(probe, n, link)}`);
+  }
+  for (const k of existing) if (!wanted.has(k)) lines.push(`link del brp${k}`, `link del brs${k}`);
+  if (lines.length === 0) return;
+  await must('ip', ['-n', lab.labNs, '-batch', '-'], { input: `${lines.join('\n')}\n` });
+  lab.sides = target;
+}
+
+/** Which nodes share a side with `name` (every node when the lab is whole). */
+export function sideMates(lab: Lab, name: NodeName): NodeName[] {
+  const k = lab.sides?.get(name) ?? 0;
+  return lab.names.filter((n) => (lab.sides?.get(n) ?? 0) === k);
+}
+
 /** Host PIDs of every process of the node (all of them live in its network namespace). */
 export async function nodePids(lab: Lab, name: NodeName): Promise<number[]> {
   const r = await exec('ip', ['netns', 'pids', lab.nodes[name].ns]);
@@ -447,10 +557,10 @@ async function relayLink(lab: Lab, node: LabNode, link: LinkName, options: Netem
   await clearNetem(lab, node.name, link);
   const port = node.ports[link];
   const [near, far] = [`${port}x`, `${port}y`];
-  const br = link === 'primary' ? 'br0' : 'br1';
+  const br = bridgeOf(lab, node.name, link);
   await ip(lab.labNs, 'link', 'add', near, 'type', 'veth', 'peer', 'name', far);
   // One frame per segment: the relay cannot forward GSO super-frames bigger than the MTU.
-  for (const n of NODE_NAMES) await ip(lab.nodes[n].ns, 'link', 'set', 'dev', lab.nodes[n].devices[link], 'gso_max_segs', '1');
+  for (const n of lab.names) await ip(lab.nodes[n].ns, 'link', 'set', 'dev', lab.nodes[n].devices[link], 'gso_max_segs', '1');
   await ip(lab.labNs, 'link', 'set', near, 'promisc', 'on', 'up');
   await ip(lab.labNs, 'link', 'set', port, 'nomaster');
   await ip(lab.labNs, 'link', 'set', port, 'promisc', 'on');
@@ -493,7 +603,7 @@ export async function clearNetem(lab: Lab, name: NodeName, link: LinkName): Prom
     const port = node.ports[link];
     await ip(lab.labNs, 'link', 'del', `${port}x`);
     await ip(lab.labNs, 'link', 'set', port, 'promisc', 'off');
-    await ip(lab.labNs, 'link', 'set', port, 'master', link === 'primary' ? 'br0' : 'br1');
+    await ip(lab.labNs, 'link', 'set', port, 'master', bridgeOf(lab, name, link));
   }
   await exec('tc', ['-n', node.ns, 'qdisc', 'del', 'dev', node.devices[link], 'root']);
   await exec('tc', ['-n', lab.labNs, 'qdisc', 'del', 'dev', node.ports[link], 'root']);
@@ -621,5 +731,5 @@ export async function clientNeighbour(lab: Lab, addr: string): Promise<string | 
 
 /** The lab's network namespaces (all names start with mcl<id>-). */
 export function labNamespaces(lab: Lab): string[] {
-  return [lab.labNs, lab.clientNs, lab.nodes.node1.ns, lab.nodes.node2.ns];
+  return [lab.labNs, lab.clientNs, ...lab.names.map((n) => lab.nodes[n].ns)];
 }

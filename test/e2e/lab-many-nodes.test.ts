@@ -5,6 +5,7 @@
 // limit. Nothing is left behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labLeftovers } from '../lab/cleanup.js';
+import { etcdctl, etcdLeader, startEtcdCluster, startEtcdMember, stopEtcdCluster, stopEtcdMember } from '../lab/etcd.js';
 import { exec, waitFor } from '../lab/exec.js';
 import {
   CLIENT_ADDR, GATEWAY, answers, bootNode, bridgeOf, createLab, destroyLab, execInNode, execInNs, healPartition, isolate, labNamespaces,
@@ -72,12 +73,9 @@ describe.skipIf(!root)('the test lab with five nodes', () => {
     expect((await reachability(lab, 0)).sort()).toEqual(withinSides(sides));
     expect((await reachability(lab, 1)).sort()).toEqual(withinSides(sides));
     expect((await reachability(lab, 6)).sort()).toEqual(withinSides(sides));
-    for (const n of lab.names) {
-      const majority = sides[0]!.includes(n);
-      expect(await pingFrom(lab.nodes[n].ns, GATEWAY.ipv4), `${n} → gateway`).toBe(majority);
-      expect(await pingFrom(lab.nodes[n].ns, GATEWAY.ipv4Secondary), `${n} → gateway (secondary)`).toBe(majority);
-      expect(await pingFrom(lab.nodes[n].ns, CLIENT_ADDR.ipv4), `${n} → client`).toBe(majority);
-    }
+    const targets = [GATEWAY.ipv4, GATEWAY.ipv4Secondary, GATEWAY.ipv6, CLIENT_ADDR.ipv4];
+    const seen = await Promise.all(lab.names.map(async (n) => [n, await Promise.all(targets.map((a) => pingFrom(lab.nodes[n].ns, a)))] as const));
+    for (const [n, ok] of seen) expect(ok, `${n} → gateway (both networks, IPv6), client`).toEqual(targets.map(() => sides[0]!.includes(n)));
     // A listener of the lab namespace (where the witness runs) is on the first side only.
     expect(await pingFrom(lab.labNs, '10.213.0.4')).toBe(false);
     expect(await pingFrom(lab.labNs, '10.213.0.1')).toBe(true);
@@ -115,6 +113,37 @@ describe.skipIf(!root)('the test lab with five nodes', () => {
     await expect(partition(lab, [['node1'], ['node9' as NodeName]])).rejects.toThrow(/node9 is not a node/);
     expect(lab.sides).toBeUndefined();
   });
+
+  it('a three-member etcd in the lab namespace: every node reaches every member; one member killed, the two left keep the quorum; a minority side reaches none', async () => {
+    const etcd = await startEtcdCluster(lab);
+    try {
+      expect(etcd.witnessEndpoints).toBe('http://10.213.0.251:2379,http://10.213.0.252:2379,http://10.213.0.253:2379');
+      const fromNode = (n: NodeName, args: string[], endpoints = etcd.endpoints) =>
+        execInNs(lab.nodes[n].ns, 'etcdctl', ['--endpoints', endpoints.join(','), '--dial-timeout', '1s', '--command-timeout', '2s', ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
+      expect((await fromNode('node5', ['put', '/lab/k', 'v1'])).exitCode).toBe(0);
+      expect((await fromNode('node1', ['get', '--print-value-only', '/lab/k'], [etcd.endpoints[2]!])).stdout).toBe('v1');
+      const leader = await etcdLeader(etcd);
+      expect(leader).toMatch(/^etcd[123]$/);
+      // The leader goes: the others elect one and keep serving writes.
+      const gone = await stopEtcdMember(etcd, leader!);
+      expect(gone.process).toBeUndefined();
+      const left = etcd.members.filter((m) => m.name !== leader).map((m) => m.clientUrl);
+      await waitFor('a write with one member of three down', async () => (await fromNode('node2', ['put', '/lab/k', 'v2'], left)).exitCode === 0, 15_000, 200);
+      expect((await etcdctl(etcd, ['get', '--print-value-only', '/lab/k'], left)).stdout).toBe('v2');
+      expect(await etcdLeader(etcd)).not.toBe(leader);
+      await startEtcdMember(etcd, leader!);
+      expect((await etcdctl(etcd, ['get', '--print-value-only', '/lab/k'], [gone.clientUrl])).stdout).toBe('v2');
+      // The minority of a 3|2 split loses every member; the majority keeps them.
+      await partition(lab, [['node1', 'node2', 'node3'], ['node4', 'node5']]);
+      expect((await fromNode('node4', ['get', '/lab/k'])).exitCode).not.toBe(0);
+      expect((await fromNode('node3', ['get', '--print-value-only', '/lab/k'])).stdout).toBe('v2');
+      await healPartition(lab);
+    } finally {
+      await stopEtcdCluster(etcd);
+    }
+    expect(etcd.members.every((m) => m.process === undefined)).toBe(true);
+    expect(lab.spawned.size).toBe(0);
+  }, 90_000);
 
   it('booted nodes are hosts of their own (hostname node5)', async () => {
     await bootNode(lab, 'node5');

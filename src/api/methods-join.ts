@@ -7,12 +7,18 @@
 //       → a fresh random token (192 bits, base64url), valid `ttl` seconds
 //         (default 900), single use. Only its SHA-256 is kept, in this
 //         engine's memory: an engine restart forgets every token.
-//   cluster.join       { token, node? }
-//       → { config, clusterKeyBase64, peer, node }. The ONE method the
-//         server (src/api/server.ts) accepts over TLS without user and
+//   cluster.join       { token, node?, attributes? }
+//       → { config, clusterKeyBase64, peer, node, added? }. The ONE method
+//         the server (src/api/server.ts) accepts over TLS without user and
 //         password: the token is its authentication. A wrong, expired or
 //         used token is AUTH (6) and nothing is returned; every attempt is
 //         recorded in the event log (never the token itself).
+//         Without attributes the node must already be in Nodes (the second
+//         node of a pair written by mccs init). With attributes (PrimaryHB,
+//         SecondaryHB, IsolationTestAddresses) it is a NEW node: added to
+//         Nodes first by node.add (methods/node-add.ts), on the coordinating
+//         node like every change, in the name of the Administrator who
+//         issued the token; a refused addition leaves the token valid.
 import { createHash, randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,8 +28,10 @@ import { recordRejection } from '../engine/rejections.js';
 import { NAME_PATTERN } from '../model/attributes.js';
 import { cloneConfig } from '../model/config.js';
 import { MccsError } from '../model/errors.js';
+import type { Envelope } from './protocol.js';
 import { LOCAL_SOURCE, loginAudit } from './login-audit.js';
-import { registerMethod, type MethodContext } from './methods.js';
+import { dispatch, registerMethod, type MethodContext, type MethodOutcome } from './methods.js';
+import { nodeAttributesParam } from './methods/node-add.js';
 
 export const JOIN_METHOD = 'cluster.join';
 /** Who a cluster.join request without credentials runs as: read-only, and only that method gets it. */
@@ -81,6 +89,8 @@ registerMethod('cluster.jointoken', {
     const addresses = [me?.PrimaryHB, me?.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== '');
     const port = clusterPorts(Number(engine.config.Cluster.HBPort ?? 14321)).api;
     const others = engine.config.Nodes.map((n) => n.NodeName).filter((n) => n !== engine.localNode);
+    // Listed nodes whose engine does not run: the ones a join is most likely for (a new node is the other case).
+    const pending = others.filter((n) => engine.observed.nodes[n]?.state !== 'RUNNING');
     engine.record({
       subject: `node:${engine.localNode}`,
       cause: `operator ${principal.name}`,
@@ -89,15 +99,43 @@ registerMethod('cluster.jointoken', {
     });
     return {
       changed: true,
-      result: { token, expiresAt: new Date(expiresAt).toISOString(), ttl, fingerprint, node: engine.localNode, addresses, port, nodes: others },
+      result: { token, expiresAt: new Date(expiresAt).toISOString(), ttl, fingerprint, node: engine.localNode, addresses, port, nodes: others, pending, witnessType: String(engine.config.Cluster.WitnessType ?? 'none') },
     };
   },
 });
 
+/** How long the joining node's addition may take to reach this engine's copy (it is committed on every RUNNING node before the coordinator answers). */
+const ADDED_HERE_MS = 10_000;
+
+/**
+ * A new node's addition (node.add), in the name of the Administrator who
+ * issued the token, on the coordinating node: here, or forwarded there as
+ * every configuration change is. Resolves once this engine's copy lists it.
+ */
+async function addJoiningNode(ctx: MethodContext, node: string, attributes: Record<string, unknown>, issuedBy: string): Promise<MethodOutcome> {
+  const { engine } = ctx;
+  const principal: Principal = { name: `${issuedBy} (join token)`, role: 'Administrator', local: false };
+  const params = { node, attributes };
+  let out: MethodOutcome;
+  if (!engine.cluster.forward || engine.store.isCoordinator()) {
+    out = await dispatch({ engine, principal }, 'node.add', params);
+  } else {
+    const env = (await engine.cluster.forward('node.add', params, principal, { coordinated: true, to: engine.store.replication.coordinator() })) as Envelope;
+    if (!env.ok) throw new MccsError(env.error.code, env.error.message, env.error.actions, env.error.details);
+    out = env;
+  }
+  const end = Date.now() + ADDED_HERE_MS;
+  while (!engine.config.Nodes.some((n) => n.NodeName === node)) {
+    if (Date.now() > end) throw new MccsError('FAILED', `node ${node} was added by the coordinating node but ${engine.localNode} does not hold the change yet`, ['run the same mccs init --join again with a new token: the addition is already done (changed: false)']);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return out;
+}
+
 registerMethod(JOIN_METHOD, {
-  // No configuration change, and callers without credentials run as JOIN_PRINCIPAL (Monitor).
+  // Callers without credentials run as JOIN_PRINCIPAL (Monitor); a new node's addition runs as the token's issuer (addJoiningNode).
   readOnly: true,
-  params: { token: { type: 'string', minLength: 1, maxLength: 256 }, node: { type: 'string', pattern: NAME_PATTERN } },
+  params: { token: { type: 'string', minLength: 1, maxLength: 256 }, node: { type: 'string', pattern: NAME_PATTERN }, attributes: nodeAttributesParam },
   required: ['token'],
   handler: async (ctx, params) => {
     const { engine } = ctx;
@@ -111,15 +149,31 @@ registerMethod(JOIN_METHOD, {
       recordRejection(engine, 'JOIN_REFUSED', { subject: `node:${engine.localNode}`, cause: `join request from ${who} at ${source}`, rule: 'JOIN_REFUSED', message: `join request from ${who} at ${source} refused: unknown, used or expired token`, facts: { source } });
       throw new MccsError('AUTH', 'join refused: the token is unknown, already used or expired', [`on ${engine.localNode}: mccs join-token prints a new one`]);
     });
+    // Two requests with one token: the first to get here spends it.
+    if (!tokens.includes(entry)) throw new MccsError('AUTH', 'join refused: the token is unknown, already used or expired', [`on ${engine.localNode}: mccs join-token prints a new one`]);
     const names = engine.config.Nodes.map((n) => n.NodeName);
-    if (typeof params.node === 'string') {
+    let added: boolean | undefined;
+    // Checked before the token is spent, in both forms.
+    if (params.node === engine.localNode) throw new MccsError('CONFLICT', `'${params.node}' is the node being joined, not the joining one`, [`give --node ${names.filter((n) => n !== engine.localNode).join(' or ') || 'NAME --primary-hb ADDRESS (a new node)'}`]);
+    if (params.attributes !== undefined) {
+      if (typeof params.node !== 'string') throw new MccsError('USAGE', 'a new node needs its name: --node NAME with --primary-hb');
+      // Spent while the addition runs (no second use meanwhile); given back when it is refused, so a corrected retry needs no new token.
+      tokens.splice(tokens.indexOf(entry), 1);
+      try {
+        added = (await addJoiningNode(ctx, params.node, params.attributes as Record<string, unknown>, entry.issuedBy)).changed;
+      } catch (e) {
+        if (entry.expiresAt > Date.now()) tokens.push(entry);
+        recordRejection(engine, 'JOIN_REFUSED', { subject: `node:${engine.localNode}`, cause: `join request from ${who} at ${source}`, rule: 'JOIN_REFUSED', message: `join request from ${who} at ${source} refused: the new node was not added (${(e as Error).message.split('\n')[0]}); the token stays valid`, facts: { source } });
+        throw e;
+      }
+    } else if (typeof params.node === 'string') {
       // Checked before the token is spent: a typo in --node costs no new token.
       if (!names.includes(params.node)) {
-        throw new MccsError('NOT_FOUND', `node '${params.node}' is not in the configuration of ${engine.localNode} (nodes: ${names.join(', ')})`, ['give --node one of those names']);
+        throw new MccsError('NOT_FOUND', `node '${params.node}' is not in the configuration of ${engine.localNode} (nodes: ${names.join(', ')})`, ['give --node one of those names', `or, to add ${params.node} as a new node: --node ${params.node} --primary-hb ADDRESS [--secondary-hb ADDRESS]`]);
       }
-      if (params.node === engine.localNode) throw new MccsError('CONFLICT', `'${params.node}' is the node being joined, not the joining one`, [`give --node ${names.filter((n) => n !== engine.localNode).join(' or ')}`]);
     }
-    tokens.splice(tokens.indexOf(entry), 1);
+    const at = tokens.indexOf(entry);
+    if (at >= 0) tokens.splice(at, 1);
     let key: Buffer;
     try {
       key = await readFile(engine.paths.clusterKey);
@@ -130,11 +184,11 @@ registerMethod(JOIN_METHOD, {
       subject: `node:${engine.localNode}`,
       cause: `join request from ${who}`,
       rule: 'JOIN_ACCEPTED',
-      message: `${who} joined with a token issued by ${entry.issuedBy}: main.json (ConfigVersion ${engine.config.ConfigVersion}) and cluster.key sent over TLS`,
+      message: `${who} joined with a token issued by ${entry.issuedBy}${added === true ? ' as a new node (added to Nodes)' : added === false ? ' as a new node (already in Nodes with this definition)' : ''}: main.json (ConfigVersion ${engine.config.ConfigVersion}) and cluster.key sent over TLS`,
     });
     return {
       changed: true,
-      result: { config: cloneConfig(engine.config), clusterKeyBase64: key.toString('base64'), peer: engine.localNode, ...(typeof params.node === 'string' ? { node: params.node } : {}) },
+      result: { config: cloneConfig(engine.config), clusterKeyBase64: key.toString('base64'), peer: engine.localNode, ...(typeof params.node === 'string' ? { node: params.node } : {}), ...(added !== undefined ? { added } : {}) },
     };
   },
 });

@@ -107,6 +107,16 @@ export interface Methods {
    * `node` (default: local; all: every node). The client writes it to its -p path.
    */
   'node.support': { params: { node?: string; all?: boolean }; result: { fileName: string; contentBase64: string } };
+  /**
+   * A new node at the end of Nodes (the join of `mccs init --join … --primary-hb`). changed:false when it
+   * exists with this definition; CONFLICT when its name or an address is another node's.
+   */
+  'node.add': { params: { node: string; attributes: { PrimaryHB: string; SecondaryHB?: string; IsolationTestAddresses?: string } } & ChangeOptions; result: { node: string; added?: boolean; ConfigVersion: number } };
+  /**
+   * Takes a node out of Nodes. CONFLICT while a group names it (NodeList, AutoStartNode) or is active there,
+   * while its engine is up (unless force), and for the node carrying out the change. changed:false when absent.
+   */
+  'node.remove': { params: { node: string } & ChangeOptions; result: { node: string; removed?: boolean; ConfigVersion: number } };
   /** Switch every failover group online on `node` away (to the next node of its NodeList). */
   'node.evacuate': { params: { node: string } & ChangeOptions; result: ChangeResult };
   'users.list': { params: Record<string, never>; result: { name: string; role: 'Administrator' | 'Monitor' }[] };
@@ -115,7 +125,8 @@ export interface Methods {
   'users.delete': { params: { name: string }; result: { name: string } };
   'users.password': { params: { name: string; password: string }; result: { name: string } };
   /** On the first node: a one-time token for `mccs init --join` (valid `ttl` seconds, default 900). */
-  'cluster.jointoken': { params: { ttl?: number }; result: { token: string; expiresAt: string; ttl: number; fingerprint: string; node: string; addresses: string[]; port: number; nodes: string[] } };
+  /** nodes: the other nodes of main.json; pending: those of them whose engine is not RUNNING (not joined yet, or stopped). */
+  'cluster.jointoken': { params: { ttl?: number }; result: { token: string; expiresAt: string; ttl: number; fingerprint: string; node: string; addresses: string[]; port: number; nodes: string[]; pending: string[]; witnessType: string } };
   /** Remote, without credentials: spends the token; returns main.json and the cluster secret over TLS. */
   /**
    * Long-poll for the web console: answers when anything shown changed since `cursor` (a state,
@@ -125,7 +136,8 @@ export interface Methods {
   'cluster.watch': { params: { cursor?: string; timeout?: number }; result: { cursor: string; changed: boolean; events: EventRecord[]; complete: boolean } };
   /** The user and role the request was authenticated as (local root: root, Administrator). */
   'auth.whoami': { params: Record<string, never>; result: { name: string; role: 'Administrator' | 'Monitor'; local: boolean } };
-  'cluster.join': { params: { token: string; node?: string }; result: { config: unknown; clusterKeyBase64: string; peer: string; node?: string } };
+  /** attributes: a NEW node's definition, added to Nodes (node.add) before the files are handed back. */
+  'cluster.join': { params: { token: string; node?: string; attributes?: { PrimaryHB: string; SecondaryHB?: string; IsolationTestAddresses?: string } }; result: { config: unknown; clusterKeyBase64: string; peer: string; node?: string; added?: boolean } };
   /** The running main.json (for `mccs config diff`). */
   'config.get': { params: Record<string, never>; result: { ConfigVersion: number; config: unknown } };
   /**

@@ -12,7 +12,7 @@ export type Topic = 'node' | 'grp' | 'res' | 'cluster';
 export const TOPICS: readonly Topic[] = ['node', 'grp', 'res', 'cluster'];
 
 export const VERBS: Record<Topic, readonly string[]> = {
-  node: ['list', 'modify', 'license', 'support', 'evacuate', 'rename'],
+  node: ['list', 'modify', 'license', 'support', 'evacuate', 'rename', 'remove'],
   grp: ['list', 'state', 'online', 'offline', 'switch', 'enable', 'disable', 'freeze', 'unfreeze', 'lock', 'unlock', 'clear', 'add', 'delete', 'modify', 'link', 'unlink', 'modify-link'],
   res: ['list', 'state', 'online', 'offline', 'enable', 'disable', 'add', 'delete', 'modify', 'clear', 'probe', 'monitor'],
   cluster: ['status', 'modify', 'events', 'attributes'],

@@ -57,7 +57,9 @@ The admin password comes from --admin-password-file, the MCCS_ADMIN_PASSWORD env
 
 Second node: copy config/cluster.key from the first node, then run the same command there with --node NODE2 --cluster-key-file FILE (the same answers give the same main.json).
 
-Or, simpler: with the first node's engine running, run mccs join-token there; it prints "mccs init --join ADDRESS --token TOKEN --fingerprint SHA256 --node NODE2" to run on the second node. That command checks the first node's certificate against the fingerprint before it sends anything, spends the one-time token (MCCS_JOIN_TOKEN may carry it instead of --token), and writes the first node's main.json and cluster.key here, with this node's own certificate and admin user (no template, no answers). A wrong, used or expired token exits 6, as does a certificate that does not match.`;
+Or, simpler: with the first node's engine running, run mccs join-token there; it prints "mccs init --join ADDRESS --token TOKEN --fingerprint SHA256 --node NODE2" to run on the second node. That command checks the first node's certificate against the fingerprint before it sends anything, spends the one-time token (MCCS_JOIN_TOKEN may carry it instead of --token), and writes the first node's main.json and cluster.key here, with this node's own certificate and admin user (no template, no answers). A wrong, used or expired token exits 6, as does a certificate that does not match.
+
+A NEW node joins a running cluster the same way, with its definition: mccs init --join ADDRESS --token TOKEN --fingerprint SHA256 --node NAME --primary-hb ADDRESS [--secondary-hb ADDRESS] [--isolation-addresses LIST]. The engine at ADDRESS adds NAME at the end of Nodes (one configuration change on every RUNNING node, ordered by the coordinating node) before it hands the files back. More than two nodes need WitnessType etcd (exit 3 otherwise); a name or heartbeat address already used by another node exits 5; the same definition again is accepted without change. A refused addition does not spend the token.`;
 
   static examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -65,6 +67,7 @@ Or, simpler: with the first node's engine running, run mccs join-token there; it
     'MCCS_ADMIN_PASSWORD=… <%= config.bin %> <%= command.id %> --non-interactive --template ip-process --cluster-name demo --node1 node1 --node2 node2 --node1-primary-hb 10.213.0.1 --node2-primary-hb 10.213.0.2 --node1-secondary-hb 10.213.1.1 --node2-secondary-hb 10.213.1.2 --isolation-addresses 10.213.0.254 --vip 10.213.0.100',
     '<%= config.bin %> <%= command.id %> --non-interactive --template postgresql-drbd --admin-password-file /root/mccs-admin.pw --cluster-name shop --node1 db1 --node2 db2 --node1-primary-hb 10.0.0.1 --node2-primary-hb 10.0.0.2 --vip 10.0.0.100 --mount-point /pgdata --set DATA_DIR=/pgdata/15/main',
     '<%= config.bin %> <%= command.id %> --node db2 --cluster-key-file /root/cluster.key …same answers as on db1…',
+    'MCCS_ADMIN_PASSWORD=… <%= config.bin %> <%= command.id %> --join 10.0.0.1 --token TOKEN --fingerprint SHA256 --node node3 --primary-hb 10.0.0.3 --secondary-hb 10.0.1.3 --isolation-addresses 10.0.0.254',
   ];
 
   static flags = {
@@ -78,7 +81,7 @@ Or, simpler: with the first node's engine running, run mccs join-token there; it
     'node2-primary-hb': answerFlag('PrimaryHB address of the second node (NODE2_PRIMARY_HB).'),
     'node1-secondary-hb': answerFlag('SecondaryHB address of the first node (NODE1_SECONDARY_HB, optional).'),
     'node2-secondary-hb': answerFlag('SecondaryHB address of the second node (NODE2_SECONDARY_HB, optional).'),
-    'isolation-addresses': answerFlag('IsolationTestAddresses of both nodes, comma list (ISOLATION_ADDRESSES, optional).'),
+    'isolation-addresses': answerFlag("IsolationTestAddresses of both nodes, comma list (ISOLATION_ADDRESSES, optional); with --join --primary-hb, the new node's."),
     group: answerFlag('Group name (GROUP).'),
     nic: answerFlag('Network interface of the virtual IP (NIC).'),
     vip: answerFlag('Virtual IP address (VIP).'),
@@ -96,6 +99,8 @@ Or, simpler: with the first node's engine running, run mccs join-token there; it
     join: Flags.string({ description: 'Set up this node from the first one: its address, ADDRESS[:PORT] (port HBPort+3, default 14324). Needs --token and --fingerprint (printed by mccs join-token there).', helpGroup: 'JOIN' }),
     token: Flags.string({ description: 'The one-time join token printed by mccs join-token on the first node.', env: 'MCCS_JOIN_TOKEN', helpGroup: 'JOIN' }),
     fingerprint: Flags.string({ description: "SHA-256 fingerprint of the first node's certificate, as mccs join-token printed it.", helpGroup: 'JOIN' }),
+    'primary-hb': Flags.string({ description: 'With --join: this is a NEW node (not yet in Nodes), named by --node, whose PrimaryHB is this address; the running cluster adds it to Nodes first (3 to 16 nodes need WitnessType etcd).', helpGroup: 'JOIN' }),
+    'secondary-hb': Flags.string({ description: "With --join and --primary-hb: the new node's SecondaryHB address (optional, but a single link is a warning).", helpGroup: 'JOIN' }),
     json: Flags.boolean({ description: 'Print one JSON envelope {"ok","changed","result"} (implies --non-interactive).' }),
   };
 
@@ -105,7 +110,11 @@ Or, simpler: with the first node's engine running, run mccs join-token there; it
       if (flags['list-templates']) return listTemplates();
       if (flags.join) {
         // --join: everything comes from the first node (src/init/join.ts).
-        return joinCluster({ address: flags.join, token: flags.token, fingerprint: flags.fingerprint, node: flags.node, home: flags.home || mccsHome(), password: await passwordFromFlags(flags), force: flags.force, dryRun: flags['dry-run'], json: flags.json });
+        return joinCluster({
+          address: flags.join, token: flags.token, fingerprint: flags.fingerprint, node: flags.node,
+          primaryHB: flags['primary-hb'], secondaryHB: flags['secondary-hb'], isolationAddresses: flags['isolation-addresses'],
+          home: flags.home || mccsHome(), password: await passwordFromFlags(flags), force: flags.force, dryRun: flags['dry-run'], json: flags.json,
+        });
       }
       const interactive = !flags['non-interactive'] && !flags.json && Boolean(process.stdin.isTTY);
       return interactive ? this.wizard(flags) : this.byFlags(flags);

@@ -35,7 +35,7 @@ The web console, mccs console (the systemd unit mccs-console.service, installed 
   {
     bin: 'mcnode',
     topic: 'node',
-    what: 'list and modify mccs nodes, collect support data, evacuate a node',
+    what: 'list, modify and remove mccs nodes, collect support data, evacuate a node',
     description: `mcnode shows the nodes of the cluster (NodeState, heartbeat links) and changes their attributes. mcnode evacuate switches every group away from a node before maintenance. mcnode support collects logs, the event log, the configuration without secrets, states and system facts into one tar.gz for a bug report. License attributes are stored for compatibility with MCCS and never enforced.
 
 mcnode TOPIC-COMMAND is the same as mccs node TOPIC-COMMAND.
@@ -44,7 +44,11 @@ MCCS forms are taken as the MCCS manual prints them: -l is -license; mcnode -lic
 
 Renaming a node (MCCS: "How to Change the Node Name"): mcnode -modify -n OLD -a NodeName NEW, or mcnode rename OLD NEW. One configuration change on every node renames it in Nodes, every NodeList and AutoStartNode; each engine then restarts in process under the new names (services keep running and are adopted, as with systemctl restart mccs), and the event NODE_RENAMED is logged. mccluster events --node NEW also shows the node's events from before. A daemon started as --node OLD (or MCCS_NODE=OLD) finds its new name in config/node-renames.json at its next start. Refused (exit 5) while a group is online, starting or stopping on the node (it would be left without its node: mcnode evacuate OLD first) and while a node is not RUNNING (it would not learn the name).
 
-Changing a heartbeat address: PrimaryHB and SecondaryHB are read-only because they are how the nodes know each other; re-addressing a network is the one reason to change them, so mcnode modify NODE PrimaryHB=ADDRESS --force is accepted. The safe procedure, one address at a time: (1) with both engines RUNNING, mcnode modify NODE SecondaryHB=NEW --force (both nodes store it; mccluster status says RESTART_NEEDED; the running engines keep the old address, nothing breaks); (2) move the address on the host (ip addr, netplan, ifupdown); (3) restart the engines one at a time, the peer first, then NODE (systemctl restart mccs; services keep running); (4) mccluster status: both links UP; then the same for PrimaryHB. While one link changes the other keeps the cluster joined.`,
+Changing a heartbeat address: PrimaryHB and SecondaryHB are read-only because they are how the nodes know each other; re-addressing a network is the one reason to change them, so mcnode modify NODE PrimaryHB=ADDRESS --force is accepted. The safe procedure, one address at a time: (1) with both engines RUNNING, mcnode modify NODE SecondaryHB=NEW --force (both nodes store it; mccluster status says RESTART_NEEDED; the running engines keep the old address, nothing breaks); (2) move the address on the host (ip addr, netplan, ifupdown); (3) restart the engines one at a time, the peer first, then NODE (systemctl restart mccs; services keep running); (4) mccluster status: both links UP; then the same for PrimaryHB. While one link changes the other keeps the cluster joined.
+
+Adding a node (three to sixteen nodes need WitnessType etcd): on a RUNNING node, mccs join-token prints a one-time token and the command to run on the new node, mccs init --join ADDRESS --token TOKEN --fingerprint SHA256 --node NAME --primary-hb ADDRESS [--secondary-hb ADDRESS] [--isolation-addresses LIST]. The engine that receives it adds the node at the end of Nodes by one configuration change on every RUNNING node (forwarded to the coordinating node like every change), then hands main.json and the cluster secret to the new node. A name or heartbeat address already in use is refused (exit 5) unless the node exists with exactly that definition (then nothing changes and the join goes on); a third node without WitnessType etcd is refused (exit 3); a refused join does not spend the token. Start the new node's engine (systemctl enable --now mccs): the running engines heartbeat it without a restart. No group runs on it until it is in their NodeList: mcgrp modify GROUP NodeList=node1,node2,NAME.
+
+Removing a node: mcnode remove NODE (MCCS form mcnode -remove -n NODE). In this order: switch its groups away (mcnode evacuate NODE --wait), take it out of every NodeList and AutoStartNode (mcgrp modify GROUP NodeList=…), stop its engine (systemctl stop mccs on NODE), then mcnode remove NODE on another node. Each step left undone is a refusal (exit 5) that names it; --force removes a node whose engine still runs (stop it right after). Removing a node that is not in Nodes succeeds without change. The engines that stay drop it from their heartbeats without a restart.`,
     mccsSyntax: [
       `mcnode ${CREDENTIALS} -list [-n NODE]`,
       'mcnode -modify -n NODE -a ATTRIBUTE VALUE',
@@ -54,6 +58,7 @@ Changing a heartbeat address: PrimaryHB and SecondaryHB are read-only because th
       'mcnode -license VALUE | mcnode -l VALUE',
       'mcnode -support [-n NODE] [-all] [-p PATH]   (also -supprot; default PATH: your home directory)',
       'mcnode -evacuate -n NODE',
+      'mcnode -remove -n NODE [-force]',
     ],
   },
   {

@@ -6,6 +6,12 @@
 // (src/api/methods-join.ts). node1 answers with its main.json and
 // cluster.key over that TLS channel; this node then gets its own TLS
 // certificate and users.json (admin password of its own), as `mccs init` does.
+//
+// A NEW node (a third or more, or a replacement under a new name) also gives
+// its definition: `--node NAME --primary-hb ADDRESS [--secondary-hb ADDRESS]
+// [--isolation-addresses LIST]`. The running cluster adds it to Nodes first
+// (one configuration change, validated whole: more than two nodes need
+// WitnessType etcd), then hands the files back as for the second node.
 import { hostname, networkInterfaces } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { callApi, connectPinned as connectTls, normalizeFingerprint, splitHost } from '../api/client.js';
@@ -15,6 +21,7 @@ import { ExecRunner } from '../engine/exec-runner.js';
 import { MccsError } from '../model/errors.js';
 import { homePaths, type HomePaths } from '../model/home.js';
 import type { MainConfig } from '../model/types.js';
+import { checkDefinition } from '../api/methods/node-definition.js';
 import { checkPassword, createCertificate, createHomeDirs, exists, writeUser } from './setup.js';
 
 export interface JoinOptions {
@@ -24,6 +31,10 @@ export interface JoinOptions {
   fingerprint?: string;
   /** This node's name (default: the node whose heartbeat address is on this host, else the only other node). */
   node?: string;
+  /** A new node's heartbeat addresses and isolation test addresses: it is added to Nodes (needs node). */
+  primaryHB?: string;
+  secondaryHB?: string;
+  isolationAddresses?: string;
   home: string;
   password?: string;
   force?: boolean;
@@ -37,6 +48,8 @@ export interface JoinAnswer {
   clusterKeyBase64: string;
   peer: string;
   node?: string;
+  /** A new node: true when this join added it to Nodes, false when it was there with this definition. */
+  added?: boolean;
 }
 
 export interface JoinResult {
@@ -47,6 +60,9 @@ export interface JoinResult {
   /** This node's own certificate fingerprint (pin it on clients that use --host). */
   fingerprint?: string;
   ConfigVersion: number;
+  /** A new node: added to Nodes by this join (false: it was there already with this definition). */
+  added?: boolean;
+  warnings?: string[];
   nextSteps: string[];
 }
 
@@ -64,7 +80,7 @@ export async function connectPinned(address: string, fingerprint: string, timeou
 }
 
 /** Calls cluster.join on node1 over the pinned TLS channel, without user or password: the token is the authentication. */
-export async function requestJoin(address: string, fingerprint: string, params: { token: string; node?: string }, timeoutMs = 30_000): Promise<Envelope<JoinAnswer>> {
+export async function requestJoin(address: string, fingerprint: string, params: { token: string; node?: string; attributes?: NewNodeAttributes }, timeoutMs = 30_000): Promise<Envelope<JoinAnswer>> {
   checkFingerprint(fingerprint);
   const envelope = (await joinErrors(address, () => callApi('cluster.join', params, { host: address, fingerprint, anonymous: true, timeoutMs }))) as Envelope<JoinAnswer>;
   if (envelope.ok === false && envelope.error.code === 'USAGE' && /unknown method/.test(envelope.error.message)) {
@@ -109,7 +125,7 @@ function hostAddresses(): Set<string> {
 export function pickNode(config: MainConfig, peer: string, explicit?: string): string {
   const names = config.Nodes.map((n) => n.NodeName);
   if (explicit) {
-    if (!names.includes(explicit)) throw new MccsError('NOT_FOUND', `node '${explicit}' is not in the configuration of ${peer} (${names.join(', ')})`);
+    if (!names.includes(explicit)) throw new MccsError('NOT_FOUND', `node '${explicit}' is not in the configuration of ${peer} (${names.join(', ')})`, [`to add it as a new node: --node ${explicit} --primary-hb ADDRESS`]);
     return explicit;
   }
   const others = config.Nodes.filter((n) => n.NodeName !== peer);
@@ -121,6 +137,21 @@ export function pickNode(config: MainConfig, peer: string, explicit?: string): s
   if (byName) return byName.NodeName;
   if (others.length === 1) return others[0]!.NodeName;
   throw new MccsError('USAGE', `cannot tell which node this is (${others.map((n) => n.NodeName).join(', ')}): give --node`);
+}
+
+type NewNodeAttributes = { PrimaryHB: string; SecondaryHB?: string; IsolationTestAddresses?: string };
+
+/** A new node's definition from the flags (undefined for a node main.json lists already); checked as the engine checks it. */
+export function newNodeAttributes(opts: Pick<JoinOptions, 'node' | 'primaryHB' | 'secondaryHB' | 'isolationAddresses'>): NewNodeAttributes | undefined {
+  const { primaryHB, secondaryHB, isolationAddresses } = opts;
+  if (primaryHB === undefined) {
+    if (secondaryHB !== undefined || isolationAddresses !== undefined) throw new MccsError('USAGE', '--secondary-hb and --isolation-addresses define a new node: give its --primary-hb too', ['mccs init --join ADDRESS --token T --fingerprint F --node NAME --primary-hb ADDRESS [--secondary-hb ADDRESS]']);
+    return undefined;
+  }
+  if (!opts.node) throw new MccsError('USAGE', '--primary-hb adds a new node: give its name with --node NAME', ['mccs join-token on a running node prints the whole command']);
+  const attributes: NewNodeAttributes = { PrimaryHB: primaryHB, ...(secondaryHB ? { SecondaryHB: secondaryHB } : {}), ...(isolationAddresses !== undefined ? { IsolationTestAddresses: isolationAddresses } : {}) };
+  checkDefinition({ NodeName: opts.node, ...attributes });
+  return attributes;
 }
 
 /** Everything but the network: what would go wrong before a token is spent. */
@@ -144,6 +175,7 @@ async function preflight(opts: JoinOptions, paths: HomePaths): Promise<{ token: 
     throw new MccsError('USAGE', `missing flags for --join:\n  ${missing.join('\n  ')}`, ['on the first node, mccs join-token prints the token and the fingerprint'], { missing });
   }
   checkFingerprint(opts.fingerprint!);
+  newNodeAttributes(opts);
   if (opts.password !== undefined) {
     const problem = checkPassword(opts.password);
     if (problem) throw new MccsError('INVALID', problem);
@@ -164,9 +196,10 @@ export async function joinCluster(opts: JoinOptions): Promise<{ changed: boolean
     const result = { home: paths.home, address: opts.address, fingerprint: 'matches', dryRun: true };
     return { changed: false, result: result as unknown as JoinResult, text: `${opts.address}: reachable, certificate matches --fingerprint; nothing was sent (the token is still valid).` };
   }
-  const answer = await requestJoin(opts.address, fingerprint, { token, ...(opts.node ? { node: opts.node } : {}) }, opts.timeoutMs);
+  const attributes = newNodeAttributes(opts);
+  const answer = await requestJoin(opts.address, fingerprint, { token, ...(opts.node ? { node: opts.node } : {}), ...(attributes ? { attributes } : {}) }, opts.timeoutMs);
   if (!answer.ok) throw new MccsError(answer.error.code, answer.error.message, answer.error.actions, answer.error.details);
-  const { config, clusterKeyBase64, peer } = answer.result;
+  const { config, clusterKeyBase64, peer, added } = answer.result;
   const key = Buffer.from(clusterKeyBase64 ?? '', 'base64');
   // Copied byte for byte (every node holds the same file); checked only for shape, as the engine reads it.
   if (!parseSecret(key)) throw new MccsError('FAILED', `${peer} sent something that is not a cluster secret (${key.length} bytes)`);
@@ -205,15 +238,21 @@ export async function joinCluster(opts: JoinOptions): Promise<{ changed: boolean
     { renderer, exitOnError: true, rendererOptions: {} },
   );
   await tasks.run();
+  const mine = hostAddresses();
+  // 127.0.0.0/8 is all this host's, though only 127.0.0.1 is listed.
+  const warnings = attributes ? addresses.filter((a) => !mine.has(a.split('%')[0]!) && !a.startsWith('127.')).map((a) => `${a} is not an address of this host yet: the engine heartbeats from it (add it, or mcnode remove ${node} and join again with the right one)`) : [];
   const nextSteps = [
     'Install the systemd unit and start the engine: mccs service install && systemctl daemon-reload && systemctl enable --now mccs',
-    `Check that both nodes see each other: mccluster status   (${node} and ${peer} RUNNING)`,
+    `Check that every node sees the others: mccluster status   (${config.Nodes.map((n) => n.NodeName).join(', ')} RUNNING)`,
+    ...(attributes ? [`No group runs on ${node} until it is in their NodeList: mcgrp modify GROUP NodeList=${config.Nodes.map((n) => n.NodeName).join(',')} (in the order you want)`] : []),
     `For remote CLI use of ${node} (--host), pin its certificate: SHA-256 ${ownFingerprint}`,
   ];
-  const result: JoinResult = { home: paths.home, node, peer, files, fingerprint: ownFingerprint, ConfigVersion: config.ConfigVersion, nextSteps };
+  const result: JoinResult = { home: paths.home, node, peer, files, fingerprint: ownFingerprint, ConfigVersion: config.ConfigVersion, ...(added !== undefined ? { added } : {}), ...(warnings.length ? { warnings } : {}), nextSteps };
   const text = [
     `Joined: ${node} configured in ${paths.home} from ${peer} (main.json ConfigVersion ${config.ConfigVersion}, cluster.key).`,
+    ...(added === true ? [`${node} was added to the cluster's nodes (${config.Nodes.length} nodes now).`] : added === false ? [`${node} was already one of the cluster's nodes with this definition.`] : []),
     `Certificate fingerprint (SHA-256) of ${node}: ${ownFingerprint}`,
+    ...warnings.map((w) => `warning: ${w}`),
     '',
     'Next steps:',
     ...nextSteps.map((s, i) => `  ${i + 1}. ${s}`),

@@ -1,6 +1,6 @@
 // The administration methods of issue 5 (SPEC §6): enable/disable, lock/unlock,
 // add/delete/link/unlink of groups and resources, resource modify, node
-// license/support/evacuate and the users of the API, one file per topic in
+// license/support/evacuate/add/remove and the users of the API, one file per topic in
 // this folder. Registered here into the method table of methods.ts.
 //
 // Every method is idempotent (asking for what already holds answers
@@ -17,6 +17,8 @@ import { grpLink, grpModifyLink, grpUnlink } from './dependencies.js';
 import { nodeEvacuate } from './evacuate.js';
 import { grpAdd, grpDelete, groupEnable } from './groups.js';
 import { nodeLicense } from './license.js';
+import { nodeAdd } from './node-add.js';
+import { nodeRemove } from './node-remove.js';
 import { groupLock } from './locks.js';
 import { resAdd, resDelete, resEnable, resModify } from './resources.js';
 import { nodeSupport } from './support.js';
@@ -41,6 +43,8 @@ const admin: Record<string, Spec> = {
   'node.license': nodeLicense,
   'node.evacuate': nodeEvacuate,
   'node.support': nodeSupport,
+  'node.add': nodeAdd,
+  'node.remove': nodeRemove,
   'users.list': usersList,
   'users.add': usersAdd,
   'users.delete': usersDelete,
@@ -48,6 +52,6 @@ const admin: Record<string, Spec> = {
 };
 
 /** What changes main.json or users.json: ordered by the coordinating node. */
-const CONFIG_METHODS = new Set(['grp.enable', 'grp.disable', 'grp.lock', 'grp.unlock', 'grp.add', 'grp.delete', 'grp.link', 'grp.unlink', 'grp.modify-link', 'res.enable', 'res.disable', 'res.add', 'res.delete', 'res.modify', 'node.license', 'users.add', 'users.delete', 'users.password']);
+const CONFIG_METHODS = new Set(['grp.enable', 'grp.disable', 'grp.lock', 'grp.unlock', 'grp.add', 'grp.delete', 'grp.link', 'grp.unlink', 'grp.modify-link', 'res.enable', 'res.disable', 'res.add', 'res.delete', 'res.modify', 'node.license', 'node.add', 'node.remove', 'users.add', 'users.delete', 'users.password']);
 
 for (const [method, spec] of Object.entries(admin)) registerMethod(method, { ...spec, config: CONFIG_METHODS.has(method) });

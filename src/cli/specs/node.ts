@@ -48,6 +48,18 @@ export const nodeSpecs: AnySpec[] = [
     params: (i) => ({ ...changeOptions(i), node: arg(i, 'node'), name: arg(i, 'name') }),
   }),
   defineSpec({
+    id: 'node:remove',
+    summary: 'Take a node out of the cluster (Nodes) on every node at once; the running engines drop it without a restart.',
+    description:
+      'One configuration change on every RUNNING node. Refused (exit 5, naming each reason) while a group lists the node in its NodeList or AutoStartNode (edit them first: mcgrp modify GROUP NodeList=…), while a group is online, partial, starting or stopping there (switch it away first), while the node\'s engine runs (stop it first: systemctl stop mccs there; --force removes it anyway, and its engine must then be stopped), and for the node that carries out the change (run the command on another node). A node not in Nodes is already removed: exit 0, changed false. The removed node keeps its files; to bring it back, run mccs init --join on it again.',
+    examples: ['mcnode remove node3', 'mcnode -remove -n node3', 'mcnode remove node3 --dry-run --json', 'mcnode remove node3 --if-version 12'],
+    args: [{ name: 'node', summary: 'Node name (MCCS -n).', required: true }],
+    flags: { force: { kind: 'boolean', summary: 'Remove it although its engine is RUNNING (stop that engine right after).' } },
+    change: true,
+    method: 'node.remove',
+    params: (i) => ({ ...changeOptions(i), node: arg(i, 'node') }),
+  }),
+  defineSpec({
     id: 'node:license',
     summary: 'Store a license key (attribute License). Kept for MCCS compatibility only: mccs never checks or enforces it.',
     examples: ['mcnode license node1 KEY', 'mcnode license KEY', 'mcnode license --all KEY', 'mcnode -license -n node1 KEY', 'mcnode -license -n node1 -all KEY', 'mcnode -l KEY'],

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../src/cluster/crypto.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
 import { createCertificate, createHomeDirs } from '../../src/init/setup.js';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types to the validator
 import { writeConfigFile } from '../../src/model/config.js';
 import { homePaths } from '../../src/model/home.js';
 import type { MainConfig } from '../../src/model/types.js';

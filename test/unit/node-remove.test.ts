@@ -2,7 +2,6 @@
 // the MCCS form, and the CLI's params. The method itself against a real
 // engine is in test/e2e/node-join-remove.test.ts.
 import { describe, expect, it } from 'vitest';
-import '../../src/engine/agents/catalog.js'; // the agents declare their Types (monitor-only NIC) to the model
 import { removalBlockers } from '../../src/api/methods/node-remove.js';
 import type { Observed } from '../../src/engine/policy/types.js';
 import { translateMccs } from '../../src/cli/mccs-syntax.js';

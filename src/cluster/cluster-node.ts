@@ -1,7 +1,8 @@
-// Ties the engine of this node to its peer: membership (heartbeat links,
-// node states, fault decisions) on one side, the engine (resources, policy)
-// on the other, and the peer channel (TCP) between the engines. It turns
-// cluster facts into engine events; it makes no resource decision itself.
+// Ties the engine of this node to its peers (one in a pair, up to fifteen
+// with an etcd witness): membership (heartbeat links, node states, fault
+// decisions) on one side, the engine (resources, policy) on the other, and
+// the peer channel (TCP) between the engines. It turns cluster facts into
+// engine events; it makes no resource decision itself.
 import { MccsError } from '../model/errors.js';
 import type { MainConfig, NodeState } from '../model/types.js';
 import type { ConfigCommit } from '../engine/config-store.js';
@@ -48,9 +49,9 @@ interface StateBody {
 export class ClusterNode {
   readonly membership: Membership;
   readonly channel: PeerChannel;
-  readonly peer: string;
   readonly witness?: Witness;
-  private peerWitness?: boolean;
+  /** What each peer last told of its own reach of the witness. */
+  private readonly peerWitness = new Map<string, boolean>();
   private readonly witnessAtStart: string;
   readonly sync: ConfigSync;
   readonly locks: ClusterGroupLocks;
@@ -71,9 +72,7 @@ export class ClusterNode {
   ) {
     const config = engine.config;
     const local = engine.localNode;
-    const peer = config.Nodes.find((n) => n.NodeName !== local);
-    if (!peer) throw new MccsError('INVALID', 'a cluster node needs a peer in Nodes');
-    this.peer = peer.NodeName;
+    if (!config.Nodes.some((n) => n.NodeName !== local)) throw new MccsError('INVALID', 'a cluster node needs a peer in Nodes');
     const secret = loadSecret(engine.paths.clusterKey);
     const incarnation = newIncarnation();
     this.membership = new Membership({ config, localNode: local, secret, incarnation, runner: engine.runner });
@@ -88,17 +87,18 @@ export class ClusterNode {
       handler: (from, req) => this.onRequest(from, req).catch((e: unknown): PeerResponse => ({ ok: false, error: e instanceof MccsError ? e.toJSON() : { code: 'FAILED', message: (e as Error).message } })),
     });
     this.witnessAtStart = witnessFingerprint(config);
-    this.witness = attachWitness(engine, this.membership, this.peer, { peerReachable: () => this.peerWitness, reachabilityChanged: () => this.schedulePush() });
-    this.sync = new ConfigSync(engine, this.membership, this.channel, this.peer, () => this.peerAddresses());
+    // The two-node fallback (the witness unreachable from both nodes) exists only in a pair: with more nodes the witness is never bypassed.
+    this.witness = attachWitness(engine, this.membership, { peerReachable: () => (this.pair() ? this.peerWitness.get(this.peers()[0]!) : undefined), reachabilityChanged: () => this.schedulePush() });
+    this.sync = new ConfigSync(engine, this.membership, this.channel, (node) => this.addressesOf(node));
     this.locks = new ClusterGroupLocks({
       localNode: local,
       coordinator: () => this.lockCoordinator(),
-      request: (kind, body, timeoutMs) => this.channel.request(this.peerAddresses(), { kind, body }, timeoutMs),
+      request: (kind, body, timeoutMs) => this.channel.request(this.addressesOf(this.lockCoordinator()), { kind, body }, timeoutMs),
       stateBody: () => this.stateBody(),
       applyState: (body) => {
         if (body) this.applyPeerState(body as StateBody);
       },
-      onAlone: (group, why) => this.record('GROUP_LOCK_ALONE', `group ${group}: ${this.peer} holds the group locks but cannot be reached (${why}); this plan is made here alone`, { group }, { subject: `group:${group}` }),
+      onAlone: (group, why) => this.record('GROUP_LOCK_ALONE', `group ${group}: ${this.sync.coordinator()} holds the group locks but cannot be reached (${why}); this plan is made here alone`, { group }, { subject: `group:${group}` }),
     });
     this.wire();
   }
@@ -109,14 +109,25 @@ export class ClusterNode {
     return c !== this.engine.localNode && !this.membership.peerHeard(c) ? this.engine.localNode : c;
   }
 
-  private peerAddresses(): string[] {
-    // After a rename (until the engine restarts under the new names) the peer is the node that is not this one.
-    const p = this.engine.config.Nodes.find((n) => n.NodeName === this.peer) ?? this.engine.config.Nodes.find((n) => n.NodeName !== this.engine.localNode)!;
-    return [p.PrimaryHB, p.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== '');
+  /** The other nodes, in priority order (membership follows Nodes as nodes join and leave). */
+  peers(): string[] {
+    return this.membership.peerNames();
+  }
+
+  /** A cluster of exactly two nodes (the two-node rules apply). */
+  private pair(): boolean {
+    return this.peers().length === 1;
+  }
+
+  private addressesOf(node: string): string[] {
+    const config = this.engine.config;
+    // After a rename (until the engine restarts under the new names) a pair's peer is the node that is not this one.
+    const p = config.Nodes.find((n) => n.NodeName === node) ?? (this.pair() ? config.Nodes.find((n) => n.NodeName !== this.engine.localNode) : undefined);
+    return p ? [p.PrimaryHB, p.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== '') : [];
   }
 
   private record(rule: string, message: string, facts: Record<string, unknown> = {}, states?: { oldState?: string; newState?: string; subject?: string }): void {
-    this.engine.record({ subject: states?.subject ?? `node:${this.peer}`, oldState: states?.oldState, newState: states?.newState, cause: 'cluster', rule, message, facts });
+    this.engine.record({ subject: states?.subject ?? 'cluster', oldState: states?.oldState, newState: states?.newState, cause: 'cluster', rule, message, facts });
   }
 
   private wire(): void {
@@ -130,8 +141,9 @@ export class ClusterNode {
       nodeExtras: (node) => {
         const st = m.status();
         if (node === e.localNode) {
-          const p = st.peers[0];
-          return p ? { PrimaryHBStatus: p.PrimaryHBStatus, SecondaryHBStatus: p.SecondaryHBStatus } : {};
+          // This node's own links: UP while they carry heartbeats from at least one peer.
+          const linkOf = (l: 'PrimaryHBStatus' | 'SecondaryHBStatus') => (st.peers.some((p) => p[l] === 'UP') ? 'UP' : st.peers.some((p) => p[l] === 'DOWN') ? 'DOWN' : (st.peers[0]?.[l] ?? 'NONE'));
+          return st.peers.length > 0 ? { PrimaryHBStatus: linkOf('PrimaryHBStatus'), SecondaryHBStatus: linkOf('SecondaryHBStatus') } : {};
         }
         const p = st.peers.find((x) => x.node === node);
         return p ? { PrimaryHBStatus: p.PrimaryHBStatus, SecondaryHBStatus: p.SecondaryHBStatus, decision: p.decision } : {};
@@ -139,11 +151,12 @@ export class ClusterNode {
       warnings: () => {
         const st = m.status();
         const out = [...st.warnings];
-        if (st.jeopardy) out.push(`JEOPARDY: only one heartbeat link to ${this.peer} is left`);
+        for (const p of st.peers) if (p.jeopardy) out.push(`JEOPARDY: only one heartbeat link to ${p.node} is left`);
         if (st.startAlone && st.state === 'INITING') out.push(`WAITING: ${st.startAlone.message}`);
         for (const p of st.peers) if (p.decision?.verdict === 'PARTITION') out.push(`PARTITION: ${p.node}: ${p.decision.message}`);
+        for (const p of st.peers) if (p.decision?.code === 'HEARD_BY_PEERS') out.push(`LINKS_BROKEN: ${p.node}: ${p.decision.message}`);
         out.push(...(this.witness?.warnings() ?? []));
-        if (this.sync.agreement === 'DIVERGED') out.push(`CONFIG_DIVERGED: ${e.localNode} and ${this.peer} hold different configurations; the copy of ${this.sync.coordinator()} wins (mccluster events)`);
+        if (this.sync.agreement === 'DIVERGED') out.push(`CONFIG_DIVERGED: ${e.localNode} and ${this.sync.lastDifferent ?? 'a peer'} hold different configurations; the copy of ${this.sync.coordinator()} wins (mccluster events)`);
         if (this.restartNeeded.size > 0) out.push(`RESTART_NEEDED: ${[...this.restartNeeded].join(', ')} changed; restart the engines one at a time (systemctl restart mccs; services keep running)`);
         return out;
       },
@@ -163,22 +176,23 @@ export class ClusterNode {
       const old = e.observed.nodes[node]?.state;
       if (state !== 'FAULTED') e.setNodeState(node, state);
       this.record(t.code.startsWith('PEER_') ? t.code : `PEER_${t.code}`, `${node} is ${state}: ${t.message}`, t.facts, { oldState: old, newState: state });
-      if (state === 'RUNNING' && old !== 'RUNNING') void this.exchangeState();
+      if (state === 'RUNNING' && old !== 'RUNNING') void this.exchangeWith(node);
       if (state !== 'RUNNING') this.locks.releaseAllOf(node);
     });
     m.on('jeopardy', (node, on, linksUp) => {
-      if (on) this.record('JEOPARDY', `only one heartbeat link to ${node} is left`, { linksUp });
-      else if (linksUp === 0) this.record('LINKS_DOWN', `every heartbeat link to ${node} is down (it was in jeopardy)`, { linksUp });
-      else this.record('JEOPARDY_OVER', `both heartbeat links to ${node} are up again`, { linksUp });
+      const subject = { subject: `node:${node}` };
+      if (on) this.record('JEOPARDY', `only one heartbeat link to ${node} is left`, { linksUp }, subject);
+      else if (linksUp === 0) this.record('LINKS_DOWN', `every heartbeat link to ${node} is down (it was in jeopardy)`, { linksUp }, subject);
+      else this.record('JEOPARDY_OVER', `both heartbeat links to ${node} are up again`, { linksUp }, subject);
     });
     m.on('decision', (d) => void this.onDecision(d));
-    m.on('fence', (r) => this.record(`FENCE_${r.phase}`, r.message, { ...r }));
+    m.on('fence', (r) => this.record(`FENCE_${r.phase}`, r.message, { ...r }, { subject: `node:${r.node}` }));
     // Rejections are limited globally per kind (engine/rejections.ts): no flood rotates real history away.
     m.on('rejected', (info) =>
-      recordRejection(e, 'MESSAGE_REJECTED heartbeat', { subject: `node:${this.peer}`, cause: 'cluster', rule: 'MESSAGE_REJECTED', message: `refused a ${info.code} heartbeat on ${info.link} from ${info.from}: ${info.message}`, facts: { ...info, channel: 'heartbeat' } }),
+      recordRejection(e, 'MESSAGE_REJECTED heartbeat', { subject: 'cluster', cause: 'cluster', rule: 'MESSAGE_REJECTED', message: `refused a ${info.code} heartbeat on ${info.link} from ${info.from}: ${info.message}`, facts: { ...info, channel: 'heartbeat' } }),
     );
     this.channel.on('rejected', (info) =>
-      recordRejection(e, 'MESSAGE_REJECTED peer channel', { subject: `node:${this.peer}`, cause: 'cluster', rule: 'MESSAGE_REJECTED', message: `peer channel: refused a ${info.code} message from ${info.remote}: ${info.message}`, facts: { ...info, channel: 'peer channel' } }),
+      recordRejection(e, 'MESSAGE_REJECTED peer channel', { subject: 'cluster', cause: 'cluster', rule: 'MESSAGE_REJECTED', message: `peer channel: refused a ${info.code} message from ${info.remote}: ${info.message}`, facts: { ...info, channel: 'peer channel' } }),
     );
   }
 
@@ -250,13 +264,14 @@ export class ClusterNode {
 
   private applyPeerState(body: StateBody): void {
     const e = this.engine;
-    if (body.node !== this.peer) return;
-    if (typeof body.witness === 'boolean') this.peerWitness = body.witness;
-    e.replaceResources(this.peer, body.resources);
+    const peer = body.node;
+    if (typeof peer !== 'string' || !this.peers().includes(peer)) return;
+    if (typeof body.witness === 'boolean') this.peerWitness.set(peer, body.witness);
+    e.replaceResources(peer, body.resources);
     // Temporary locks are given on the coordinator (grp.lock is forwarded there): its list holds on every node.
-    if (Array.isArray(body.tempLocks) && this.sync.coordinator() === this.peer) e.adoptTempLocks(body.tempLocks);
+    if (Array.isArray(body.tempLocks) && this.sync.coordinator() === peer) e.adoptTempLocks(body.tempLocks);
     e.setPeerGenerations(body.generations);
-    this.heal();
+    this.heal(peer);
   }
 
   private readonly healing = new Set<string>();
@@ -267,10 +282,10 @@ export class ClusterNode {
    * here: each group's follow-ups in order (the offline here; for a group
    * with storage kept here, the online again once the peer let go of it).
    */
-  private heal(): void {
+  private heal(peer: string): void {
     const e = this.engine;
     if (!e.probed) return;
-    const plan = e.ask({ kind: 'PeerStateReceived', node: e.localNode, peer: this.peer }, { groups: Object.fromEntries([...this.healing].map((g) => [g, { healing: true }])) });
+    const plan = e.ask({ kind: 'PeerStateReceived', node: e.localNode, peer }, { groups: Object.fromEntries([...this.healing].map((g) => [g, { healing: true }])) });
     const groups = (plan.decision.facts.groups ?? {}) as Record<string, { message: string; facts: Record<string, unknown> }>;
     for (const [group, d] of Object.entries(groups)) {
       this.record('HEAL', d.message, d.facts, { subject: `group:${group}` });
@@ -280,7 +295,7 @@ export class ClusterNode {
       this.healing.add(group);
       void (async () => {
         for (const f of followUps) {
-          if (f.untilPeerStops) await waitUntil(() => !['ONLINE', 'PARTIAL'].includes(e.groupState(group, this.peer) ?? '') || this.closed, 600_000);
+          if (f.untilPeerStops) await waitUntil(() => !['ONLINE', 'PARTIAL'].includes(e.groupState(group, peer) ?? '') || this.closed, 600_000);
           const done = await e.handle(f.event, { cause, wait: true, timeout: 600 });
           if (heldByGate(done.plan)) break;
         }
@@ -298,11 +313,17 @@ export class ClusterNode {
     }, 5);
   }
 
-  /** Sends our resource states, receives theirs. */
+  /** Sends our resource states to every peer heard (or every peer), receives theirs. */
   async exchangeState(): Promise<void> {
     if (this.closed) return;
+    const heard = this.peers().filter((n) => this.membership.peerHeard(n));
+    await Promise.all((heard.length > 0 ? heard : this.peers()).map((n) => this.exchangeWith(n)));
+  }
+
+  private async exchangeWith(peer: string): Promise<void> {
+    if (this.closed) return;
     try {
-      const res = await this.channel.request(this.peerAddresses(), { kind: 'state', body: this.stateBody() }, 3000);
+      const res = await this.channel.request(this.addressesOf(peer), { kind: 'state', body: this.stateBody() }, 3000);
       if (res.ok) this.applyPeerState(res.body as StateBody);
     } catch {
       // The peer is unreachable: membership decides what that means.
@@ -310,14 +331,15 @@ export class ClusterNode {
   }
 
   private async remoteStep(step: PlanStep): Promise<void> {
-    const res = await this.channel.request(this.peerAddresses(), { kind: 'step', body: step }, 15 * 60_000);
+    if (!this.peers().includes(step.node)) throw new Error(`node ${step.node} is not a peer of ${this.engine.localNode}`);
+    const res = await this.channel.request(this.addressesOf(step.node), { kind: 'step', body: step }, 15 * 60_000);
     if (!res.ok) throw new Error(res.error.message);
     this.applyPeerState(res.body as StateBody);
   }
 
   private async onRequest(from: string, req: PeerRequest): Promise<PeerResponse> {
     const e = this.engine;
-    if (from !== this.peer) return { ok: false, error: { code: 'AUTH', message: `node ${from} is not the peer of ${e.localNode}` } };
+    if (!this.peers().includes(from)) return { ok: false, error: { code: 'AUTH', message: `node ${from} is not a peer of ${e.localNode}` } };
     switch (req.kind) {
       case 'state':
         this.applyPeerState(req.body as StateBody);
@@ -354,39 +376,48 @@ export class ClusterNode {
     }
   }
 
-  /** Forwards an API call to the peer's engine (commands given here that concern it). */
-  async forward(method: string, params: Record<string, unknown>, principal: { name: string; role: string }, options: { coordinated?: boolean } = {}): Promise<unknown> {
+  /**
+   * Forwards an API call to another node's engine: `to`, else the coordinator
+   * for a coordinated call, else the node the call names (`params.node`).
+   */
+  async forward(method: string, params: Record<string, unknown>, principal: { name: string; role: string }, options: { coordinated?: boolean; to?: string } = {}): Promise<unknown> {
+    const named = typeof params.node === 'string' && this.peers().includes(params.node) ? params.node : undefined;
+    const to = options.to ?? (options.coordinated ? this.sync.coordinator() : named) ?? (this.pair() ? this.peers()[0] : undefined);
+    if (!to || to === this.engine.localNode) throw new MccsError('USAGE', `${method}: no other node to forward it to (name one with --node)`);
     // A configuration change takes a round trip and two fsyncs: a coordinator that does not answer in 30 s is not coming back for it.
     const timeoutMs = options.coordinated ? 30_000 : 15 * 60_000;
     let res: PeerResponse;
     try {
-      res = await this.channel.request(this.peerAddresses(), { kind: 'rpc', body: { method, params, principal, ...(options.coordinated ? { coordinated: true } : {}) } }, timeoutMs);
+      res = await this.channel.request(this.addressesOf(to), { kind: 'rpc', body: { method, params, principal, ...(options.coordinated ? { coordinated: true } : {}) } }, timeoutMs);
     } catch (err) {
-      const role = options.coordinated ? `${this.peer}, the node that orders configuration changes,` : this.peer;
+      const role = options.coordinated ? `${to}, the node that orders configuration changes,` : to;
       throw new MccsError('UNREACHABLE', `${role} did not answer: ${(err as Error).message}`, ['mccluster status (is the peer RUNNING?)', options.coordinated ? 'retry; if the peer is down for good, this node orders changes once it sees the peer gone' : 'retry']);
     }
     if (!res.ok) throw new MccsError('UNREACHABLE', res.error.message);
     return res.body;
   }
 
-  /** A fault verdict about the peer whose links are all down. */
+  /** A fault verdict about a peer whose links are all down. */
   private async onDecision(d: MembershipDecision): Promise<void> {
     const e = this.engine;
-    this.record(`DECISION_${d.verdict}`, d.message, { ...d.facts, code: d.code, fenced: d.fenced });
+    const peer = d.node;
+    this.record(`DECISION_${d.verdict}`, d.message, { ...d.facts, code: d.code, fenced: d.fenced }, { subject: `node:${peer}` });
     if (d.verdict === 'NODE_FAULT') {
       await e.ready;
-      e.setNodeState(this.peer, 'FAULTED');
+      e.setNodeState(peer, 'FAULTED');
+      this.locks.releaseAllOf(peer);
       try {
-        await e.handleGlobal({ kind: 'NodeFaulted', node: this.peer }, { cause: `node fault of ${this.peer}: ${d.message}`, wait: true, timeout: 900 });
+        // Every survivor makes the same plan; each carries out the part on itself (the takeovers that land here).
+        await e.handleGlobal({ kind: 'NodeFaulted', node: peer }, { cause: `node fault of ${peer}: ${d.message}`, wait: true, timeout: 900, onlyHere: true });
       } finally {
         // Whatever ran there died with it.
-        e.markResourcesOffline(this.peer, `node ${this.peer} FAULTED`);
+        e.markResourcesOffline(peer, `node ${peer} FAULTED`);
       }
     } else if (d.verdict === 'ISOLATED') {
       await e.ready;
       await this.offlineFailoverGroups(d.message, `this node is isolated: ${d.message}`);
     } else if (d.verdict === 'PEER_EXITED') {
-      e.setNodeState(this.peer, 'EXITED');
+      e.setNodeState(peer, 'EXITED');
     }
   }
 

@@ -5,7 +5,8 @@
 // - Coordinator: the RUNNING node of highest priority (first of Nodes), this
 //   node included. The others forward their configuration changes to it.
 // - Replication: the coordinator sends each commit to every other RUNNING
-//   node and waits for it to be durable there, then writes its own copy.
+//   node at once and waits for it to be durable on all of them, then writes
+//   its own copy.
 // - Divergence: every heartbeat carries ConfigVersion and a checksum. When a
 //   RUNNING peer's copy differs from ours for longer than a commit takes, the
 //   lineages are compared: a copy that is only behind takes the newer one
@@ -36,18 +37,20 @@ export type Agreement = 'AGREE' | 'SYNCING' | 'DIVERGED' | 'ALONE';
 
 export class ConfigSync implements ConfigReplication {
   private timer?: NodeJS.Timeout;
-  private differentSince?: number;
+  /** Per peer: since when its copy differs from ours. */
+  private readonly differentSince = new Map<string, number>();
   private reconciling = false;
   /** The divergence last recorded (so it is recorded once, not every check). */
   private divergence?: string;
   agreement: Agreement = 'ALONE';
+  /** The peer whose copy was last found different (for messages). */
+  lastDifferent?: string;
 
   constructor(
     private readonly engine: Engine,
     private readonly membership: Membership,
     private readonly channel: PeerChannel,
-    private readonly peer: string,
-    private readonly peerAddresses: () => string[],
+    private readonly addressesOf: (node: string) => string[],
   ) {}
 
   start(): void {
@@ -59,18 +62,19 @@ export class ConfigSync implements ConfigReplication {
     clearInterval(this.timer);
   }
 
-  private peerRunning(): boolean {
-    return this.membership.peerState(this.peer) === 'RUNNING';
+  /** The other nodes that are RUNNING, in priority order. */
+  runningPeers(): string[] {
+    return this.membership.peerNames().filter((n) => this.membership.peerState(n) === 'RUNNING');
   }
 
   coordinator(): string {
     const local = this.engine.localNode;
-    const candidates = new Set([local, ...(this.peerRunning() ? [this.peer] : [])]);
+    const candidates = new Set([local, ...this.runningPeers()]);
     return this.engine.config.Nodes.find((n) => candidates.has(n.NodeName))?.NodeName ?? local;
   }
 
   peerVersion(): number {
-    return this.peerRunning() ? (this.membership.peerConfig(this.peer)?.version ?? 0) : 0;
+    return Math.max(0, ...this.runningPeers().map((n) => this.membership.peerConfig(n)?.version ?? 0));
   }
 
   /** A sender of commits is obeyed when it is the coordinator here, or ranks above this node (it is the coordinator wherever it runs). */
@@ -79,22 +83,34 @@ export class ConfigSync implements ConfigReplication {
     return this.coordinator() === node || (rank(node) >= 0 && rank(node) < rank(this.engine.localNode));
   }
 
-  async replicate(commit: ConfigCommit): Promise<{ confirmedBy: string[]; skipped: string[] }> {
-    if (!this.peerRunning()) return { confirmedBy: [], skipped: [this.peer] };
-    const res = await this.channel.request(this.peerAddresses(), { kind: 'config.commit', body: commit }, COMMIT_TIMEOUT_MS);
-    if (!res.ok && res.error.code === 'CONFLICT') {
-      const theirs = (res.error as { details?: { ConfigVersion?: unknown } }).details?.ConfigVersion;
-      if (typeof theirs === 'number') throw new VersionConflict(this.peer, theirs, res.error.message);
-    }
-    if (!res.ok) throw new Error(`${this.peer} did not take it: ${res.error.message}`);
-    return { confirmedBy: [this.peer], skipped: [] };
+  /** Sends to every RUNNING peer at once; fails unless every one of them made it durable. */
+  private async toEveryRunningPeer(kind: 'config.commit' | 'config.document', body: unknown): Promise<{ confirmedBy: string[]; skipped: string[] }> {
+    const running = this.runningPeers();
+    const skipped = this.membership.peerNames().filter((n) => !running.includes(n));
+    const results = await Promise.allSettled(
+      running.map(async (peer) => {
+        const res = await this.channel.request(this.addressesOf(peer), { kind, body }, COMMIT_TIMEOUT_MS);
+        if (!res.ok && res.error.code === 'CONFLICT') {
+          const theirs = (res.error as { details?: { ConfigVersion?: unknown } }).details?.ConfigVersion;
+          if (typeof theirs === 'number') throw new VersionConflict(peer, theirs, res.error.message);
+        }
+        if (!res.ok) throw new Error(`${peer} did not take it: ${res.error.message}`);
+        return peer;
+      }),
+    );
+    const conflict = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason instanceof VersionConflict);
+    if (conflict) throw conflict.reason;
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length > 0) throw new Error(failed.map((f) => (f.reason as Error).message).join('; '));
+    return { confirmedBy: running, skipped };
   }
 
-  async replicateDocument(document: SharedDocument): Promise<{ confirmedBy: string[]; skipped: string[] }> {
-    if (!this.peerRunning()) return { confirmedBy: [], skipped: [this.peer] };
-    const res = await this.channel.request(this.peerAddresses(), { kind: 'config.document', body: document }, COMMIT_TIMEOUT_MS);
-    if (!res.ok) throw new Error(`${this.peer} did not take it: ${res.error.message}`);
-    return { confirmedBy: [this.peer], skipped: [] };
+  replicate(commit: ConfigCommit): Promise<{ confirmedBy: string[]; skipped: string[] }> {
+    return this.toEveryRunningPeer('config.commit', commit);
+  }
+
+  replicateDocument(document: SharedDocument): Promise<{ confirmedBy: string[]; skipped: string[] }> {
+    return this.toEveryRunningPeer('config.document', document);
   }
 
   /** What this node answers to `config.get`: its copy, its lineage and the shared documents. */
@@ -107,81 +123,88 @@ export class ConfigSync implements ConfigReplication {
     return { config: this.engine.config, lineage: this.engine.store.lineage, documents };
   }
 
-  /** Joining (REMOTE_BUILD): the RUNNING peer's copy, unless ours is a newer copy of it (the peer then catches up). */
+  /** Joining (REMOTE_BUILD): the copy of the highest-priority RUNNING peer, unless ours is a newer copy of it (the peer then catches up). */
   async join(): Promise<void> {
-    const copy = await this.fetch();
-    if (relate(this.engine.store.lineage, copy.lineage) === 'DIVERGED') this.recordDivergence(copy, this.peer);
-    const outcome = await this.engine.store.adopt(copy.config, copy.lineage, this.peer, true);
-    if (outcome !== 'KEPT') for (const d of copy.documents) await this.engine.store.acceptDocument(d, this.peer, true);
+    const source = this.runningPeers()[0] ?? this.membership.peerNames()[0];
+    if (!source) return;
+    const copy = await this.fetch(source);
+    if (relate(this.engine.store.lineage, copy.lineage) === 'DIVERGED') this.recordDivergence(copy, source, source);
+    const outcome = await this.engine.store.adopt(copy.config, copy.lineage, source, true);
+    if (outcome !== 'KEPT') for (const d of copy.documents) await this.engine.store.acceptDocument(d, source, true);
   }
 
-  private async fetch(): Promise<ConfigCopy> {
-    const res = await this.channel.request(this.peerAddresses(), { kind: 'config.get', body: {} }, COMMIT_TIMEOUT_MS);
+  private async fetch(peer: string): Promise<ConfigCopy> {
+    const res = await this.channel.request(this.addressesOf(peer), { kind: 'config.get', body: {} }, COMMIT_TIMEOUT_MS);
     if (!res.ok) throw new Error(res.error.message);
     return res.body as ConfigCopy;
   }
 
-  /** Heartbeat view: both RUNNING with copies that differ for longer than a commit → reconcile. */
+  /** Heartbeat view: a RUNNING peer whose copy differs from ours for longer than a commit → reconcile with it. */
   private check(): void {
-    const seen = this.membership.peerConfig(this.peer);
     const local = this.membership.localState === 'RUNNING';
-    if (!local || !this.peerRunning() || !seen) {
+    const running = local ? this.runningPeers().filter((n) => this.membership.peerConfig(n)) : [];
+    for (const n of [...this.differentSince.keys()]) if (!running.includes(n)) this.differentSince.delete(n);
+    if (running.length === 0) {
       this.agreement = 'ALONE';
-      this.differentSince = undefined;
-      return;
-    }
-    const same = seen.version === this.engine.store.version && (seen.checksum === undefined || seen.checksum === this.engine.store.checksum);
-    if (same) {
-      this.agreement = 'AGREE';
-      this.differentSince = undefined;
-      this.divergence = undefined;
       return;
     }
     const now = performance.now();
-    this.differentSince ??= now;
+    const differing = running.filter((n) => {
+      const seen = this.membership.peerConfig(n)!;
+      return !(seen.version === this.engine.store.version && (seen.checksum === undefined || seen.checksum === this.engine.store.checksum));
+    });
+    for (const n of running) if (!differing.includes(n)) this.differentSince.delete(n);
+    if (differing.length === 0) {
+      this.agreement = 'AGREE';
+      this.divergence = undefined;
+      return;
+    }
+    for (const n of differing) if (!this.differentSince.has(n)) this.differentSince.set(n, now);
     if (this.agreement !== 'DIVERGED') this.agreement = 'SYNCING';
-    if (now - this.differentSince >= SETTLE_MS && !this.reconciling) void this.reconcile();
+    const due = differing.find((n) => now - this.differentSince.get(n)! >= SETTLE_MS);
+    if (due && !this.reconciling) void this.reconcile(due);
   }
 
   /** CONFIG_DIVERGED, once per pair of copies, with both versions and checksums. */
-  private recordDivergence(copy: ConfigCopy, winner: string): void {
+  private recordDivergence(copy: ConfigCopy, peer: string, winner: string): void {
     const store = this.engine.store;
     const mine = { version: store.version, checksum: store.checksum };
     const theirs = copy.lineage[copy.lineage.length - 1] ?? { version: copy.config.ConfigVersion, checksum: '?' };
     const key = `${mine.version}/${mine.checksum}/${theirs.version}/${theirs.checksum}`;
     if (this.divergence === key) return;
     this.divergence = key;
+    this.lastDifferent = peer;
     const local = this.engine.localNode;
     this.engine.record({
       subject: 'cluster',
       cause: 'configuration',
       rule: 'CONFIG_DIVERGED',
-      message: `${local} and ${this.peer} hold different configurations (${local}: version ${mine.version} checksum ${mine.checksum}; ${this.peer}: version ${theirs.version} checksum ${theirs.checksum}); the copy of ${winner} wins and the other is kept beside main.json`,
-      facts: { local: { node: local, ...mine }, peer: { node: this.peer, ...theirs }, winner },
+      message: `${local} and ${peer} hold different configurations (${local}: version ${mine.version} checksum ${mine.checksum}; ${peer}: version ${theirs.version} checksum ${theirs.checksum}); the copy of ${winner} wins and the other is kept beside main.json`,
+      facts: { local: { node: local, ...mine }, peer: { node: peer, ...theirs }, winner },
     });
   }
 
-  private async reconcile(): Promise<void> {
+  private async reconcile(peer: string): Promise<void> {
     this.reconciling = true;
     const store = this.engine.store;
     try {
-      const copy = await this.fetch();
+      const copy = await this.fetch(peer);
       const relation = relate(store.lineage, copy.lineage);
       if (relation === 'SAME') return;
       if (relation === 'BEHIND') {
         // The peer's copy descends from ours (it changed while we were apart): nothing is lost by taking it.
-        await store.adopt(copy.config, copy.lineage, this.peer, false);
+        await store.adopt(copy.config, copy.lineage, peer, false);
         return;
       }
       if (relation === 'AHEAD') return; // the peer takes ours the same way
       this.agreement = 'DIVERGED';
-      this.recordDivergence(copy, this.coordinator());
-      if (store.isCoordinator()) await store.recommit(`divergence with ${this.peer} resolved: the copy of ${this.engine.localNode} wins`);
+      this.recordDivergence(copy, peer, this.coordinator());
+      if (store.isCoordinator()) await store.recommit(`divergence with ${peer} resolved: the copy of ${this.engine.localNode} wins`);
     } catch (e) {
-      this.engine.log.warn(`configuration check with ${this.peer}: ${(e as Error).message}`);
+      this.engine.log.warn(`configuration check with ${peer}: ${(e as Error).message}`);
     } finally {
       this.reconciling = false;
-      this.differentSince = undefined;
+      this.differentSince.delete(peer);
     }
   }
 }

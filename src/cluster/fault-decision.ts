@@ -30,7 +30,8 @@ export type DecisionCode =
   | 'ICMP_PENDING'
   | 'PARTITION'
   | 'WITNESS_UNREACHABLE'
-  | 'WITNESS_MARGIN';
+  | 'WITNESS_MARGIN'
+  | 'HEARD_BY_PEERS';
 
 export interface LinkFact {
   link: string;
@@ -61,6 +62,14 @@ export interface FaultFacts {
   fenceConfigured: boolean;
   /** With a witness (WitnessType etcd): what it says of the peer. */
   witness?: WitnessFact;
+  /**
+   * Three or more nodes: the other peers this node hears whose own last
+   * heartbeat says they hear the silent peer. A node that others still hear
+   * is cut off from this node only (a broken link), never failed over.
+   */
+  heardByPeers?: string[];
+  /** Three or more nodes: the other peers this node still hears (a node that hears a peer is not the one cut off). */
+  otherPeersHeard?: string[];
 }
 
 
@@ -101,7 +110,21 @@ export function decide(f: FaultFacts): Decision {
     return { verdict: 'WAIT', code: 'LINK_ALIVE', message: `a heartbeat link was heard ${ms(f.now - silentSince)} ago (HBInterval ${ms(f.hbIntervalMs)}): no decision`, facts, recheckAt: allDownAt };
   }
 
-  if (testSilence.length > 0 && testSilence.every((t) => t.silenceMs >= f.isolationTestTimeoutMs)) {
+  if (f.heardByPeers && f.heardByPeers.length > 0) {
+    facts.heardByPeers = f.heardByPeers;
+    // Looked at again every heartbeat period: when the peer really died, the others stop hearing it within HBInterval.
+    return {
+      verdict: 'WAIT',
+      code: 'HEARD_BY_PEERS',
+      message: `every heartbeat link to the peer is down, but ${f.heardByPeers.join(', ')} still hear${f.heardByPeers.length === 1 ? 's' : ''} it: only the links between this node and the peer are broken; no takeover`,
+      facts,
+      recheckAt: f.now + Math.max(5, Math.floor(f.hbIntervalMs / 10)),
+    };
+  }
+
+  const othersHeard = f.otherPeersHeard ?? [];
+  if (othersHeard.length > 0) facts.otherPeersHeard = othersHeard;
+  if (othersHeard.length === 0 && testSilence.length > 0 && testSilence.every((t) => t.silenceMs >= f.isolationTestTimeoutMs)) {
     return {
       verdict: 'ISOLATED',
       code: 'ISOLATED',

@@ -163,13 +163,25 @@ export class HeartbeatLinks extends EventEmitter<HeartbeatEvents> {
     super();
     this.clock = options.clock ?? monotonic;
     this.opener = new Opener(options.secret, options.clusterName);
-    for (const peer of options.peers) {
-      const link = (name: LinkName): LinkTrack => {
-        const configured = Boolean(options.local[name] && peer[name]);
-        return { configured, status: configured ? 'DOWN' : 'NONE', loss: new LossWindow() };
-      };
-      this.tracks.set(peer.node, { peer, links: { PRIMARY: link('PRIMARY'), SECONDARY: link('SECONDARY') }, superseded: [] });
-    }
+    for (const peer of options.peers) this.addPeer(peer);
+  }
+
+  /** A node joins the cluster at run time (or is known from the start). */
+  addPeer(peer: HeartbeatPeer): void {
+    if (this.tracks.has(peer.node)) return;
+    const link = (name: LinkName): LinkTrack => {
+      const configured = Boolean(this.options.local[name] && peer[name]);
+      return { configured, status: configured ? 'DOWN' : 'NONE', loss: new LossWindow() };
+    };
+    this.tracks.set(peer.node, { peer, links: { PRIMARY: link('PRIMARY'), SECONDARY: link('SECONDARY') }, superseded: [] });
+  }
+
+  /** A node left the cluster (mcnode remove): its heartbeats are refused from now on. */
+  removePeer(node: string): void {
+    const track = this.tracks.get(node);
+    if (!track) return;
+    for (const l of LINKS) clearTimeout(track.links[l].timer);
+    this.tracks.delete(node);
   }
 
   /** A new HBInterval (configuration change): applies to link-down checks and the send period at once. */

@@ -27,6 +27,9 @@ export interface IcmpProbe extends IcmpSource {
   close(): Promise<void>;
   /** Round-trip time of the last answer (ms). */
   lastRttMs?(address: string): number | undefined;
+  /** A node joined or left: ping one more address, or one fewer. */
+  addAddress?(address: string): void;
+  removeAddress?(address: string): void;
 }
 
 /** One heartbeat link to one peer, for the metrics. */
@@ -88,6 +91,12 @@ export interface MembershipEvents {
   /** Whether the peer says it hears this node changed (its heartbeats' `hears`). */
   peerHearing: [node: string, hears: boolean];
 }
+
+function newPeerTrack(config: NodeConfig, rank: number): PeerTrack {
+  return { config, rank, state: 'EXITED', stateCode: 'NOT_HEARD', plannedStop: false, lost: false, jeopardy: false, epoch: 0, groupsJson: '{}' };
+}
+
+const heartbeatAddresses = (n: NodeConfig): string[] => [n.PrimaryHB, n.SecondaryHB].filter((a): a is string => Boolean(a));
 
 interface PeerTrack {
   config: NodeConfig;
@@ -176,8 +185,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.self = { node: localNode, configVersion: config.ConfigVersion, rank };
     this.configChecksum = configChecksum(config);
     config.Nodes.forEach((n, i) => {
-      if (n.NodeName === localNode) return;
-      this.peers.set(n.NodeName, { config: n, rank: i, state: 'EXITED', stateCode: 'NOT_HEARD', plannedStop: false, lost: false, jeopardy: false, epoch: 0, groupsJson: '{}' });
+      if (n.NodeName !== localNode) this.peers.set(n.NodeName, newPeerTrack(n, i));
     });
     this.testAddresses = splitAddresses(this.localConfig.IsolationTestAddresses);
     const peerAddresses = [...this.peers.values()].flatMap((p) => [p.config.PrimaryHB, p.config.SecondaryHB]).filter((a): a is string => Boolean(a));
@@ -277,14 +285,66 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const pending: string[] = [];
     if (next.hbPort !== this.timing.hbPort) pending.push('HBPort');
     if (next.pingIntervalMs !== this.timing.pingIntervalMs && this.options.pingIntervalMs === undefined) pending.push('PingInterval');
-    // By position, not name: a rename alone changes no address.
-    const addresses = (c: MainConfig) => JSON.stringify(c.Nodes.map((n) => [n.PrimaryHB, n.SecondaryHB, n.IsolationTestAddresses]));
-    if (addresses(config) !== addresses(this.options.config)) pending.push('node addresses');
+    const before = this.options.config;
+    const joinedOrLeft = this.applyNodeSet(config);
+    // By position, not name: a rename alone changes no address. Nodes that joined or left apply at once.
+    const addresses = (c: MainConfig, names: Set<string>) => JSON.stringify(c.Nodes.filter((n) => names.has(n.NodeName)).map((n) => [n.PrimaryHB, n.SecondaryHB, n.IsolationTestAddresses]));
+    if (joinedOrLeft) {
+      const common = new Set(config.Nodes.map((n) => n.NodeName).filter((n) => before.Nodes.some((b) => b.NodeName === n)));
+      if (addresses(config, common) !== addresses(before, common)) pending.push('node addresses');
+    } else {
+      const all = (c: MainConfig) => JSON.stringify(c.Nodes.map((n) => [n.PrimaryHB, n.SecondaryHB, n.IsolationTestAddresses]));
+      if (all(config) !== all(before)) pending.push('node addresses');
+    }
+    if (joinedOrLeft) this.options.config = { ...before, Nodes: config.Nodes };
     this.timing = { ...next, hbPort: this.timing.hbPort, pingIntervalMs: this.timing.pingIntervalMs };
     this.links.setHbInterval(next.hbIntervalMs);
     this.self.configVersion = config.ConfigVersion;
     this.configChecksum = configChecksum(config);
     return pending;
+  }
+
+  /**
+   * Nodes added to or removed from Nodes at run time (mccs init --join,
+   * mcnode remove): heartbeat links and pinging follow at once, without an
+   * engine restart. Returns true when the set of nodes changed.
+   */
+  private applyNodeSet(config: MainConfig): boolean {
+    const names = new Set(config.Nodes.map((n) => n.NodeName));
+    if (!names.has(this.self.node)) return false; // this node was renamed or removed: a restart applies it
+    let changed = false;
+    for (const [node, p] of [...this.peers]) {
+      if (names.has(node)) continue;
+      changed = true;
+      clearTimeout(p.decideTimer);
+      clearTimeout(p.fence?.retryTimer);
+      clearTimeout(p.jeopardyTimer);
+      p.epoch += 1;
+      this.peers.delete(node);
+      this.links.removePeer(node);
+      for (const a of heartbeatAddresses(p.config)) this.icmp.removeAddress?.(a);
+    }
+    config.Nodes.forEach((n, i) => {
+      if (n.NodeName === this.self.node) {
+        this.self.rank = i;
+        return;
+      }
+      const known = this.peers.get(n.NodeName);
+      if (known) {
+        known.rank = i;
+        return;
+      }
+      changed = true;
+      this.peers.set(n.NodeName, newPeerTrack(n, i));
+      this.links.addPeer({ node: n.NodeName, PRIMARY: n.PrimaryHB, SECONDARY: n.SecondaryHB });
+      for (const a of heartbeatAddresses(n)) this.icmp.addAddress?.(a);
+    });
+    return changed;
+  }
+
+  /** The peers configured now (every node but this one), in priority order. */
+  peerNames(): string[] {
+    return [...this.peers.values()].sort((a, b) => a.rank - b.rank).map((p) => p.config.NodeName);
   }
 
   /** The group digest carried in every heartbeat from now on. */
@@ -310,6 +370,17 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (!LINKS.some((l) => this.links.linkStatus(node, l) === 'UP')) return false;
     const hears = this.peers.get(node)?.last?.hears;
     return hears === undefined || hears.includes(this.self.node);
+  }
+
+  /**
+   * This node hears at least one peer, and every peer that could take a
+   * group over (not FAULTED, not EXITED) is heard: none of them can judge
+   * this node dead. With two nodes: the peer is heard.
+   */
+  livePeersHeard(): boolean {
+    const live = [...this.peers.values()].filter((p) => p.state !== 'FAULTED' && p.state !== 'EXITED').map((p) => p.config.NodeName);
+    const heard = [...this.peers.keys()].filter((n) => this.peerHeard(n));
+    return heard.length > 0 && live.every((n) => heard.includes(n));
   }
 
   /** Monotonic ms of the last authentic heartbeat from the peer on any link. */
@@ -538,6 +609,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       testAddresses: this.addressFacts(this.testAddresses),
       fenceConfigured: Boolean(this.timing.fenceProgram),
       witness: this.witnessInput?.(node),
+      ...(this.peers.size > 1 ? this.othersView(node) : {}),
     });
     const decision: MembershipDecision = { ...d, node };
     p.decision = decision;
@@ -564,6 +636,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
     // Keep watching while every link is down: an exited peer's host may die, a split node may become isolated.
     const next = Math.min(d.recheckAt ?? Infinity, now + this.pingIntervalMs);
     p.decideTimer = setTimeout(() => this.runDecision(p, epoch), Math.max(1, Math.ceil(next - now)));
+  }
+
+  /** Three or more nodes: which other peers this node hears, and which of them still hear `node`. */
+  private othersView(node: string): { heardByPeers: string[]; otherPeersHeard: string[] } {
+    const others = [...this.peers.values()].filter((o) => o.config.NodeName !== node && !o.plannedStop && this.peerHeard(o.config.NodeName));
+    return {
+      otherPeersHeard: others.map((o) => o.config.NodeName),
+      heardByPeers: others.filter((o) => o.last?.hears?.includes(node) === true).map((o) => o.config.NodeName),
+    };
   }
 
   private nodeFault(p: PeerTrack, decision: MembershipDecision): void {

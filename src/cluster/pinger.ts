@@ -82,10 +82,27 @@ export class Pinger extends EventEmitter<PingerEvents> implements IcmpSource {
   constructor(private readonly options: PingerOptions) {
     super();
     this.clock = options.clock ?? monotonic;
-    for (const address of new Set(options.addresses.map((a) => a.trim()).filter(Boolean))) {
-      if (!/^[0-9A-Za-z.:%_-]+$/.test(address) || address.startsWith('-')) throw new Error(`'${address}' is not an address to ping`);
-      this.probes.set(address, { address, answers: 0, restarts: 0, spawnedAt: 0, lastError: null, buffer: '' });
-    }
+    for (const address of new Set(options.addresses.map((a) => a.trim()).filter(Boolean))) this.addAddress(address);
+  }
+
+  /** Starts pinging one more address (a node joined); a no-op for one already pinged. */
+  addAddress(address: string): void {
+    if (this.probes.has(address)) return;
+    if (!/^[0-9A-Za-z.:%_-]+$/.test(address) || address.startsWith('-')) throw new Error(`'${address}' is not an address to ping`);
+    const probe: Probe = { address, answers: 0, restarts: 0, spawnedAt: 0, lastError: null, buffer: '' };
+    this.probes.set(address, probe);
+    if (this.running) this.spawn(probe);
+  }
+
+  /** Stops pinging an address (a node left the cluster). */
+  removeAddress(address: string): void {
+    const probe = this.probes.get(address);
+    if (!probe) return;
+    this.probes.delete(address);
+    clearTimeout(probe.restartTimer);
+    const child = probe.child;
+    probe.child = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   }
 
   get startedAt(): number | undefined {
@@ -196,7 +213,7 @@ export class Pinger extends EventEmitter<PingerEvents> implements IcmpSource {
     child.on('close', (code, signal) => {
       if (probe.child === child) probe.child = undefined;
       this.emit('exit', probe.address, code, signal);
-      if (!this.running) return;
+      if (!this.running || this.probes.get(probe.address) !== probe) return;
       probe.restarts += 1;
       // A run that reached its deadline is replaced at once; one that died early
       // (no route, bad address) is retried after a pause, never in a tight loop.

@@ -46,6 +46,11 @@ export interface HandleOptions {
   timeout?: number;
   /** Who asked: "operator root", "operator admin", "monitor", ... (event log cause). */
   cause: string;
+  /**
+   * A cluster event every node plans alike (a node fault): run only the
+   * groups whose steps all land on this node; the other nodes run theirs.
+   */
+  onlyHere?: boolean;
 }
 
 export interface HandleResult {
@@ -361,12 +366,17 @@ export class Engine {
       this.observedStore.recordPlan(plan, opts.cause);
       return { plan, changed: false };
     }
-    const parts = splitByGroup(plan);
+    const here = (p: Plan) => !opts.onlyHere || p.steps.every((s) => s.node === this.localNode);
+    const parts = new Map([...splitByGroup(plan)].filter(([, p]) => here(p)));
+    if (parts.size === 0) {
+      this.observedStore.recordPlan(plan, opts.cause);
+      return { plan, changed: false };
+    }
     const runs = [...parts.keys()].map((group) =>
       this.enqueue(group, async (): Promise<ExecutionResult> => {
         // Planned again once the group's lock is held: another plan for it may have run meanwhile.
         const fresh = splitByGroup(this.plan(event)).get(group);
-        if (!fresh || fresh.steps.length === 0) return { ok: true, steps: [] };
+        if (!fresh || fresh.steps.length === 0 || !here(fresh)) return { ok: true, steps: [] };
         return this.run(fresh, opts.cause);
       }),
     );

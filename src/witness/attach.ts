@@ -9,15 +9,16 @@ import { Witness, type WitnessHooks } from './witness.js';
 
 /** What the witness needs of membership (src/cluster/membership.ts). */
 export interface MembershipPort {
-  peerHeard(node: string): boolean;
+  livePeersHeard(): boolean;
+  peerNames(): string[];
   witnessInput?: (peer: string) => WitnessFact;
   on(event: 'linkDown' | 'peerHearing', listener: () => void): unknown;
 }
 
-export function attachWitness(engine: Engine, membership: MembershipPort, peer: string, hooks: Omit<WitnessHooks, 'peerHeard'>): Witness | undefined {
+export function attachWitness(engine: Engine, membership: MembershipPort, hooks: Omit<WitnessHooks, 'peerHeard' | 'peers'>): Witness | undefined {
   const settings = witnessSettings(engine.config);
   if (settings.type !== 'etcd') return undefined;
-  const witness = new Witness(settings, engine, peer, { ...hooks, peerHeard: () => membership.peerHeard(peer) });
+  const witness = new Witness(settings, engine, { ...hooks, peers: () => membership.peerNames(), peerHeard: () => membership.livePeersHeard() });
   membership.witnessInput = (node) => witness.faultFact(node);
   membership.on('linkDown', () => witness.checkHold());
   membership.on('peerHearing', () => witness.checkHold());

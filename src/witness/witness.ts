@@ -35,9 +35,11 @@ interface Owned {
 }
 
 export interface WitnessHooks {
-  /** A heartbeat link to the peer is up now. */
+  /** The other nodes, for messages. */
+  peers(): string[];
+  /** This node hears every peer that could take a group over (with two nodes: the peer): none of them can judge it dead. */
   peerHeard(): boolean;
-  /** What the peer last told of its own reach of the witness (undefined: not told). */
+  /** Two nodes only: what the peer last told of its own reach of the witness (undefined: not told, or more nodes, where the witness is never bypassed). */
   peerReachable(): boolean | undefined;
   /** This node's reach of the witness changed (tell the peer). */
   reachabilityChanged(): void;
@@ -76,7 +78,6 @@ export class Witness implements OwnershipGate {
   constructor(
     readonly settings: WitnessSettings,
     private readonly engine: Engine,
-    private readonly peer: string,
     private readonly hooks: WitnessHooks,
     private readonly clock: Clock = () => performance.now(),
     store?: WitnessStore,
@@ -87,6 +88,12 @@ export class Witness implements OwnershipGate {
 
   private get me(): string {
     return this.engine.localNode;
+  }
+
+  /** The other nodes, as messages name them. */
+  private get peer(): string {
+    const peers = this.hooks.peers();
+    return peers.length === 1 ? peers[0]! : peers.length === 0 ? 'no peer' : `every other node (${peers.join(', ')})`;
   }
 
   private groupKey(g: string): string {
@@ -263,12 +270,12 @@ export class Witness implements OwnershipGate {
         continue;
       }
       if (verdict === 'HOLD_ON_PEER') {
-        if (!o.holdingOnPeer) this.record('OWNERSHIP_HOLD_ON_PEER', `no renewal of ${g} at the witness for ${Math.round(now - o.sentAt)} ms, but ${this.peer} is heard on heartbeat (it cannot take over): ${g} stays here`, { group: g }, g);
+        if (!o.holdingOnPeer) this.record('OWNERSHIP_HOLD_ON_PEER', `no renewal of ${g} at the witness for ${Math.round(now - o.sentAt)} ms, but ${this.peer} ${this.hooks.peers().length > 1 ? 'are' : 'is'} heard on heartbeat (none can take over): ${g} stays here`, { group: g }, g);
         o.holdingOnPeer = true;
         continue;
       }
       this.owned.delete(g);
-      const reason = `ownership of ${g} lapsed: last renewal at the witness ${Math.round(now - o.sentAt)} ms ago (lease ${this.timings.ownerValidMs} ms of WitnessTTL ${this.timings.ttlMs} ms)${wasStalled ? ', and this node stood still (frozen)' : ''}, and ${this.peer} is not heard`;
+      const reason = `ownership of ${g} lapsed: last renewal at the witness ${Math.round(now - o.sentAt)} ms ago (lease ${this.timings.ownerValidMs} ms of WitnessTTL ${this.timings.ttlMs} ms)${wasStalled ? ', and this node stood still (frozen)' : ''}, and ${this.peer} ${this.hooks.peers().length > 1 ? 'are not all' : 'is not'} heard`;
       this.record('OWNERSHIP_LAPSED', reason, { group: g, sinceRenewalMs: Math.round(now - o.sentAt), stalled: wasStalled }, g);
       this.drop(g, reason);
     }
@@ -281,7 +288,7 @@ export class Witness implements OwnershipGate {
       const wasStalled = this.stalledAt > this.nodeSentAt;
       if (holdVerdict(this.timings, { now, sentAt: this.nodeSentAt, peerHeard, stalled: wasStalled }) !== 'DROP') continue;
       const since = Number.isFinite(this.nodeSentAt) ? `${Math.round(now - this.nodeSentAt)} ms ago` : 'never since the engine started';
-      const reason = `${name} runs here without a recorded ownership and this node's last renewal at the witness was ${since}${wasStalled ? ' (it stood still)' : ''}, and ${this.peer} is not heard`;
+      const reason = `${name} runs here without a recorded ownership and this node's last renewal at the witness was ${since}${wasStalled ? ' (it stood still)' : ''}, and ${this.peer} ${this.hooks.peers().length > 1 ? 'are not all' : 'is not'} heard`;
       this.record('OWNERSHIP_LAPSED', reason, { group: name, adopted: true, stalled: wasStalled }, name);
       this.drop(name, reason);
     }

@@ -68,6 +68,13 @@ const cases: Case[] = [
   { name: 'engine killed: last answer exactly when the links went down proves nothing yet', now: 11_050, hb: [10_000, 10_000], peer: [11_000], test: [11_040], verdict: 'WAIT', code: 'ICMP_PENDING', recheckAt: 12_000 },
   { name: 'exited peer whose host then falls silent for HBTimeout: node fault', now: 12_300, hb: [10_000, 10_000], peer: [11_300], test: [12_250], verdict: 'NODE_FAULT' },
   { name: 'exited peer: one address still answers, the other silent: still exited', now: 12_300, hb: [10_000, 10_000], peer: [11_200, 12_250], test: [12_250], verdict: 'PEER_EXITED' },
+
+  // --- three or more nodes: what the other peers hear
+  { name: 'three nodes: the silent peer is still heard by another peer: broken links only, no takeover (looked at again next heartbeat period)', now: 11_100, hb: [10_000, 10_000], peer: [10_000], test: [11_050], over: { heardByPeers: ['node2'], otherPeersHeard: ['node2'] }, verdict: 'WAIT', code: 'HEARD_BY_PEERS', recheckAt: 11_200 },
+  { name: 'three nodes: heard by another peer wins over isolation and split', now: 14_000, hb: [10_000, 8_000], peer: [10_000], test: [10_000], over: { heardByPeers: ['node3'], otherPeersHeard: ['node3'] }, verdict: 'WAIT', code: 'HEARD_BY_PEERS' },
+  { name: 'three nodes: the other peers stopped hearing it too: node fault', now: 11_100, hb: [10_000, 10_000], peer: [10_000], test: [11_050], over: { heardByPeers: [], otherPeersHeard: ['node2'] }, verdict: 'NODE_FAULT' },
+  { name: 'three nodes: gateway silent but another peer is heard: this node is not the one cut off', now: 13_000, hb: [10_000, 10_000], peer: [10_000], test: [10_000], over: { heardByPeers: [], otherPeersHeard: ['node2'] }, verdict: 'WAIT', code: 'ISOLATION_UNKNOWN' },
+  { name: 'three nodes: no peer heard and the gateway silent: isolated', now: 13_000, hb: [10_000, 10_000], peer: [10_000], test: [10_000], over: { heardByPeers: [], otherPeersHeard: [] }, verdict: 'ISOLATED' },
 ];
 
 describe('decide: all heartbeat links silent', () => {

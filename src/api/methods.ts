@@ -114,14 +114,21 @@ const methods = new Map<string, MethodSpec>(Object.entries({
       const aliases = Object.keys(renames).filter((k) => renames[k] === filter.node);
       const local = engine.events.read({ ...(filter as object), ...(aliases.length ? { aliases } : {}) });
       if (all !== true || !engine.cluster.forward) return { changed: false, result: local };
-      // Every node's log, merged by time (the peer's read through its engine, with the same filter).
-      let peer: EventRecord[] = [];
-      try {
-        const env = (await engine.cluster.forward('cluster.events', filter, principal, { coordinated: true })) as Envelope<EventRecord[]>;
-        if (env.ok) peer = env.result;
-      } catch {
-        // The peer cannot be reached: its events are missing, this node's are shown.
-      }
+      // Every node's log, merged by time (each peer's read through its engine, with the same filter).
+      const forward = engine.cluster.forward.bind(engine.cluster);
+      const others = engine.cluster.peers?.() ?? [];
+      const peer = (
+        await Promise.all(
+          others.map(async (to) => {
+            try {
+              const env = (await forward('cluster.events', filter, principal, { coordinated: true, to })) as Envelope<EventRecord[]>;
+              return env.ok ? env.result : [];
+            } catch {
+              return []; // that peer cannot be reached: its events are missing, the others' are shown
+            }
+          }),
+        )
+      ).flat();
       const merged = [...local, ...peer].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
       return { changed: false, result: typeof filter.limit === 'number' ? merged.slice(-filter.limit) : merged };
     },

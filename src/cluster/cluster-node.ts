@@ -162,6 +162,7 @@ export class ClusterNode {
       },
       status: () => ({ ...m.status(), coordinator: this.sync.coordinator(), configAgreement: this.sync.agreement, ...(this.witness ? { witness: this.witness.status() } : {}) }),
       forward: (method, params, principal, options) => this.forward(method, params, principal, options),
+      peers: () => this.peers(),
       forceStartAlone: () => m.forceStartAlone(),
       ...(witness ? { ownershipGate: witness, witnessCheck: () => witness.check() } : {}),
       groupLocks: this.locks,

@@ -32,6 +32,8 @@ export interface ClusterPort {
   status?(): unknown;
   /** Runs an API call on the peer's engine (or on the coordinator: coordinated); absent on a single node. */
   forward?(method: string, params: Record<string, unknown>, principal: ForwardPrincipal, options?: { coordinated?: boolean; to?: string }): Promise<unknown>;
+  /** The other nodes of the cluster, in priority order; absent on a single node. */
+  peers?(): string[];
   /** An operator forces this node to start without its peer; absent on a single node. */
   forceStartAlone?(): void;
   /** With a witness: awaited before a failover group comes online here. */

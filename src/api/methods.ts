@@ -231,7 +231,8 @@ const methods = new Map<string, MethodSpec>(Object.entries({
     required: ['group', 'node'],
     handler: async (ctx, p) => {
       const node = targetNode(ctx, p);
-      return changeState(ctx, { kind: 'GroupSwitch', group: str(p, 'group'), node }, p, { group: str(p, 'group'), node, state: 'ONLINE' });
+      // --force: the operator places the group even beyond the node's Capacity (the only refusal it lifts).
+      return changeState(ctx, { kind: 'GroupSwitch', group: str(p, 'group'), node, ...(p.force ? { force: true } : {}) }, p, { group: str(p, 'group'), node, state: 'ONLINE' });
     },
   },
   'grp.freeze': { readOnly: false, config: true, params: { group: name, ...change }, required: ['group'], handler: (ctx, p) => setGroupFlag(ctx, p, 'Frozen', true) },

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { agents, typeAliases } from '../engine/agents/catalog.js';
 import { typeAttributes } from '../model/attributes.js';
-import { mainSchema, objectSchema, resourceSchema, type JsonSchema } from '../model/schema.js';
+import { mainSchema, MAX_NODES_WITHOUT_WITNESS, objectSchema, resourceSchema, type JsonSchema } from '../model/schema.js';
 
 export function publishedSchema(): JsonSchema {
   const typeNames = [...Object.keys(agents), ...Object.keys(typeAliases)];
@@ -20,6 +20,13 @@ export function publishedSchema(): JsonSchema {
     properties: Object.fromEntries(typeNames.map((name) => [name, { ...objectSchema([...typeAttributes, ...agents[typeAliases[name] ?? name]!.attributes]), required: [] }])),
     additionalProperties: false,
   };
+  // The engine says it in its own words (model/config.ts); editors learn it from here.
+  (schema as JsonSchema).allOf = [
+    {
+      if: { properties: { Nodes: { minItems: MAX_NODES_WITHOUT_WITNESS + 1 } }, required: ['Nodes'] },
+      then: { properties: { Cluster: { properties: { WitnessType: { const: 'etcd' } }, required: ['WitnessType'] } } },
+    },
+  ];
   return schema;
 }
 

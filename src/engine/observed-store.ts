@@ -90,9 +90,13 @@ export class ObservedStore {
     else delete rt.tempLocked;
   }
 
-  /** The peer's takeover generations, as it last told us (SPEC §3 Heal). */
-  setPeerGenerations(generations: Record<string, number>): void {
-    for (const [g, gen] of Object.entries(generations)) this.groupRuntime(g).peerGeneration = gen;
+  /** A peer's takeover generations, as it last told us (SPEC §3 Heal); `peer` names it when there may be several. */
+  setPeerGenerations(generations: Record<string, number>, peer?: string): void {
+    for (const [g, gen] of Object.entries(generations)) {
+      const rt = this.groupRuntime(g);
+      rt.peerGeneration = gen;
+      if (peer !== undefined) (rt.peerGenerations ??= {})[peer] = gen;
+    }
   }
 
   status(node: string, res: string): ResourceStatus {
@@ -124,7 +128,7 @@ export class ObservedStore {
 
   /**
    * The takeover generation (SPEC §3 Heal) rises each time the group comes
-   * online here from offline, above what the peer last reported, so after a
+   * online here from offline, above what every peer last reported, so after a
    * partition the node that took the group over last keeps it.
    */
   private trackGeneration(group: string, state: string): void {
@@ -132,7 +136,7 @@ export class ObservedStore {
     if (state === 'STARTING' || state === 'STOPPING' || state === 'PARTIAL') return;
     const rt = ((this.observed.groups ??= {})[group] ??= {});
     if (state === 'ONLINE' && (rt.lastStable === undefined || rt.lastStable === 'OFFLINE' || rt.lastStable === 'FAULTED')) {
-      rt.generation = Math.max(rt.generation ?? 0, rt.peerGeneration ?? 0) + 1;
+      rt.generation = Math.max(rt.generation ?? 0, rt.peerGeneration ?? 0, ...Object.values(rt.peerGenerations ?? {})) + 1;
       // Not when a restarted engine adopts a group that stayed online.
       if (this.host.probed) this.host.groupOnlineHere(group);
     }

@@ -9,7 +9,7 @@ import { MccsError } from './errors.js';
 import { findCycle } from './graph.js';
 import { parseJsonStrict } from './json-text.js';
 import { resourceType, resourceTypeNames, typeAliases } from './resource-types.js';
-import { mainSchema, objectSchema, PROGRAM_PATTERN, resourceSchema } from './schema.js';
+import { mainSchema, MAX_NODES_WITHOUT_WITNESS, objectSchema, PROGRAM_PATTERN, resourceSchema } from './schema.js';
 import type { MainConfig } from './types.js';
 
 export interface ConfigError {
@@ -112,6 +112,9 @@ function crossReferenceErrors(config: MainConfig): ConfigError[] {
   const hbTimeout = Number(config.Cluster.HBTimeout ?? 1000);
   if (hbTimeout < 2 * ping) {
     errors.push({ path: '/Cluster/HBTimeout', message: `HBTimeout ${hbTimeout} ms must be at least twice PingInterval ${ping} ms, or one lost ping would look like a dead peer` });
+  }
+  if (config.Nodes.length > MAX_NODES_WITHOUT_WITNESS && config.Cluster.WitnessType !== 'etcd') {
+    errors.push({ path: '/Nodes', message: `${config.Nodes.length} nodes need Cluster WitnessType etcd (WitnessType is ${String(config.Cluster.WitnessType ?? 'none')}): with more than ${MAX_NODES_WITHOUT_WITNESS} nodes, membership and group ownership are kept in etcd; set WitnessType and WitnessEndpoints, or keep at most ${MAX_NODES_WITHOUT_WITNESS} nodes` });
   }
   if (config.Cluster.WitnessType === 'etcd') {
     if (!config.Cluster.WitnessEndpoints) errors.push({ path: '/Cluster/WitnessEndpoints', message: 'WitnessType etcd needs WitnessEndpoints (comma list of http(s)://host:port of every etcd member)' });

@@ -14,6 +14,11 @@ import {
 
 export type JsonSchema = Record<string, unknown>;
 
+/** Most nodes a cluster holds. */
+export const MAX_NODES = 16;
+/** More nodes than this need the etcd witness (membership and ownership live there). */
+export const MAX_NODES_WITHOUT_WITNESS = 2;
+
 /** A program given as a string: one absolute executable path, no blanks (a command line is refused; arguments go in the array form). */
 export const PROGRAM_PATTERN = '^(/\\S*)?$';
 
@@ -103,7 +108,7 @@ export function mainSchema(typeNames: string[]): JsonSchema {
     properties: {
       ConfigVersion: { type: 'integer', minimum: 0, description: 'Raised by every configuration change; the highest wins when nodes meet.' },
       Cluster: objectSchema(clusterAttributes),
-      Nodes: { type: 'array', minItems: 1, maxItems: 2, items: objectSchema(nodeAttributes) },
+      Nodes: { type: 'array', minItems: 1, maxItems: MAX_NODES, description: `1 to ${MAX_NODES} nodes; more than ${MAX_NODES_WITHOUT_WITNESS} need Cluster WitnessType etcd.`, items: objectSchema(nodeAttributes) },
       Types: {
         type: 'object',
         propertyNames: { enum: typeNames },

@@ -103,6 +103,41 @@ describe('main.json validation', () => {
     expect(errs).toContain("/Nodes/0: missing required attribute 'NodeName'");
   });
 
+  it('3 to 16 nodes need WitnessType etcd; more than 16 are refused (exit 3)', () => {
+    const withNodes = (n: number, witness?: Record<string, unknown>): MainConfig => {
+      const c = base();
+      c.Nodes = Array.from({ length: n }, (_, i) => ({ NodeName: `node${i + 1}`, PrimaryHB: `10.213.0.${i + 1}` }));
+      if (witness) c.Cluster = { ...c.Cluster, ...witness };
+      c.Groups[0]!.NodeList = ['node1'];
+      return c;
+    };
+    const etcd = { WitnessType: 'etcd', WitnessEndpoints: 'http://10.213.0.250:2379' };
+    expect(errorsOf(withNodes(1))).toEqual([]);
+    expect(errorsOf(withNodes(2))).toEqual([]);
+    expect(errorsOf(withNodes(3))).toEqual(['/Nodes: 3 nodes need Cluster WitnessType etcd (WitnessType is none): with more than 2 nodes, membership and group ownership are kept in etcd; set WitnessType and WitnessEndpoints, or keep at most 2 nodes']);
+    expect(errorsOf(withNodes(5, { WitnessType: 'none' }))[0]).toMatch(/^\/Nodes: 5 nodes need Cluster WitnessType etcd \(WitnessType is none\)/);
+    expect(errorsOf(withNodes(3, etcd))).toEqual([]);
+    expect(errorsOf(withNodes(16, etcd))).toEqual([]);
+    expect(errorsOf(withNodes(17, etcd))).toEqual(['/Nodes: must NOT have more than 16 items']);
+    try {
+      parseConfig(JSON.stringify(withNodes(3)), 'main.json');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as MccsError).exitCode).toBe(3);
+      expect((e as MccsError).message).toContain('/Nodes: 3 nodes need Cluster WitnessType etcd');
+    }
+  });
+
+  it('group Load and node Capacity: integers >= 0, Capacity optional', () => {
+    const c = base();
+    c.Groups[0]!.Load = 60;
+    c.Nodes[0]!.Capacity = 100;
+    expect(errorsOf(c)).toEqual([]);
+    c.Groups[0]!.Load = -1;
+    c.Nodes[1]!.Capacity = 1.5;
+    expect(errorsOf(c).sort()).toEqual(['/Groups/0/Load: must be >= 0', '/Nodes/1/Capacity: must be integer']);
+  });
+
   it('writes atomically and refuses to write an invalid config', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mccs-cfg-'));
     try {

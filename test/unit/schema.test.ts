@@ -42,5 +42,11 @@ describe('schema/main.schema.json', () => {
     const unknownType = structuredClone(example) as { Types: Record<string, unknown> };
     unknownType.Types.Teleporter = {};
     expect(validate(unknownType)).toBe(false);
+    const three = structuredClone(example) as { Nodes: Record<string, unknown>[]; Cluster: Record<string, unknown> };
+    three.Nodes.push({ NodeName: 'node3', PrimaryHB: '10.213.0.3' });
+    expect(validate(three)).toBe(false); // 3 nodes need WitnessType etcd
+    three.Cluster.WitnessType = 'etcd';
+    three.Cluster.WitnessEndpoints = 'http://10.213.0.250:2379';
+    expect(validate(three)).toBe(true);
   });
 });

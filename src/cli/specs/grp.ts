@@ -27,7 +27,7 @@ export const grpSpecs: AnySpec[] = [
   }),
   defineSpec({
     id: 'grp:online',
-    summary: 'Bring a group online on a node (children first). --force starts a failover group alone without its peer (logged).',
+    summary: 'Bring a group online on a node (children first). --force starts a failover group alone without its peer, and beyond the node\'s Capacity (logged).',
     examples: ['mcgrp online web --node node1', 'mcgrp online web --node node1 --wait --timeout 60', 'mcgrp -online -g web -n node1'],
     args: [group],
     node: true,
@@ -48,7 +48,7 @@ export const grpSpecs: AnySpec[] = [
   }),
   defineSpec({
     id: 'grp:switch',
-    summary: 'Move a failover group to another node (planned switchover).',
+    summary: 'Move a failover group to another node (planned switchover). --force places it even beyond the node\'s Capacity (logged).',
     examples: ['mcgrp switch web --node node2 --wait', 'mcgrp -switch -g web -n node2'],
     args: [group],
     node: true,

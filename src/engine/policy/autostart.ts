@@ -4,7 +4,8 @@
 // - parallel: online on `node` (unless already online there);
 // - failover and single: online on `node` only if it is active on no other
 //   node and `node` is its AutoStartNode, or (without one) the
-//   highest-priority RUNNING node of its NodeList free of faults. A group
+//   highest-priority RUNNING node of its NodeList free of faults with room
+//   for its Load (NO_CAPACITY when a node qualifies but none has room). A group
 //   found PARTIAL or STARTING on `node` itself (adopted half-running) is
 //   completed here.
 import { groupAttribute, groupFlag } from '../../model/resolve.js';
@@ -13,7 +14,8 @@ import { faultedOn, isNodeRunning, list, type Ctx } from './context.js';
 import { ACTIVE_STATES, groupState, nodesWhere } from './group-state.js';
 import { addGroupOnline } from './online.js';
 import { planned, type Outcome } from './outcome.js';
-import { autoStartNode } from './placement.js';
+import { loadOf } from './capacity.js';
+import { autoStartNode, consideredText, STAY_REASONS } from './placement.js';
 import type { PlanBuilder } from './steps.js';
 
 export function autoStart(ctx: Ctx, b: PlanBuilder, node: string): Outcome {
@@ -30,10 +32,13 @@ export function autoStart(ctx: Ctx, b: PlanBuilder, node: string): Outcome {
     if (elsewhere.length > 0) return planned(decide('ONLINE_ELSEWHERE', `group ${g} is already active on ${list(elsewhere)}: not started on ${node}`, { group: g, node, onlineOn: elsewhere }));
     const adopted = here === 'PARTIAL' || here === 'STARTING';
     const chosen = autoStartNode(ctx);
-    if (!adopted && chosen !== node) {
+    if (!adopted && chosen.why === 'NO_CAPACITY') {
+      return planned(decide('NO_CAPACITY', `group ${g} (Load ${loadOf(ctx.group)}) is not started: ${STAY_REASONS.NO_CAPACITY} (${consideredText(chosen.considered)})`, { group: g, node, load: loadOf(ctx.group), considered: chosen.considered }));
+    }
+    if (!adopted && chosen.to !== node) {
       const wanted = groupAttribute(ctx.group, 'AutoStartNode');
-      const waits = typeof wanted === 'string' && wanted !== '' ? `waits for its AutoStartNode ${wanted}` : `starts on ${chosen ?? 'the first qualifying node'}, the highest-priority RUNNING node`;
-      return planned(decide('AUTOSTART_OTHER_NODE', `group ${g} ${waits}, not on ${node}`, { group: g, node, autoStartNode: chosen }));
+      const waits = typeof wanted === 'string' && wanted !== '' ? `waits for its AutoStartNode ${wanted}` : `starts on ${chosen.to ?? 'the first qualifying node'}, the highest-priority RUNNING node${loadOf(ctx.group) > 0 ? ' with room' : ''}`;
+      return planned(decide('AUTOSTART_OTHER_NODE', `group ${g} ${waits}, not on ${node}`, { group: g, node, autoStartNode: chosen.to, considered: chosen.considered }));
     }
   }
   const started = addGroupOnline(ctx, b, node, [], 'AUTOSTART_ONLINE', `AutoStart of group ${g}`);

@@ -98,6 +98,7 @@ export const SKIP_CODES = [
   'AUTOSTART_OFF',
   'AUTOSTART_OTHER_NODE',
   'NO_FAILOVER_TARGET',
+  'NO_CAPACITY', // Load/Capacity: no qualifying node has room for the group (facts.considered per node); also refuses an operator's online or switch (exit 5) without --force
   'AUTO_FAILOVER_OFF',
   'GROUP_TYPE_SINGLE',
   'GROUP_TYPE_PARALLEL',

@@ -21,7 +21,7 @@ import { isEnabled, list, resourceOf, stateOf, type Ctx } from './context.js';
 import { addGroupOnline } from './online.js';
 import { addOffline } from './offline.js';
 import { planned, type Outcome } from './outcome.js';
-import { failoverTarget, STAY_REASONS } from './placement.js';
+import { consideredText, failoverTarget, STAY_REASONS } from './placement.js';
 import { addTree, type PlanBuilder } from './steps.js';
 
 export function resourceFailed(ctx: Ctx, b: PlanBuilder, res: string, node: string, reason: string, final = false): Outcome {
@@ -99,7 +99,7 @@ function criticalFailure(ctx: Ctx, b: PlanBuilder, res: string, node: string, fa
   const head = `critical resource ${res} failed for good on ${node} (${facts.reason}; ${usedRestarts(facts)}): group ${g} goes offline on ${node}`;
   const failoverFacts = { ...facts, stop: stopped, considered: target.considered };
   if (target.to === null) {
-    const why = STAY_REASONS[target.why ?? 'NO_FAILOVER_TARGET'];
+    const why = STAY_REASONS[target.why ?? 'NO_FAILOVER_TARGET'] + (target.why === 'NO_CAPACITY' ? ` (${consideredText(target.considered)})` : '');
     const d = decide('FINAL_FAILURE_CRITICAL', `${head} and stays offline: ${why}`, { ...failoverFacts, why: target.why });
     return target.why === 'GROUP_TYPE_PARALLEL' ? planned(d) : planned(d, { group: g, from: node, to: null });
   }

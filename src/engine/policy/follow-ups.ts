@@ -21,11 +21,11 @@ export function afterSteps(observed: Observed, steps: PlanStep[]): Observed {
   return { ...observed, resources };
 }
 
-/** The observed state once the group runs on no node but `node` (the peer let go of it). */
+/** The observed state once the group runs on no node but `node` (every other holder let go of it, in or out of its NodeList). */
 function stoppedElsewhere(config: MainConfig, observed: Observed, group: string, node: string): Observed {
   const g = config.Groups.find((x) => x.GroupName === group);
   const resources = { ...observed.resources };
-  for (const n of g?.NodeList ?? []) {
+  for (const n of config.Nodes.map((x) => x.NodeName)) {
     if (n === node) continue;
     const byRes = (resources[n] = { ...resources[n] });
     for (const r of g?.Resources ?? []) {

@@ -8,7 +8,8 @@ import { descendants, resourceNames, strongOnline } from '../../model/graph.js';
 import { groupAttribute } from '../../model/resolve.js';
 import { decide, type StepCode } from './codes.js';
 import { faultedOn, isEnabled, isManaged, isNodeRunning, isUp, list, resourceOf, stateOf, type Ctx } from './context.js';
-import { nodesWhere, ONLINE_STATES } from './group-state.js';
+import { roomOn, roomText } from './capacity.js';
+import { groupState, nodesWhere, ONLINE_STATES } from './group-state.js';
 import { planned, refused, type Outcome } from './outcome.js';
 import { addTree, type PlanBuilder } from './steps.js';
 import { isMonitorOnly } from '../../model/resolve.js';
@@ -17,7 +18,9 @@ import { isMonitorOnly } from '../../model/resolve.js';
  * Why the group cannot be started on `node`, or null. Failover and single
  * groups run on one node: online (or starting, or partial) on another node
  * that is not FAULTED is a conflict; with `force`, only RUNNING nodes count
- * (the operator vouches that an EXITED peer no longer runs it).
+ * (the operator vouches that an EXITED peer no longer runs it). A group not
+ * yet active on `node` must fit within its Capacity (capacity.ts), unless
+ * `force`.
  */
 export function startConflict(ctx: Ctx, node: string, scope: string[], force = false): Outcome | null {
   const g = ctx.group.GroupName;
@@ -35,7 +38,19 @@ export function startConflict(ctx: Ctx, node: string, scope: string[], force = f
   if (faulted.length > 0) {
     return refused('CONFLICT', decide('RESOURCE_FAULTED', `${list(faulted)} FAULTED on ${node}: clear the fault first`, { group: g, node, faulted }));
   }
+  if (!force && !ONLINE_STATES.includes(groupState(ctx.config, ctx.group, ctx.observed, node))) return noRoom(ctx, node);
   return null;
+}
+
+/** Refused when the group does not fit within the node's Capacity (a group already active there is not asked again). */
+export function noRoom(ctx: Ctx, node: string): Outcome | null {
+  const room = roomOn(ctx, node);
+  if (room.fits) return null;
+  const g = ctx.group.GroupName;
+  return refused(
+    'CONFLICT',
+    decide('NO_CAPACITY', `node ${node} has no room for group ${g}: ${roomText(room)}; move a group away from ${node}, raise its Capacity (mcnode -modify -n ${node} -a Capacity N), or retry with --force to exceed it`, { group: g, ...room }),
+  );
 }
 
 /** Online steps for every managed resource of the group not yet up on `node`, bottom-up. */

@@ -18,7 +18,7 @@ import { autoStart } from './autostart.js';
 import { groupClear, resourceClear } from './clear.js';
 import { evacuate } from './evacuate.js';
 import { resourceFailed } from './failure.js';
-import { composeFollowUps, type StoppedFollowUp } from './follow-ups.js';
+import { afterSteps, composeFollowUps, type StoppedFollowUp } from './follow-ups.js';
 import { gate, intentOf } from './gate.js';
 import { heal } from './heal.js';
 import { isolated } from './isolation.js';
@@ -55,16 +55,27 @@ export function plan(config: MainConfig, observed: Observed, event: PolicyEvent,
   }
 
   // A node event: each group that lists the node, through the same gate.
+  // Each group is placed on the facts the groups before it leave (their
+  // steps, and the moves of their follow-ups, done), so that the Load placed
+  // earlier in this plan counts on its new node (capacity.ts).
   const outcomes: { group: string; outcome: Outcome }[] = [];
+  let facts = observed;
   for (const group of subject.groups) {
-    const ctx: Ctx = { config, observed, group };
+    const ctx: Ctx = { config, observed: facts, group };
     if (event.kind === 'NodeFaulted' && !wasActiveOn(ctx, subject.node)) continue;
-    const held = gate(group, observed.groups?.[group.GroupName], intentOf(event));
-    const outcome: Outcome | null = held ? { kind: 'planned', decision: held.decision } : handleNode(ctx, b, event, sub);
+    const held = gate(group, facts.groups?.[group.GroupName], intentOf(event));
+    const mark = b.steps.length;
+    const outcome: Outcome | null = held ? { kind: 'planned', decision: held.decision } : handleNode(ctx, b, event, (e) => sub(e, facts));
     if (!outcome) continue;
     // One group that cannot move refuses the whole request (evacuation): nothing half-done.
     if (outcome.kind === 'refused') return finish(event, new PlanBuilder(), outcome);
     outcomes.push({ group: group.GroupName, outcome });
+    facts = afterSteps(facts, b.steps.slice(mark));
+    for (const f of outcome.followUps ?? []) {
+      if (f.event.kind !== 'GroupSwitch' && f.event.kind !== 'GroupOnline') continue;
+      const p = sub(f.event, facts);
+      if (!p.refused) facts = afterSteps(facts, p.steps);
+    }
   }
   const followUps = outcomes.flatMap((o) => (o.outcome.kind === 'planned' ? (o.outcome.followUps ?? []) : []));
   const stoppedFollowUps = composeFollowUps(config, observed, b, followUps, sub);
@@ -84,7 +95,7 @@ function handle(ctx: Ctx, b: PlanBuilder, event: PolicyEvent, now: number): Outc
     case 'GroupOffline':
       return groupOffline(ctx, b, event.node);
     case 'GroupSwitch':
-      return groupSwitch(ctx, b, event.node);
+      return groupSwitch(ctx, b, event.node, event.force === true);
     case 'ResourceFailed':
       return resourceFailed(ctx, b, event.resource, event.node, event.reason, event.final === true);
     case 'ResourceClear':

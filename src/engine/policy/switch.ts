@@ -1,18 +1,19 @@
 // Planned switch of a failover group to another node: offline top-down on the
 // node where it runs, then online bottom-up on the target, the first online
 // steps `after` the last offline ones. Parallel and single groups never move.
-// Switching to where the group already runs changes nothing.
+// Switching to where the group already runs changes nothing. The target
+// must have room for the group's Load (Capacity), unless `force`.
 import { resourceNames } from '../../model/graph.js';
 import { groupAttribute } from '../../model/resolve.js';
 import { decide } from './codes.js';
 import { faultedOn, isNodeRunning, list, type Ctx } from './context.js';
 import { nodesWhere, ONLINE_STATES } from './group-state.js';
-import { addGroupOnline } from './online.js';
+import { addGroupOnline, noRoom } from './online.js';
 import { addGroupOffline } from './offline.js';
 import { planned, refused, type Outcome } from './outcome.js';
 import type { PlanBuilder } from './steps.js';
 
-export function groupSwitch(ctx: Ctx, b: PlanBuilder, to: string): Outcome {
+export function groupSwitch(ctx: Ctx, b: PlanBuilder, to: string, force = false): Outcome {
   const g = ctx.group.GroupName;
   const type = groupAttribute(ctx.group, 'GroupType');
   if (type === 'PARALLEL') return refused('CONFLICT', decide('PARALLEL_NO_SWITCH', `group ${g} is a parallel group: it runs on every node of its NodeList and never moves; use online/offline per node`, { group: g, node: to }));
@@ -29,6 +30,11 @@ export function groupSwitch(ctx: Ctx, b: PlanBuilder, to: string): Outcome {
   }
   const faulted = faultedOn(ctx, to).filter((r) => resourceNames(ctx.group).includes(r));
   if (faulted.length > 0) return refused('CONFLICT', decide('RESOURCE_FAULTED', `${list(faulted)} FAULTED on ${to}: clear the fault first`, { group: g, node: to, faulted }));
+
+  if (!force) {
+    const full = noRoom(ctx, to);
+    if (full) return full;
+  }
 
   const mark = b.steps.length;
   const leaving = from.filter((n) => n !== to);

@@ -1,13 +1,17 @@
 // A node was judged dead (after fencing, if any): every failover group that
-// was active there comes online on the best other qualifying node. Nothing
-// runs on the dead node. Parallel and single groups never move.
+// was active there comes online on the first other node of its own NodeList
+// that qualifies and has room for its Load (placement.ts); groups placed
+// earlier in the same plan count on their new node (plan.ts). A group
+// without room anywhere stays offline (NO_CAPACITY). Nothing runs on the
+// dead node. Parallel and single groups never move.
 import { groupAttribute } from '../../model/resolve.js';
 import { decide } from './codes.js';
 import { list, type Ctx } from './context.js';
 import { ACTIVE_STATES, groupState, nodesWhere } from './group-state.js';
 import { addGroupOnline } from './online.js';
 import { planned, type Outcome } from './outcome.js';
-import { failoverTarget, STAY_REASONS } from './placement.js';
+import { loadOf } from './capacity.js';
+import { consideredText, failoverTarget, STAY_REASONS } from './placement.js';
 import type { PlanBuilder } from './steps.js';
 
 /** The group was active on the dead node: the takeover concerns it. */
@@ -26,7 +30,8 @@ export function takeOver(ctx: Ctx, b: PlanBuilder, dead: string): Outcome {
   const target = failoverTarget(ctx, dead);
   if (target.to === null) {
     const why = target.why ?? 'NO_FAILOVER_TARGET';
-    return planned(decide(why, `group ${g} was ${was} on ${dead} and stays offline: ${STAY_REASONS[why]}`, { group: g, from: dead, was, considered: target.considered }), { group: g, from: dead, to: null });
+    const detail = why === 'NO_CAPACITY' ? ` (${consideredText(target.considered)})` : '';
+    return planned(decide(why, `group ${g} was ${was} on ${dead} and stays offline: ${STAY_REASONS[why]}${detail}`, { group: g, from: dead, was, load: loadOf(ctx.group), considered: target.considered }), { group: g, from: dead, to: null });
   }
   const started = addGroupOnline(ctx, b, target.to, [], 'TAKEOVER_ONLINE', `node ${dead} FAULTED, group ${g} taken over`);
   return planned(

@@ -32,8 +32,10 @@ export interface GroupRuntime {
   tempLocked?: boolean;
   /** Takeover generation: raised each time the group comes online after a move (SPEC §3 Heal). */
   generation?: number;
-  /** The peer's generation of the group, as it last told us. */
+  /** The peer's generation of the group, as it last told us (two nodes; with more, see peerGenerations). */
   peerGeneration?: number;
+  /** Each peer's generation of the group, as it last told us, by node name (three nodes or more). */
+  peerGenerations?: Record<string, number>;
   /** Last state of the group on this node that was not STARTING/STOPPING. */
   lastStable?: string;
   /** A heal of the group (SPEC §3) is being carried out here: not decided again meanwhile. */
@@ -54,11 +56,14 @@ export type PolicyEvent =
   | { kind: 'ResourceOnline'; resource: string; node: string }
   /** Operator: take one resource offline (and the parents STRONGly depending on it). */
   | { kind: 'ResourceOffline'; resource: string; node: string }
-  /** by 'cluster': asked by the cluster itself (heal, isolation, AutoRestart), not an operator: a lock does not stop it (gate.ts). */
+  /**
+   * by 'cluster': asked by the cluster itself (heal, isolation, AutoRestart), not an operator: a lock does not stop it (gate.ts).
+   * force: the operator vouches that an EXITED node no longer runs the group, and places it even beyond the node's Capacity.
+   */
   | { kind: 'GroupOnline'; group: string; node: string; force?: boolean; by?: 'cluster' }
   | { kind: 'GroupOffline'; group: string; node: string; by?: 'cluster' }
-  /** Planned move of a failover group to `node`. */
-  | { kind: 'GroupSwitch'; group: string; node: string }
+  /** Planned move of a failover group to `node`. force: the operator places it even beyond the node's Capacity. */
+  | { kind: 'GroupSwitch'; group: string; node: string; force?: boolean }
   /** A monitor found an ONLINE resource failed or gone (unplanned). */
   /** final: the resource could not be brought online at all (after OnlineRetryLimit): no restart in place. */
   | { kind: 'ResourceFailed'; resource: string; node: string; reason: string; final?: boolean }

@@ -160,7 +160,7 @@ export class ClusterNode {
         if (this.restartNeeded.size > 0) out.push(`RESTART_NEEDED: ${[...this.restartNeeded].join(', ')} changed; restart the engines one at a time (systemctl restart mccs; services keep running)`);
         return out;
       },
-      status: () => ({ ...m.status(), coordinator: this.sync.coordinator(), configAgreement: this.sync.agreement, ...(this.witness ? { witness: this.witness.status() } : {}) }),
+      status: () => ({ ...m.status(), coordinator: this.sync.coordinator(), configAgreement: this.sync.agreement, ...(this.sync.order.active ? { configJournal: { revision: this.sync.order.revision } } : {}), ...(this.witness ? { witness: this.witness.status() } : {}) }),
       forward: (method, params, principal, options) => this.forward(method, params, principal, options),
       peers: () => this.peers(),
       forceStartAlone: () => m.forceStartAlone(),
@@ -217,9 +217,11 @@ export class ClusterNode {
     const e = this.engine;
     try {
       if (state === 'LOCAL_BUILD') {
+        await this.sync.catchUp(() => this.closed);
         this.membership.dispatch({ type: 'buildDone' });
       } else if (state === 'REMOTE_BUILD') {
         await this.fetchConfig();
+        await this.sync.catchUp(() => this.closed);
         this.membership.dispatch({ type: 'remoteBuildDone' });
       } else if (state === 'RUNNING') {
         await e.startLocal();

@@ -21,6 +21,8 @@ import type { Engine } from '../engine/engine.js';
 import type { MainConfig } from '../model/types.js';
 import type { Membership } from './membership.js';
 import type { PeerChannel } from './peer-channel.js';
+import { JournalOrder } from './journal-order.js';
+import { MccsError } from '../model/errors.js';
 
 /** A commit takes a round trip and two fsyncs; a difference that lasts longer than this is looked at. */
 const SETTLE_MS = 500;
@@ -45,13 +47,17 @@ export class ConfigSync implements ConfigReplication {
   agreement: Agreement = 'ALONE';
   /** The peer whose copy was last found different (for messages). */
   lastDifferent?: string;
+  /** More than two nodes with an etcd witness: the order of changes is the journal's. */
+  readonly order: JournalOrder;
 
   constructor(
     private readonly engine: Engine,
     private readonly membership: Membership,
     private readonly channel: PeerChannel,
     private readonly addressesOf: (node: string) => string[],
-  ) {}
+  ) {
+    this.order = new JournalOrder(engine.store, engine.localNode, () => engine.config);
+  }
 
   start(): void {
     this.timer = setInterval(() => this.check(), CHECK_EVERY_MS);
@@ -60,6 +66,28 @@ export class ConfigSync implements ConfigReplication {
 
   stop(): void {
     clearInterval(this.timer);
+    this.order.close();
+  }
+
+  /**
+   * Before this node runs anything (LOCAL_BUILD, after REMOTE_BUILD): with the
+   * journal, its copy when newer. Waits while etcd does not answer (a node of
+   * more than two never runs on a copy it could not check); without the
+   * journal, nothing to do.
+   */
+  async catchUp(closed: () => boolean): Promise<void> {
+    let told = false;
+    while (this.order.active && !closed()) {
+      try {
+        const r = await this.order.catchUp();
+        if (r.outcome === 'TAKEN') this.engine.record({ subject: 'cluster', cause: 'configuration', rule: 'CONFIG_CAUGHT_UP', message: `took configuration version ${r.ConfigVersion} from the configuration journal (etcd revision ${r.revision}) before running anything`, facts: { ...r } });
+        return;
+      } catch (e) {
+        if (!told) this.engine.record({ subject: 'cluster', cause: 'configuration', rule: 'CONFIG_JOURNAL_WAIT', message: `cannot read the configuration journal (${(e as Error).message}): this node waits for it before running anything`, facts: {} });
+        told = true;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
   }
 
   /** The other nodes that are RUNNING, in priority order. */
@@ -105,8 +133,15 @@ export class ConfigSync implements ConfigReplication {
     return { confirmedBy: running, skipped };
   }
 
-  replicate(commit: ConfigCommit): Promise<{ confirmedBy: string[]; skipped: string[] }> {
-    return this.toEveryRunningPeer('config.commit', commit);
+  async replicate(commit: ConfigCommit): Promise<{ confirmedBy: string[]; skipped: string[] }> {
+    if (!this.order.active) return this.toEveryRunningPeer('config.commit', commit);
+    await this.order.append(commit);
+    try {
+      return await this.toEveryRunningPeer('config.commit', commit);
+    } catch (e) {
+      // The journal holds the change now: every node takes it (the peers that missed it, and this one) when it looks again.
+      throw new MccsError('UNREACHABLE', `configuration version ${commit.config.ConfigVersion} is in the configuration journal (etcd revision ${this.order.revision}) but not yet on every RUNNING node: ${(e as Error).message}`, ['every node takes it from the journal or its peers within seconds; check with mccluster status (ConfigVersion of every node)'], { ConfigVersion: commit.config.ConfigVersion });
+    }
   }
 
   replicateDocument(document: SharedDocument): Promise<{ confirmedBy: string[]; skipped: string[] }> {

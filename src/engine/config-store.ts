@@ -188,6 +188,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
       reached = await this.replication.replicate({ config, lineage, cause });
     } catch (e) {
       if (e instanceof VersionConflict && !retried && e.version >= config.ConfigVersion) return this.commit({ ...config, ConfigVersion: e.version + 1 }, cause, true);
+      if (e instanceof MccsError) throw e; // the cluster layer said exactly what happened
       throw new MccsError('UNREACHABLE', `configuration version ${config.ConfigVersion} was not committed: ${(e as Error).message}`, ['nothing was changed here; retry when both nodes are RUNNING', 'mccluster status']);
     }
     const before = this.config;

@@ -331,7 +331,7 @@ export class Witness implements OwnershipGate {
       if (now - start > this.timings.acquireLimitMs) {
         const v = this.views.get(key);
         const reason = !this.reachable()
-          ? `this node cannot reach the witness (${this.lastError ?? 'no answer'}) and ${this.peer} could when last heard: ${group} is not started here`
+          ? `this node cannot reach the witness (${this.lastError ?? 'no answer'}) and ${this.hooks.peers().length > 1 ? 'with more than two nodes the witness is never bypassed' : `${this.peer} could when last heard`}: ${group} is not started here`
           : `${group} is owned by ${v?.owner ?? '?'}, which keeps renewing at the witness: not started here (PARTITION)`;
         this.record('OWNERSHIP_REFUSED', reason, { group, owner: v?.owner ?? null, cause }, group);
         throw new OwnershipRefused(group, reason);
@@ -461,7 +461,7 @@ export class Witness implements OwnershipGate {
 
   warnings(): string[] {
     const out: string[] = [];
-    if (!this.reachable()) out.push(`WITNESS_UNREACHABLE: this node cannot reach the witness (${this.settings.endpoints.join(', ')}: ${this.lastError ?? 'no answer yet'}); groups stay where they are while the nodes hear each other; takeovers follow the two-node rules only if ${this.peer} cannot reach it either`);
+    if (!this.reachable()) out.push(`WITNESS_UNREACHABLE: this node cannot reach the witness (${this.settings.endpoints.join(', ')}: ${this.lastError ?? 'no answer yet'}); groups stay where they are while the nodes hear each other; ${this.hooks.peers().length > 1 ? 'no group is taken over by this node until it answers' : `takeovers follow the two-node rules only if ${this.peer} cannot reach it either`}`);
     for (const [g, o] of this.owned) if (o.holdingOnPeer) out.push(`WITNESS_HOLD_ON_PEER: ${g} is kept here only because ${this.peer} is heard; it goes offline if the heartbeat links drop too`);
     return out;
   }

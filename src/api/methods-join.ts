@@ -163,8 +163,10 @@ registerMethod(JOIN_METHOD, {
         added = (await addJoiningNode(ctx, params.node, params.attributes as Record<string, unknown>, entry.issuedBy)).changed;
       } catch (e) {
         if (entry.expiresAt > Date.now()) tokens.push(entry);
-        recordRejection(engine, 'JOIN_REFUSED', { subject: `node:${engine.localNode}`, cause: `join request from ${who} at ${source}`, rule: 'JOIN_REFUSED', message: `join request from ${who} at ${source} refused: the new node was not added (${(e as Error).message.split('\n')[0]}); the token stays valid`, facts: { source } });
-        throw e;
+        const why = (e as Error).message.split('\n').filter((l) => l.trim() !== '').slice(0, 2).join(' ').replace(/\s+/g, ' ');
+        recordRejection(engine, 'JOIN_REFUSED', { subject: `node:${engine.localNode}`, cause: `join request from ${who} at ${source}`, rule: 'JOIN_REFUSED', message: `join request from ${who} at ${source} refused: the new node was not added (${why}); the token stays valid`, facts: { source } });
+        if (!(e instanceof MccsError)) throw e;
+        throw new MccsError(e.code, e.message, [...e.actions.filter((a) => a !== 'nothing was changed'), `nothing was changed, and the token stays valid until ${new Date(entry.expiresAt).toISOString()}: run the same command again once this is fixed`], e.details);
       }
     } else if (typeof params.node === 'string') {
       // Checked before the token is spent: a typo in --node costs no new token.

@@ -9,7 +9,7 @@
 // A name or heartbeat address already in use is CONFLICT (exit 5), unless the
 // node exists with exactly this definition (then changed: false, so a join
 // run twice is harmless). The whole configuration is validated as for every
-// change: more than two nodes need WitnessType etcd.
+// change (model/config.ts): more than two nodes need WitnessType etcd.
 import { MccsError } from '../../model/errors.js';
 import type { MainConfig, NodeConfig } from '../../model/types.js';
 import { change } from '../methods.js';
@@ -44,17 +44,6 @@ export function additionOf(config: MainConfig, def: NodeDefinition): 'SAME' | 'N
   return 'NEW';
 }
 
-/** Cluster-wide rules the join must state plainly (the validator checks them too, in its own words). */
-function checkClusterSize(config: MainConfig, def: NodeDefinition): void {
-  const count = config.Nodes.length + 1;
-  if (count > 2 && config.Cluster.WitnessType !== 'etcd') {
-    throw new MccsError('INVALID', `a cluster of ${count} nodes needs WitnessType etcd (it is ${String(config.Cluster.WitnessType ?? 'none')}): etcd holds the membership and the group owners beyond a pair; node ${def.NodeName} was not added`, [
-      'set up etcd (three members where it matters), then: mccluster modify WitnessType=etcd WitnessEndpoints=http://HOST:2379,… and restart the engines one at a time',
-      'then run the join again (a refused join does not spend the token)',
-    ]);
-  }
-}
-
 export function definitionFrom(p: Record<string, unknown>): NodeDefinition {
   const a = (p.attributes ?? {}) as Record<string, string>;
   return {
@@ -84,7 +73,6 @@ export const nodeAdd: Spec = {
     if (additionOf(engine.config, def) === 'SAME') {
       return { changed: false, result: { node: def.NodeName, added: false, ConfigVersion: engine.config.ConfigVersion, ...(p.dryRun === true ? { dryRun: true, wouldChange: false } : {}) } };
     }
-    checkClusterSize(engine.config, def);
     return configChange(ctx, p, `node add ${def.NodeName}`, (c) => {
       c.Nodes.push({ ...def } as NodeConfig);
     }, p.dryRun === true ? { node: def.NodeName } : { node: def.NodeName, added: true });

@@ -304,6 +304,19 @@ describe('every CLI verb in both syntaxes against a running engine', () => {
     expect(onDisk().Groups[2]!.Resources[0]).toMatchObject({ ResName: 'x1', RestartLimit: 3 });
     await dryRun('mcres', ['modify', 'x1', 'RestartLimit=4']);
 
+    // Load and Capacity change at run time; an online beyond Capacity is refused (exit 5) unless --force.
+    await twice('mcgrp', ['-modify', '-g', 'extra', '-a', 'Load', '60']);
+    await twice('mcnode', ['modify', 'n1', 'Capacity=50']);
+    expect(onDisk().Groups[2]).toMatchObject({ GroupName: 'extra', Load: 60 });
+    expect(onDisk().Nodes[0]).toMatchObject({ NodeName: 'n1', Capacity: 50 });
+    await fails('mcgrp', ['modify', 'extra', 'Load=-1'], 3, 'INVALID');
+    await fails('mcnode', ['-modify', '-n', 'n1', '-a', 'Capacity', 'lots'], 3, 'INVALID');
+    const full = await fails('mcgrp', ['-online', '-g', 'extra', '-n', 'n1'], 5, 'CONFLICT');
+    expect(full.error?.message).toContain('node n1 has no room for group extra: Load 60 + 0 in use > Capacity 50');
+    expect((await dryRun('mcgrp', ['online', 'extra', '--node', 'n1', '--force'])).result.plan.decision.code).toBe('GROUP_ONLINE');
+    await twice('mcgrp', ['modify', 'extra', 'Load=0']);
+    await twice('mcnode', ['modify', 'n1', 'Capacity=1000']);
+
     await twice('mcres', ['-disable', 'x1']);
     expect(onDisk().Groups[2]!.Resources[0]!.Enabled).toBe(false);
     await twice('mcres', ['enable', 'x1']);

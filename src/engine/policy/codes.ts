@@ -60,10 +60,10 @@ export const PLAN_CODES = [
   'NODE_ISOLATED', // this node is cut off: its failover groups go offline
   'NODE_EVACUATE', // operator: every failover group of the node switches away
   // one group of a multi-group event (heal, isolation, evacuation)
-  'HEAL_GIVE_UP', // heal: the peer keeps the group, it goes offline here
-  'HEAL_STORAGE_RESTART', // heal: this node keeps a group with storage: offline here, online again once the peer let go
+  'HEAL_GIVE_UP', // heal: another holder keeps the group (or this node is outside its NodeList): it goes offline here
+  'HEAL_STORAGE_RESTART', // heal: this node keeps a group with storage: offline here, online again once every other holder let go
   'ISOLATION_OFFLINE', // isolation: the group goes offline here
-  'EVACUATE_SWITCH', // evacuation: the group switches to the first node of its NodeList that may take it
+  'EVACUATE_SWITCH', // evacuation: the group switches to the first node of its NodeList that may take it (room counted with the moves before it)
   // nothing to do (success, "changed": false)
   'ALREADY_ONLINE',
   'ALREADY_OFFLINE',

@@ -104,7 +104,7 @@ export type PolicyEvent =
  */
 export interface FollowUp {
   event: PolicyEvent;
-  /** Run only once the group runs neither ONLINE nor PARTIAL on the peer (heal of a group with storage). */
+  /** Run only once the group runs neither ONLINE nor PARTIAL on any other node (heal of a group with storage; with two nodes, the peer). */
   untilPeerStops?: boolean;
   /** The follow-ups of one group run one after the other, in order; those of different groups at once. */
   group: string;

@@ -1,11 +1,12 @@
 // A third node joins a running two-node cluster with an etcd witness and
-// leaves it again (issue 16): `mccs join-token` on t1, `mccs init --join …
-// --node t3 --primary-hb …` on t3, t3's engine starts, and every node's
+// leaves it again (issue 16): `mccs join-token` on t2, `mccs init --join …
+// --node t3 --primary-hb …` on t3 (t2 forwards the addition to t1, the
+// coordinator), t3's engine starts, and every node's
 // `mccluster status --json` shows t1, t2, t3 RUNNING without a restart of
 // t1 and t2 (same PIDs) while group web stays online on t1; then t3's engine
 // stops and `mcnode -remove -n t3` takes it out: every remaining node's
 // status no longer shows it. Real engines (dist/daemon) on loopback
-// addresses 127.0.0.76-78 (HBPort 26761, remote API 26764), etcd 3.4 on
+// addresses 127.0.0.76-78 (HBPort 26761, t2's remote API 26764), etcd 3.4 on
 // 127.0.0.1 (test/helpers/local-etcd.mjs); no namespaces.
 import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +33,8 @@ const T1 = '127.0.0.76';
 const T2 = '127.0.0.77';
 const T3 = '127.0.0.78';
 const T_PORT = 26761;
-const T_API = `${T1}:${T_PORT + 3}`;
+/** The join goes to t2, which is not the coordinator: the addition is forwarded to t1, as every change. */
+const T_API = `${T2}:${T_PORT + 3}`;
 
 describe('a third node joins a running two-node etcd cluster and leaves it, the two engines running throughout', () => {
   let etcd: LocalEtcd;
@@ -62,13 +64,14 @@ describe('a third node joins a running two-node etcd cluster and leaves it, the 
     const p1 = homePaths(h.t1.home);
     await createHomeDirs(p1);
     generateSecret(p1.clusterKey, { force: true });
-    fingerprint = (await createCertificate(new ExecRunner(), p1.tlsDir, 't1', [T1])).fingerprint;
+    await createCertificate(new ExecRunner(), p1.tlsDir, 't1', [T1]);
     await writeConfigFile(p1.mainJson, config);
     const p2 = homePaths(h.t2.home);
     await createHomeDirs(p2);
     copyFileSync(p1.clusterKey, p2.clusterKey);
     chmodSync(p2.clusterKey, 0o600);
     await writeConfigFile(p2.mainJson, config);
+    fingerprint = (await createCertificate(new ExecRunner(), p2.tlsDir, 't2', [T2])).fingerprint;
     await Promise.all([h.t1.start({ running: false }), h.t2.start({ running: false })]);
     await waitFor('t1 and t2 RUNNING on both, web ONLINE on t1', async () => {
       for (const n of ['t1', 't2'] as const) {
@@ -86,14 +89,17 @@ describe('a third node joins a running two-node etcd cluster and leaves it, the 
   it('mccs init --join adds t3 on every node; its engine starts; every node shows t1, t2, t3 RUNNING; t1 and t2 were not restarted and web stayed online', async () => {
     const pids = { t1: enginePid('t1'), t2: enginePid('t2') };
     const version = (await status('t1')).ConfigVersion;
-    const token = await cli('mccs', ['join-token'], { MCCS_HOME: h.t1.home });
+    const token = await cli('mccs', ['join-token'], { MCCS_HOME: h.t2.home });
     expect(token.code, token.out).toBe(0);
     expect(token.json.result.pending).toEqual([]);
     // Every listed node runs: the command printed is the one for a new node.
     expect(token.json.result.command).toBe(token.json.result.newNodeCommand);
     const r = await cli('mccs', ['init', '--join', T_API, '--token', token.json.result.token, '--fingerprint', fingerprint, '--node', 't3', '--primary-hb', T3], { MCCS_HOME: h.t3.home, MCCS_ADMIN_PASSWORD: ADMIN_PASSWORD });
     expect(r.code, r.out).toBe(0);
-    expect(r.json.result).toMatchObject({ node: 't3', peer: 't1', added: true, ConfigVersion: version + 1 });
+    expect(r.json.result).toMatchObject({ node: 't3', peer: 't2', added: true, ConfigVersion: version + 1 });
+    // t2 took the token; t1, the coordinator, made the change in the name of the token's issuer.
+    expect(h.t2.events().filter((e) => e.rule === 'JOIN_ACCEPTED').at(-1)?.message).toMatch(/node 't3' joined with a token issued by root as a new node \(added to Nodes\)/);
+    expect(h.t1.events().filter((e) => e.rule === 'CONFIG_CHANGED').at(-1)?.message).toMatch(/configuration changed to version \d+ \(operator root \(join token\)@peer: node add t3\)/);
     for (const n of ['t1', 't2', 't3'] as const) {
       const c = JSON.parse(readFileSync(homePaths(h[n].home).mainJson, 'utf8')) as MainConfig;
       expect([n, c.ConfigVersion, c.Nodes.map((x) => x.NodeName)]).toEqual([n, version + 1, ['t1', 't2', 't3']]);

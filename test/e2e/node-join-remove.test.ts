@@ -5,7 +5,6 @@
 // node out, refused while anything depends on it. Real engines (dist/daemon)
 // on loopback addresses, no namespaces: n1 on 127.0.0.66 (HBPort 26661,
 // remote API 26664) and n2 on 127.0.0.67; the new node is 127.0.0.68.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +15,7 @@ import { writeConfigFile } from '../../src/model/config.js';
 import { homePaths } from '../../src/model/home.js';
 import type { MainConfig } from '../../src/model/types.js';
 import { runCli, type CliEnvelope } from '../helpers/cli-run.js';
-import { createHarness, DAEMON, makeHome, rpcAt, waitFor, type Harness } from '../helpers/engine-harness.js';
+import { createHarness, makeHome, rpcAt, waitFor, type Harness } from '../helpers/engine-harness.js';
 
 const N1 = '127.0.0.66';
 const N2 = '127.0.0.67';
@@ -35,20 +34,6 @@ async function cli(bin: string, args: string[], env: Record<string, string>): Pr
   const r = await runCli(bin, [...args, '--json'], { env });
   if (!r.json) throw new Error(`${bin} ${args.join(' ')}: not one JSON envelope: ${r.stdout} ${r.stderr}`);
   return { code: r.code, out: r.stdout + r.stderr, json: r.json };
-}
-
-/** Starts an engine and waits for its socket (a cluster node waits for its peer before it is RUNNING). */
-async function startEngine(h: Harness, node: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [DAEMON, '--node', node], { env: { ...process.env, MCCS_HOME: h.home }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  h.daemon = child;
-  await waitFor(`engine ${node} to answer`, async () => {
-    if (child.exitCode !== null) throw new Error(`engine ${node} exited ${child.exitCode}: ${stderr}`);
-    if (!existsSync(join(h.home, 'run/mccs.sock'))) return false;
-    return (await rpcAt(join(h.home, 'run/mccs.sock'), 'cluster.status')).ok;
-  });
-  return child;
 }
 
 function pairConfig(): MainConfig {
@@ -100,7 +85,7 @@ describe('mccs init --join for a new node: added to Nodes by the running cluster
     generateSecret(paths.clusterKey, { force: true });
     fingerprint = (await createCertificate(new ExecRunner(), paths.tlsDir, 'n1', [N1])).fingerprint;
     await writeConfigFile(paths.mainJson, pairConfig());
-    await startEngine(node1, 'n1');
+    await node1.start({ running: false }); // waits for its socket: n1 waits for n2 before it is RUNNING
     node2 = createHarness({ node: 'n2' });
   });
   afterAll(async () => {
@@ -184,7 +169,7 @@ describe('mccs init --join for a new node: added to Nodes by the running cluster
   });
 
   it('with both engines RUNNING, mcnode remove names everything that holds the node (5), --force lifts only the running engine, and a node never removes itself', async () => {
-    await startEngine(node2, 'n2');
+    await node2.start({ running: false });
     const running = async (h: Harness) => {
       const s = await rpcAt<{ nodes: { NodeName: string; state: string }[] }>(join(h.home, 'run/mccs.sock'), 'cluster.status');
       return s.ok && s.result.nodes.every((n) => n.state === 'RUNNING');

@@ -5,7 +5,9 @@
 // `mccluster status --json` shows t1, t2, t3 RUNNING without a restart of
 // t1 and t2 (same PIDs) while group web stays online on t1; then t3's engine
 // stops and `mcnode -remove -n t3` takes it out: every remaining node's
-// status no longer shows it. Real engines (dist/daemon) on loopback
+// status no longer shows it. Then t3 joins again over its old files and is
+// removed with --force while its engine runs: t1 and t2 carry on without
+// it. Real engines (dist/daemon) on loopback
 // addresses 127.0.0.76-78 (HBPort 26761, t2's remote API 26764), etcd 3.4 on
 // 127.0.0.1 (test/helpers/local-etcd.mjs); no namespaces.
 import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
@@ -142,4 +144,34 @@ describe('a third node joins a running two-node etcd cluster and leaves it, the 
     expect(h.t1.daemon?.exitCode).toBeNull();
     expect(h.t2.daemon?.exitCode).toBeNull();
   }, 90_000);
+
+  it('the removed t3 joins again (init --join --force over its old files), then mcnode remove --force takes it out while its engine still runs: t1 and t2 carry on without it', async () => {
+    const version = (await status('t1')).ConfigVersion;
+    const token = await cli('mccs', ['join-token'], { MCCS_HOME: h.t1.home });
+    expect(token.code, token.out).toBe(0);
+    const fp1 = token.json.result.fingerprint as string;
+    const again = await cli('mccs', ['init', '--join', `${T1}:${T_PORT + 3}`, '--token', token.json.result.token, '--fingerprint', fp1, '--node', 't3', '--primary-hb', T3, '--force'], { MCCS_HOME: h.t3.home, MCCS_ADMIN_PASSWORD: ADMIN_PASSWORD });
+    expect(again.code, again.out).toBe(0);
+    expect(again.json.result).toMatchObject({ node: 't3', peer: 't1', added: true, ConfigVersion: version + 1 });
+    await h.t3.start({ running: false });
+    await waitFor('every node shows t1, t2, t3 RUNNING again', async () => {
+      for (const n of ['t1', 't2', 't3'] as const) if (JSON.stringify(await nodesSeen(n)) !== JSON.stringify({ t1: 'RUNNING', t2: 'RUNNING', t3: 'RUNNING' })) return false;
+      return true;
+    }, 60_000, 250);
+    const forced = await cli('mcnode', ['remove', 't3', '--force'], { MCCS_HOME: h.t1.home });
+    expect(forced.code, forced.out).toBe(0);
+    expect(forced.json).toMatchObject({ ok: true, changed: true, result: { node: 't3', removed: true, ConfigVersion: version + 2 } });
+    // t3's engine still runs (the operator stops it next); the two that stay neither fail it over nor list it.
+    await new Promise((res) => setTimeout(res, 3000));
+    for (const n of ['t1', 't2'] as const) {
+      const s = await status(n);
+      expect([n, s.ConfigVersion, s.nodes.map((x) => [x.NodeName, x.state])]).toEqual([n, version + 2, [['t1', 'RUNNING'], ['t2', 'RUNNING']]]);
+      expect(s.groups[0]?.states).toEqual({ t1: 'ONLINE', t2: 'OFFLINE' });
+    }
+    expect(h.t1.daemon?.exitCode).toBeNull();
+    expect(h.t2.daemon?.exitCode).toBeNull();
+    await h.t3.stop();
+    await new Promise((res) => setTimeout(res, 1500));
+    for (const n of ['t1', 't2'] as const) expect([n, await nodesSeen(n)]).toEqual([n, { t1: 'RUNNING', t2: 'RUNNING' }]);
+  }, 120_000);
 });

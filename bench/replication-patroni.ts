@@ -20,12 +20,12 @@
 // lab's directory, removed with it.
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sleep } from '../test/lab/exec.js';
+import { sleep, waitFor } from '../test/lab/exec.js';
 import { startEtcd, ETCD_PORT } from '../test/lab/etcd.js';
 import { bootNode, execInClient, execInNs, powerOff, powerOn, spawnInNode, GATEWAY, type Lab, type NodeName } from '../test/lab/lab.js';
+import { asPostgres, makeSocketDir, PG_BIN } from '../test/lab/pg-cluster.js';
 import { firstAckAfter, firstAckOnNewConnection, longestGapMs, lostRows, startWriter, type WriterRun } from '../test/lab/pg-writer-run.js';
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 const NODES: NodeName[] = ['node1', 'node2'];
 const SCOPE = 'mccsbench';
 const addr = (n: NodeName): string => `10.213.0.${n === 'node1' ? 1 : 2}`;
@@ -47,20 +47,6 @@ export interface PatroniFigures {
 
 interface Ctx { lab: Lab; ids: { uid: number; gid: number }; say: (s: string) => void; writers: WriterRun[]; base: string }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, limitMs: number, everyMs = 200): Promise<T> {
-  const end = Date.now() + limitMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${limitMs} ms waiting for ${what}${last ? ` (${last})` : ''}`);
-    await sleep(everyMs);
-  }
-}
 
 /** GET on a member's REST API from the lab namespace: [HTTP status, body]. */
 async function rest(lab: Lab, n: NodeName, path: string): Promise<[number, string]> {
@@ -83,7 +69,7 @@ async function psqlAt(lab: Lab, host: string, sql: string): Promise<string> {
 
 /** One leader, and the other node a replica streaming from it. */
 async function whole(x: Ctx, limitMs: number): Promise<NodeName> {
-  return until('the Patroni cluster to be whole (a leader, the other node a streaming replica)', async () => {
+  return waitFor('the Patroni cluster to be whole (a leader, the other node a streaming replica)', async () => {
     const l = await leader(x.lab);
     if (!l) return false;
     const [code] = await rest(x.lab, other(l), '/replica');
@@ -129,14 +115,12 @@ function patroniConfig(x: Ctx, n: NodeName, s: PatroniSetting): string {
 /** Boots the node (its own /run, with /run/postgresql for the socket) and starts Patroni there as postgres. */
 async function startPatroni(x: Ctx, n: NodeName, s: PatroniSetting): Promise<void> {
   await bootNode(x.lab, n);
-  const run = join(x.lab.nodes[n].run, 'postgresql');
-  mkdirSync(run, { recursive: true });
-  chownSync(run, x.ids.uid, x.ids.gid);
+  makeSocketDir(x.lab.nodes[n].run);
   const file = patroniConfig(x, n, s);
   const dir = join(x.lab.nodes[n].dir, 'patroni');
   await spawnInNode(x.lab, n, {
     command: 'setpriv',
-    args: [`--reuid=${x.ids.uid}`, `--regid=${x.ids.gid}`, '--clear-groups', '--', '/usr/bin/patroni', file],
+    args: [...asPostgres(), '/usr/bin/patroni', file],
     env: { HOME: dir, PATH: '/usr/bin:/bin', LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' },
   });
 }
@@ -149,20 +133,20 @@ async function patronictl(x: Ctx, args: string[], timeoutMs = 60_000): Promise<s
 
 /** A writer round through both nodes' addresses: `fault` at t0; returns the first ack after t0, the outage and the rows lost. */
 async function writerRound(x: Ctx, table: string, fault: (from: NodeName) => Promise<number | void>, kind: 'failover' | 'switchover', limitMs: number): Promise<{ from: NodeName; ms: number; ctlMs?: number; lost: number; summary: string }> {
-  const from = await until('the leader', () => leader(x.lab), 30_000);
+  const from = await waitFor('the leader', () => leader(x.lab), 30_000, 200);
   await psqlAt(x.lab, addr(from), `CREATE TABLE ${table} (n integer PRIMARY KEY)`);
   const run = startWriter(x.lab, `${addr(from)},${addr(other(from))}`, table, limitMs + 60_000, 10, 200);
   x.writers.push(run);
   try {
-    await until('100 rows acknowledged', async () => run.acked.size >= 100, 30_000, 20);
+    await waitFor('100 rows acknowledged', async () => run.acked.size >= 100, 30_000, 20);
     const t0 = Date.now();
     const ctl = await fault(from);
-    const first = await until('the first row acknowledged by the new leader', async () => (kind === 'failover' ? firstAckOnNewConnection(run, t0) : firstAckAfter(run, t0 + 1)), limitMs, 10);
+    const first = await waitFor('the first row acknowledged by the new leader', async () => (kind === 'failover' ? firstAckOnNewConnection(run, t0) : firstAckAfter(run, t0 + 1)), limitMs, 10);
     const acked = run.acked.size;
-    await until('50 more rows', async () => run.acked.size >= acked + 50, 30_000, 20);
+    await waitFor('50 more rows', async () => run.acked.size >= acked + 50, 30_000, 20);
     await run.stop();
     const ms = kind === 'switchover' ? longestGapMs(run, t0).gap : first - t0;
-    const to = await until('the new leader', () => leader(x.lab), 30_000);
+    const to = await waitFor('the new leader', () => leader(x.lab), 30_000, 200);
     const found = (await psqlAt(x.lab, addr(to), `SELECT n FROM ${table}`)).split('\n').filter(Boolean).map(Number);
     const l = lostRows(run, found);
     return { from, ms, ...(typeof ctl === 'number' ? { ctlMs: ctl } : {}), lost: l.lost.length, summary: l.summary };
@@ -195,7 +179,7 @@ export async function measurePatroni(lab: Lab, rounds: number, ids: { uid: numbe
     const first = PATRONI_SETTINGS[0]!;
     // node1 first: it bootstraps the cluster (initdb) and leads; node2 then joins as a replica (pg_basebackup).
     await startPatroni(x, 'node1', first);
-    await until('node1 to lead', async () => (await leader(lab)) === 'node1', 120_000, 500);
+    await waitFor('node1 to lead', async () => (await leader(lab)) === 'node1', 120_000, 500);
     await startPatroni(x, 'node2', first);
     await whole(x, 180_000);
     say(`Patroni (${fig.version}) with etcd 3.4: node1 leads, node2 streams from it`);

@@ -23,12 +23,13 @@
 // switchover <= 0.5 s, 0 rows lost in synchronous mode), 1 = missed,
 // 2 = the bench failed. Root only; every process it signals is one it
 // started; the lab is destroyed on success, failure and SIGINT/SIGTERM.
-import { appendFileSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { must, sleep } from '../test/lab/exec.js';
+import { waitFor } from '../test/lab/exec.js';
 import { bootNode, createLab, destroyLab, execInClient, execInNode, powerOff, powerOn, spawnInNode, type Lab, type NodeName } from '../test/lab/lab.js';
+import { initPgCluster, makeDataDir, makeSocketDir, PG_BIN, postgresIds } from '../test/lab/pg-cluster.js';
 import { firstAckAfter, firstAckOnNewConnection, longestGapMs, lostRows, startWriter, type WriterRun } from '../test/lab/pg-writer-run.js';
 import { engineRpc } from './engine-api.js';
 import { measurePatroni, type PatroniFigures } from './replication-patroni.js';
@@ -37,7 +38,6 @@ const { values: opts } = parseArgs({ options: { rounds: { type: 'string', defaul
 const ROUNDS = Math.max(1, Math.min(20, Number(opts.rounds) || 5));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DAEMON = join(ROOT, 'dist/daemon/main.js');
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 const VIP = '10.213.0.100';
 const NODES: NodeName[] = ['node1', 'node2'];
 const GROUP = 'pg';
@@ -53,29 +53,8 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-function pgIds(): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
-  if (!line) throw new Error('no postgres OS user (Debian package postgresql-15)');
-  const f = line.split(':');
-  return { uid: Number(f[2]), gid: Number(f[3]) };
-}
-
 const rpc = engineRpc(10_000);
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, limitMs: number, everyMs = 200): Promise<T> {
-  const end = Date.now() + limitMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${limitMs} ms waiting for ${what}${last ? ` (${last})` : ''}`);
-    await sleep(everyMs);
-  }
-}
 
 let lab: Lab | undefined;
 let cleaning: Promise<void> | undefined;
@@ -122,10 +101,7 @@ class Cluster {
 
   async boot(n: NodeName): Promise<void> {
     await bootNode(this.lab, n);
-    const { uid, gid } = pgIds();
-    const run = join(this.lab.nodes[n].run, 'postgresql');
-    mkdirSync(run, { recursive: true });
-    chownSync(run, uid, gid);
+    makeSocketDir(this.lab.nodes[n].run);
     const r = await execInNode(this.lab, n, 'mount', ['--bind', this.realDir(n), this.dataDir]);
     if (r.exitCode !== 0) throw new Error(`bind mount on ${n}: ${r.stderr}`);
   }
@@ -133,7 +109,7 @@ class Cluster {
   async startEngine(n: NodeName): Promise<void> {
     await this.boot(n);
     await spawnInNode(this.lab, n, { command: process.execPath, args: [DAEMON, '--node', n] });
-    await until(`the engine of ${n}`, async () => (await rpc(this.home(n), 'cluster.status'))?.ok, 30_000);
+    await waitFor(`the engine of ${n}`, async () => (await rpc(this.home(n), 'cluster.status'))?.ok, 30_000, 200);
   }
 
   async primary(): Promise<NodeName> {
@@ -151,7 +127,7 @@ class Cluster {
 
   /** The standby on n streams (and is synchronous when sync). */
   async standby(n: NodeName, sync: boolean, limitMs = 120_000): Promise<void> {
-    await until(`${n} to be a streaming${sync ? ' synchronous' : ''} standby`, async () => {
+    await waitFor(`${n} to be a streaming${sync ? ' synchronous' : ''} standby`, async () => {
       const r = await rpc(this.home(n), 'res.state', { resource: RES });
       const d = (r.result as { node: string; details?: Record<string, unknown> }[]).find((x) => x.node === n)?.details;
       if (r.result.find((x: { node: string; state: string }) => x.node === n)?.state === 'FAULTED') await rpc(this.home(n), 'grp.clear', { group: GROUP, node: n });
@@ -173,12 +149,12 @@ async function writerRound(c: Cluster, table: string, kind: Round['kind'], fault
   const to = other(from);
   const run = startWriter(lab!, VIP, table, 120_000, 10, 200);
   writers.push(run);
-  await until('100 rows acknowledged', async () => run.acked.size >= 100, 30_000, 20);
+  await waitFor('100 rows acknowledged', async () => run.acked.size >= 100, 30_000, 20);
   const t0 = Date.now();
   const extra = await fault(from, to);
   // After a power-off: the first row acknowledged on a connection opened after it (the new primary's).
-  const first = await until('the first row acknowledged after the fault', async () => (kind === 'switchover' ? firstAckAfter(run, t0 + 1) : firstAckOnNewConnection(run, t0)), 60_000, 10);
-  await until('50 more rows', async () => run.acked.size >= 150, 30_000, 20);
+  const first = await waitFor('the first row acknowledged after the fault', async () => (kind === 'switchover' ? firstAckAfter(run, t0 + 1) : firstAckOnNewConnection(run, t0)), 60_000, 10);
+  await waitFor('50 more rows', async () => run.acked.size >= 150, 30_000, 20);
   await run.stop();
   // A power-off stops the old primary at t0: the first acknowledgement after it is the new primary's. A planned
   // switchover keeps the old primary answering for a while: there the clients' outage is the longest gap between
@@ -191,24 +167,18 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench/replication needs root (lab namespaces, postgres as its user)');
   if (!existsSync(DAEMON)) throw new Error(`${DAEMON} is missing: npm run build first`);
   if (!existsSync(`${PG_BIN}/pg_rewind`)) throw new Error(`${PG_BIN}/pg_rewind is missing: install the Debian package postgresql-15`);
-  const { uid, gid } = pgIds();
+  const ids = postgresIds();
   say(`bench/replication: PostgreSQLReplication group in the two-node lab, ${ROUNDS} power-offs in synchronous mode, ${ROUNDS} in asynchronous mode, ${ROUNDS} planned switchovers; default settings`);
 
   lab = await createLab({ id: 'brepl' });
   const dataDir = join(lab.dir, 'pgdata');
   mkdirSync(dataDir, { recursive: true });
   const c = new Cluster(lab, dataDir);
-  for (const n of NODES) {
-    mkdirSync(c.realDir(n), { recursive: true, mode: 0o700 });
-    chownSync(c.realDir(n), uid, gid);
-  }
+  for (const n of NODES) makeDataDir(c.realDir(n));
   const rounds: Round[] = [];
   const lost: Record<string, number> = {};
   if (!opts['patroni-only']) {
-    await must('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', `${PG_BIN}/initdb`, '-D', c.realDir('node1'), '-U', 'postgres', '-k', '--auth-local=trust', '--auth-host=reject', '-E', 'UTF8', '--locale=C'], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', HOME: '/' } });
-    appendFileSync(join(c.realDir('node1'), 'postgresql.conf'), "\n# mccs bench lab (test only)\nlisten_addresses = '*'\n");
-    writeFileSync(join(c.realDir('node1'), 'pg_hba.conf'), 'local all all trust\nhost all all 10.213.0.0/24 trust\nhost replication all 10.213.0.0/24 trust\nhost all all 0.0.0.0/0 reject\n');
-    chownSync(join(c.realDir('node1'), 'pg_hba.conf'), uid, gid);
+    await initPgCluster(c.realDir('node1'), { trust: '10.213.0.0/24', replication: true, checksums: true });
     const keyPath = join(lab.dir, 'cluster.key');
     const { generateSecret } = (await import(join(ROOT, 'dist/cluster/crypto.js'))) as { generateSecret(p: string): Buffer };
     generateSecret(keyPath);
@@ -219,10 +189,10 @@ async function main(): Promise<void> {
       chmodSync(join(c.home(n), 'config/cluster.key'), 0o600);
     }
     await Promise.all(NODES.map((n) => c.startEngine(n)));
-    await until('both engines RUNNING', async () => {
+    await waitFor('both engines RUNNING', async () => {
       for (const n of NODES) if (!((await rpc(c.home(n), 'cluster.status'))?.result?.nodes as { state: string }[] | undefined)?.every((x) => x.state === 'RUNNING')) return false;
       return true;
-    }, 60_000);
+    }, 60_000, 200);
     const on = await rpc(c.home('node1'), 'grp.online', { group: GROUP, node: 'node1', wait: true, timeout: 120 }, 130_000);
     if (!on?.ok) throw new Error(`grp.online: ${JSON.stringify(on)}`);
     await c.standby('node2', true);
@@ -278,7 +248,7 @@ async function main(): Promise<void> {
   else {
     say('');
     say(`Patroni in the same lab: ${ROUNDS} power-offs of the leader and ${ROUNDS} switchovers at its defaults, then at the tightest legal tuning`);
-    patroni = await measurePatroni(lab, ROUNDS, { uid, gid }, say, writers);
+    patroni = await measurePatroni(lab, ROUNDS, ids, say, writers);
   }
 
   const of = (k: Round['kind']) => rounds.filter((r) => r.kind === k);

@@ -24,13 +24,14 @@
 // destroyed, the loop device detached and its file removed on success,
 // failure and SIGINT/SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { exec, must, sleep } from '../test/lab/exec.js';
+import { exec, must, sleep, waitFor } from '../test/lab/exec.js';
 import { bootNode, createLab, destroyLab, powerOff, powerOn, spawnInNode, type Lab, type NodeName, type NodeProcess } from '../test/lab/lab.js';
+import { asPostgres, initPgCluster, makeSocketDir, PG_BIN, PG_ENV, postgresIds } from '../test/lab/pg-cluster.js';
 import { engineRpc } from './engine-api.js';
 
 const { values: opts } = parseArgs({
@@ -46,7 +47,6 @@ const { values: opts } = parseArgs({
 const ROUNDS = Math.max(1, Math.min(20, Number(opts.rounds) || 5));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DAEMON = join(ROOT, 'dist/daemon/main.js');
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 const VIP = '10.213.0.100';
 const NODES: NodeName[] = ['node1', 'node2'];
 const GROUP = 'pg';
@@ -76,13 +76,6 @@ async function timed(what: string, command: string, args: string[], env?: NodeJS
     throw new Error(`${what}: ${e.message}`);
   });
   return performance.now() - t;
-}
-
-function pgIds(): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
-  if (!line) throw new Error('no postgres OS user (Debian package postgresql-15)');
-  const f = line.split(':');
-  return { uid: Number(f[2]), gid: Number(f[3]) };
 }
 
 // ---------------------------------------------------------------- the shared disk and PostgreSQL's own times
@@ -115,24 +108,11 @@ async function removeDisk(d: Disk | undefined): Promise<void> {
   rmSync(d.work, { recursive: true, force: true });
 }
 
-const asPg = (): string[] => {
-  const { uid, gid } = pgIds();
-  return [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'];
-};
-const PG_ENV = { PATH: '/usr/bin:/bin', LC_ALL: 'C', HOME: '/' };
-
 /** initdb on the disk (as postgres), open to the lab client only (test setting), with a table that has some data. */
 async function initCluster(d: Disk): Promise<void> {
-  const { uid, gid } = pgIds();
   await must('mount', ['-t', 'ext4', d.loop, d.hostMnt]);
   try {
-    const data = join(d.hostMnt, 'data');
-    mkdirSync(data, { mode: 0o700 });
-    chownSync(data, uid, gid);
-    await must('setpriv', [...asPg(), `${PG_BIN}/initdb`, '-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=reject', '-E', 'UTF8', '--locale=C'], { env: PG_ENV });
-    appendFileSync(join(data, 'postgresql.conf'), "\n# mccs bench lab (test only)\nlisten_addresses = '*'\n");
-    writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhost all all 10.213.0.200/32 trust\nhost all all 0.0.0.0/0 reject\n');
-    chownSync(join(data, 'pg_hba.conf'), uid, gid);
+    await initPgCluster(join(d.hostMnt, 'data'), { trust: '10.213.0.200/32' });
   } finally {
     await must('umount', [d.hostMnt]);
   }
@@ -155,10 +135,7 @@ async function timedPolled(what: string, command: [string, string[]], done: () =
   await must(command[0], command[1], { env: PG_ENV, timeoutMs: 60_000 }).catch((e: Error) => {
     throw new Error(`${what}: ${e.message}`);
   });
-  while (!done()) {
-    if (performance.now() - t > 60_000) throw new Error(`${what}: not done within 60 s`);
-    await sleep(10);
-  }
+  await waitFor(what, done, 60_000 - (performance.now() - t), 10);
   return performance.now() - t;
 }
 
@@ -172,10 +149,10 @@ async function measureDirect(d: Disk, rounds: number): Promise<Direct> {
   const data = join(d.hostMnt, 'data');
   const sock = join(d.work, 'sock');
   mkdirSync(sock, { recursive: true });
-  const { uid, gid } = pgIds();
+  const { uid, gid } = postgresIds();
   chownSync(sock, uid, gid);
   const port = '25932';
-  const ctl = (args: string[]): [string, string[]] => ['setpriv', [...asPg(), `${PG_BIN}/pg_ctl`, ...args]];
+  const ctl = (args: string[]): [string, string[]] => ['setpriv', [...asPostgres(), `${PG_BIN}/pg_ctl`, ...args]];
   const start = ctl(['start', '-w', '-t', '60', '-D', data, '-l', join(data, 'mccs-pg_ctl.log'), '-o', `-p ${port} -k ${sock}`]);
   const stop = (mode: string) => ctl(['stop', '-w', '-t', '60', '-m', mode, '-D', data]);
   const r: Direct = { pgStartMs: [], pgStartCrashMs: [], pgStopMs: [], umountMs: [], fsckMountMs: [], pgStartPolledMs: [], pgStopPolledMs: [] };
@@ -186,7 +163,7 @@ async function measureDirect(d: Disk, rounds: number): Promise<Direct> {
     r.fsckMountMs.push(await timed('fsck', 'fsck', ['-a', '-t', 'ext4', '--', d.loop]) + await timed('mount', 'mount', ['-t', 'ext4', d.loop, d.hostMnt]));
     try {
       r.pgStartMs.push(await timed('pg_ctl start', ...start, PG_ENV));
-      await must('setpriv', [...asPg(), `${PG_BIN}/psql`, '-X', '-A', '-t', '-q', '-c', 'select 1', '-p', port, '-h', sock, '-d', 'postgres'], { env: PG_ENV });
+      await must('setpriv', [...asPostgres(), `${PG_BIN}/psql`, '-X', '-A', '-t', '-q', '-c', 'select 1', '-p', port, '-h', sock, '-d', 'postgres'], { env: PG_ENV });
       r.pgStopMs.push(await timed('pg_ctl stop -m fast', ...stop('fast'), PG_ENV));
       await timed('pg_ctl start', ...start, PG_ENV);
       await timed('pg_ctl stop -m immediate', ...stop('immediate'), PG_ENV);
@@ -312,20 +289,6 @@ class Probe {
 
 const rpc = engineRpc(5000);
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, limitMs: number, everyMs = 100): Promise<T> {
-  const end = Date.now() + limitMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${limitMs} ms waiting for ${what}${last ? ` (${last})` : ''}`);
-    await sleep(everyMs);
-  }
-}
 
 function mainJson(loop: string, mountPoint: string): unknown {
   const node = (i: number) => ({ NodeName: `node${i}`, PrimaryHB: `10.213.0.${i}`, SecondaryHB: `10.213.1.${i}`, IsolationTestAddresses: '10.213.0.254' });
@@ -399,10 +362,7 @@ class Cluster {
   /** Boots the node (if needed) and makes the socket directory in its own /run, emptied at every boot. */
   async boot(n: NodeName): Promise<void> {
     await bootNode(this.lab, n);
-    const dir = join(this.lab.nodes[n].run, 'postgresql');
-    mkdirSync(dir, { recursive: true });
-    const { uid, gid } = pgIds();
-    chownSync(dir, uid, gid);
+    makeSocketDir(this.lab.nodes[n].run);
   }
 
   async startEngine(n: NodeName): Promise<void> {
@@ -420,7 +380,7 @@ class Cluster {
 
   /** Both engines RUNNING, seeing each other, the group ONLINE on exactly one node and OFFLINE on the other (both views). */
   async ready(limitMs = 60_000): Promise<NodeName> {
-    return until('the cluster to be whole (both RUNNING, group online on one node)', async () => {
+    return waitFor('the cluster to be whole (both RUNNING, group online on one node)', async () => {
       let holder: NodeName | undefined;
       for (const n of NODES) {
         const st = await rpc(this.home(n), 'cluster.status');
@@ -433,7 +393,7 @@ class Cluster {
         holder = on[0];
       }
       return holder;
-    }, limitMs);
+    }, limitMs, 100);
   }
 }
 
@@ -536,7 +496,7 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench/switchover needs root (lab namespaces, losetup, mount)');
   if (!existsSync(DAEMON)) throw new Error(`${DAEMON} is missing: npm run build first`);
   if (!existsSync(`${PG_BIN}/pg_ctl`)) throw new Error(`${PG_BIN}/pg_ctl is missing: install the Debian package postgresql-15`);
-  pgIds();
+  postgresIds();
 
   say(`bench/switchover: PostgreSQL 15 group on a shared loop device, ${ROUNDS} planned switchovers and ${ROUNDS} power-off failovers`);
   disk = await makeDisk();
@@ -565,13 +525,13 @@ async function main(): Promise<void> {
   }
   const c = new Cluster(lab);
   await Promise.all(NODES.map((n) => c.startEngine(n)));
-  await until('both engines RUNNING', async () => {
+  await waitFor('both engines RUNNING', async () => {
     for (const n of NODES) {
       const st = await rpc(c.home(n), 'cluster.status');
       if (!(st?.result?.nodes as { state: string }[] | undefined)?.every((x) => x.state === 'RUNNING')) return false;
     }
     return true;
-  }, 60_000);
+  }, 60_000, 100);
   const on = await rpc(c.home('node1'), 'grp.online', { group: GROUP, node: 'node1', wait: true, timeout: 120 }, 130_000);
   if (!on?.ok) throw new Error(`grp.online: ${JSON.stringify(on)}`);
   let active = await c.ready();

@@ -18,22 +18,19 @@
 // Cleanup, also on failure: the lab destroyed (kills both nodes, whose mount
 // namespaces hold the only mounts of the disk), then the loop device
 // detached and its file removed.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MainConfig } from '../../src/model/types.js';
 import { ClusterLab, IS_ROOT, NODE_NAMES, VIP4, type NodeName } from '../helpers/cluster-lab.js';
 import { exec, must, sleep } from '../lab/exec.js';
 import { bootNode, execInClient, freeze, nodePids, thaw } from '../lab/lab.js';
+import { initPgCluster, makeSocketDir, PG_BIN } from '../lab/pg-cluster.js';
+import { longestGapMs, lostRows, startWriter, type WriterRun } from '../lab/pg-writer-run.js';
 import { DdLeaseIO, decodeBlock } from '../../src/engine/agents/disk-lease.js';
 import { ExecRunner } from '../../src/engine/exec-runner.js';
-import { lookupUser } from '../../src/system/os-user.js';
 import { hasUser } from '../helpers/os-users.js';
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 const GROUP = 'pg';
 const RES = { nic: 'pg-nic', ip: 'pg-ip', disk: 'pg-disk', db: 'pg-db' } as const;
 const SOCKET_DIR = '/run/postgresql';
@@ -50,21 +47,6 @@ const SKIP = skipReason();
 if (SKIP) console.log(`postgresql-failover.test: skipped: ${SKIP}`);
 const PSQL = existsSync(`${PG_BIN}/psql`) ? `${PG_BIN}/psql` : '/usr/bin/psql';
 
-const pgIds = () => lookupUser('postgres');
-
-
-interface WriterRun {
-  child: ChildProcess;
-  sent: Set<number>;
-  acked: Map<number, number>;
-  inDoubt: Map<number, string>;
-  connects: number[];
-  failures: string[];
-  last?: number;
-  done: Promise<void>;
-  stop(): Promise<void>;
-}
-
 // ---------------------------------------------------------------- the proof
 
 describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node lab: no acknowledged row lost', () => {
@@ -72,7 +54,6 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node
   let work = '';
   let loop = '';
   let mountPoint = '';
-  let writerFile = '';
   const writers: WriterRun[] = [];
 
   const config = (): MainConfig => ({
@@ -112,10 +93,7 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node
   /** The node's own /run is emptied at every boot: the socket directory is made again. */
   async function bootWithSocketDir(lab: ClusterLab, n: NodeName): Promise<void> {
     await bootNode(lab.lab, n);
-    const dir = join(lab.lab.nodes[n].run, 'postgresql');
-    mkdirSync(dir, { recursive: true });
-    const { uid, gid } = pgIds();
-    chownSync(dir, uid, gid);
+    makeSocketDir(lab.lab.nodes[n].run);
   }
 
   async function psqlClient(sql: string): Promise<string> {
@@ -125,43 +103,16 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node
     return r.stdout;
   }
 
-  function startWriter(table: string, maxMs: number): WriterRun {
-    const child = spawn('ip', ['netns', 'exec', cl!.lab.clientNs, process.execPath, writerFile, VIP4, '5432', table, '10', '100000', String(maxMs)],
-      { stdio: ['pipe', 'pipe', 'pipe'] });
-    cl!.lab.spawned.add(child);
-    const run: WriterRun = {
-      child, sent: new Set(), acked: new Map(), inDoubt: new Map(), connects: [], failures: [],
-      done: new Promise((resolve) => child.on('close', () => resolve())),
-      async stop() {
-        if (child.exitCode === null) child.stdin?.end('stop\n');
-        await Promise.race([run.done, sleep(10_000)]);
-        if (child.exitCode === null && child.pid) child.kill('SIGKILL');
-      },
-    };
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('close', (code) => {
-      cl?.lab.spawned.delete(child);
-      if (code !== 0) run.failures.push(`writer exited ${code}: ${stderr.trim()}`);
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const [kind, a, ...rest] = line.split(' ');
-      if (kind === 'S') run.sent.add(Number(a));
-      else if (kind === 'A') run.acked.set(Number(a), Number(rest[0]));
-      else if (kind === 'L') run.inDoubt.set(Number(a), rest.join(' '));
-      else if (kind === 'C') run.connects.push(Number(a));
-      else if (kind === 'F') run.failures.length < 50 && run.failures.push([a, ...rest].join(' '));
-      else if (kind === 'END') run.last = Number(a);
-    });
+  /** The lab's writer (test/lab/pg-writer-run.ts) through the VIP. */
+  function writeThroughVip(table: string, maxMs: number): WriterRun {
+    const run = startWriter(cl!.lab, VIP4, table, maxMs);
     writers.push(run);
     return run;
   }
 
   /** The writer's outage: the longest time between two consecutive acknowledgements, and when it began relative to t0. */
   function longestGap(run: WriterRun, t0: number): string {
-    const times = [...run.acked.values()].sort((a, b) => a - b);
-    let best = { gap: 0, from: t0 };
-    for (let i = 1; i < times.length; i++) if (times[i]! - times[i - 1]! > best.gap) best = { gap: times[i]! - times[i - 1]!, from: times[i - 1]! };
+    const best = longestGapMs(run, t0);
     return `${(best.gap / 1000).toFixed(2)} s, from ${((best.from - t0) / 1000).toFixed(2)} s after the fault/request`;
   }
 
@@ -176,13 +127,11 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node
   async function check(table: string, run: WriterRun, label: string): Promise<void> {
     const found = (await psqlClient(`SELECT n FROM ${table} ORDER BY n`)).split('\n').filter(Boolean).map(Number);
     const foundSet = new Set(found);
-    const lost = [...run.acked.keys()].filter((n) => !foundSet.has(n)).sort((a, b) => a - b);
-    const unknown = found.filter((n) => !run.sent.has(n));
+    const { lost, unknown, summary: counts } = lostRows(run, found);
     const extra = found.filter((n) => !run.acked.has(n));
     const sorted = [...run.sent].sort((a, b) => a - b);
-    const summary = `${label}: ${run.sent.size} rows written (sent), ${run.acked.size} acknowledged, ${found.length} found ` +
-      `(${extra.length} in doubt but committed: ${extra.join(',') || 'none'}; not committed in doubt: ${[...run.inDoubt.keys()].filter((n) => !foundSet.has(n)).join(',') || 'none'}), ` +
-      `${lost.length} acknowledged lost, ${run.connects.length} connections`;
+    const summary = `${label}: ${counts}; ${extra.length} in doubt but committed: ${extra.join(',') || 'none'}; ` +
+      `not committed in doubt: ${[...run.inDoubt.keys()].filter((n) => !foundSet.has(n)).join(',') || 'none'}`;
     console.log(summary);
     expect(lost, summary).toEqual([]);
     expect(unknown, summary).toEqual([]);
@@ -206,25 +155,12 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node
     const size = Number((await must('blockdev', ['--getsize64', loop])).trim());
     // ext4 on all of it but the last MiB, which is the disk lease's (docs/agents.md, "Preparing the disk").
     await must('mkfs.ext4', ['-q', '-F', '-b', '4096', loop, String((size - MiB) / 4096)]);
-    const { uid, gid } = pgIds();
     const hostMnt = join(work, 'mnt');
     mkdirSync(hostMnt);
     await must('mount', ['-t', 'ext4', loop, hostMnt]);
     try {
-      const data = join(hostMnt, 'data');
-      mkdirSync(data, { mode: 0o700 });
-      chownSync(data, uid, gid);
-      await must('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', `${PG_BIN}/initdb`, '-D', data, '-U', 'postgres',
-        '--auth-local=trust', '--auth-host=reject', '-E', 'UTF8', '--locale=C'], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', HOME: '/' } });
-      appendFileSync(join(data, 'postgresql.conf'), "\n# mccs lab (test only)\nlisten_addresses = '*'\n");
       // Test only: the lab client may connect without a password; everything else is rejected.
-      writeFileSync(join(data, 'pg_hba.conf'), [
-        'local all all trust',
-        'host all all 10.213.0.200/32 trust',
-        'host all all 0.0.0.0/0 reject',
-        '',
-      ].join('\n'));
-      chownSync(join(data, 'pg_hba.conf'), uid, gid);
+      await initPgCluster(join(hostMnt, 'data'), { trust: '10.213.0.200/32' });
     } finally {
       await must('umount', [hostMnt]);
     }
@@ -234,7 +170,6 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node
     mkdirSync(mountPoint, { recursive: true });
     // The config needs the mount point of the lab directory: written again now that it is known.
     for (const n of NODE_NAMES) cl.writeConfig(n, config());
-    writerFile = fileURLToPath(new URL('../lab/pg-writer.mjs', import.meta.url));
 
     for (const n of NODE_NAMES) await bootWithSocketDir(cl, n);
     await cl.startBoth('running');
@@ -273,7 +208,7 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node
 
   it('planned switch (grp.switch node1 → node2) while the writer runs: every acknowledged row is there', async () => {
     const lab = cl!;
-    const run = startWriter('t_switch', 60_000);
+    const run = writeThroughVip('t_switch', 60_000);
     await waitAcks(run, 200, 20_000);
     const m = lab.mark();
     const before = run.acked.size;
@@ -293,7 +228,7 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node
 
   it('power-off of the active node (node2): the group comes up on node1, the writer goes on, every acknowledged row is there', async () => {
     const lab = cl!;
-    const run = startWriter('t_poweroff', 90_000);
+    const run = writeThroughVip('t_poweroff', 90_000);
     await waitAcks(run, 200, 20_000);
     const m = lab.mark();
     const before = run.acked.size;
@@ -326,7 +261,7 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL on a shared disk in the two-node
       return b.kind === 'record' ? `${b.record.owner || '-'}:${b.record.generation}` : b.kind;
     };
     expect(await holder()).toMatch(/^node1:/);
-    const run = startWriter('t_freeze', 120_000);
+    const run = writeThroughVip('t_freeze', 120_000);
     await waitAcks(run, 200, 20_000);
     const m = lab.mark();
     const before = run.acked.size;

@@ -13,18 +13,17 @@
 // standby in asynchronous mode that is not promoted until the operator forces
 // it. Root only. Cleanup, also on failure: the lab is destroyed (both nodes'
 // servers die with their PID namespaces), then the data directories removed.
-import { appendFileSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MainConfig } from '../../src/model/types.js';
 import { ClusterLab, IS_ROOT, NODE_NAMES, VIP4, type NodeName } from '../helpers/cluster-lab.js';
 import { firstAckAfter, longestGapMs, lostRows, startWriter, type WriterRun } from '../lab/pg-writer-run.js';
-import { must, signal, sleep } from '../lab/exec.js';
+import { signal } from '../lab/exec.js';
 import { bootNode, execInClient, execInNode, nodePids } from '../lab/lab.js';
-import { lookupUser } from '../../src/system/os-user.js';
+import { asPostgres, initPgCluster, makeDataDir, makeSocketDir, PG_BIN, PG_ENV } from '../lab/pg-cluster.js';
 import { hasUser } from '../helpers/os-users.js';
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 const GROUP = 'pg';
 const RES = { nic: 'pg-nic', ip: 'pg-ip', db: 'pg-db' } as const;
 const other = (n: NodeName): NodeName => (n === 'node1' ? 'node2' : 'node1');
@@ -38,7 +37,6 @@ function skipReason(): string | undefined {
 const SKIP = skipReason();
 if (SKIP) console.log(`postgresql-replication.test: skipped: ${SKIP}`);
 
-const pgIds = () => lookupUser('postgres');
 
 describe.skipIf(SKIP !== undefined)('PostgreSQL streaming replication in the two-node lab', () => {
   let cl: ClusterLab | undefined;
@@ -73,10 +71,7 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL streaming replication in the two
   async function bootWithPg(n: NodeName): Promise<void> {
     const lab = cl!.lab;
     await bootNode(lab, n);
-    const { uid, gid } = pgIds();
-    const run = join(lab.nodes[n].run, 'postgresql');
-    mkdirSync(run, { recursive: true });
-    chownSync(run, uid, gid);
+    makeSocketDir(lab.nodes[n].run);
     const r = await execInNode(lab, n, 'mount', ['--bind', realDir(n), dataDir]);
     if (r.exitCode !== 0) throw new Error(`bind mount on ${n}: ${r.stderr}`);
   }
@@ -90,9 +85,8 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL streaming replication in the two
 
   /** psql on a node's own server (its socket), as postgres. */
   async function psqlOn(n: NodeName, sql: string): Promise<string> {
-    const { uid, gid } = pgIds();
-    const r = await execInNode(cl!.lab, n, 'setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', `${PG_BIN}/psql`, '-X', '-A', '-t', '-q', '-h', '/run/postgresql', '-p', '5432', '-d', 'postgres', '-c', sql],
-      { timeoutMs: 20_000, env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', HOME: '/' } });
+    const r = await execInNode(cl!.lab, n, 'setpriv', [...asPostgres(), `${PG_BIN}/psql`, '-X', '-A', '-t', '-q', '-h', '/run/postgresql', '-p', '5432', '-d', 'postgres', '-c', sql],
+      { timeoutMs: 20_000, env: PG_ENV });
     if (r.exitCode !== 0) throw new Error(`psql on ${n}: ${sql}: ${r.stderr || r.stdout}`);
     return r.stdout.trim();
   }
@@ -146,23 +140,9 @@ describe.skipIf(SKIP !== undefined)('PostgreSQL streaming replication in the two
     dataDir = join(cl.lab.dir, 'pgdata');
     mkdirSync(dataDir, { recursive: true });
     for (const n of NODE_NAMES) cl.writeConfig(n, config());
-    const { uid, gid } = pgIds();
-    for (const n of NODE_NAMES) {
-      mkdirSync(realDir(n), { recursive: true, mode: 0o700 });
-      chownSync(realDir(n), uid, gid);
-    }
     // node1: initdb with data checksums (pg_rewind needs them); node2 stays empty (pg_basebackup by the agent).
-    await must('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', `${PG_BIN}/initdb`, '-D', realDir('node1'), '-U', 'postgres', '-k',
-      '--auth-local=trust', '--auth-host=reject', '-E', 'UTF8', '--locale=C'], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', HOME: '/' } });
-    appendFileSync(join(realDir('node1'), 'postgresql.conf'), "\n# mccs lab (test only)\nlisten_addresses = '*'\n");
-    writeFileSync(join(realDir('node1'), 'pg_hba.conf'), [
-      'local all all trust',
-      'host all all 10.213.0.0/24 trust',
-      'host replication all 10.213.0.0/24 trust',
-      'host all all 0.0.0.0/0 reject',
-      '',
-    ].join('\n'));
-    chownSync(join(realDir('node1'), 'pg_hba.conf'), uid, gid);
+    makeDataDir(realDir('node2'));
+    await initPgCluster(realDir('node1'), { trust: '10.213.0.0/24', replication: true, checksums: true });
     for (const n of NODE_NAMES) await bootWithPg(n);
     await cl.startBoth('running');
     const r = await cl.rpc('node1', 'grp.online', { group: GROUP, node: 'node1', wait: true, timeout: 120 });

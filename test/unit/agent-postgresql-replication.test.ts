@@ -4,7 +4,7 @@
 // data directory and socket directory. Promotion, demotion, the old primary's
 // return through pg_rewind, pg_basebackup of an empty standby, the refusals
 // (two primaries, lag, synchronous state) and synchronous replication.
-import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lsnBytes, postgresqlReplicationAgent as agent, replicationRuntime, settled } from '../../src/engine/agents/postgresql-replication.js';
@@ -12,10 +12,9 @@ import { ExecRunner } from '../../src/engine/exec-runner.js';
 import { tcpListeners } from '../../src/engine/agents/postgresql.js';
 import { makeTestContext } from '../helpers/agent-contract.js';
 import { hasUser } from '../helpers/os-users.js';
-import { lookupUser } from '../../src/system/os-user.js';
+import { initPgCluster, PG_BIN, postgresIds } from '../lab/pg-cluster.js';
 import { waitFor } from '../lab/wait.mjs';
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 const isRoot = process.getuid?.() === 0;
 const pgUser = hasUser('postgres');
 const SKIP = !isRoot ? 'needs root' : !existsSync(`${PG_BIN}/pg_rewind`) ? 'postgresql-15 missing' : !pgUser ? 'no postgres OS user' : undefined;
@@ -27,7 +26,6 @@ while (!SKIP && tcpListeners(PORT).length > 0) PORT += 1;
 const ADDR = { node1: '127.0.0.11', node2: '127.0.0.12' } as const;
 type N = keyof typeof ADDR;
 const work = SKIP ? '/nonexistent' : mkdtempSync('/tmp/mccs-pgrepl-');
-const ids = () => lookupUser('postgres');
 const dataDir = (n: N) => join(work, n, 'data');
 const sockDir = (n: N) => join(work, n, 'sock');
 const home = (n: N) => join(work, n, 'home');
@@ -59,7 +57,7 @@ const until = <T>(what: string, f: () => Promise<T | undefined | false>, ms = 30
 
 beforeAll(async () => {
   if (SKIP) return;
-  const { uid, gid } = ids();
+  const { uid, gid } = postgresIds();
   for (const n of ['node1', 'node2'] as N[]) {
     for (const d of [join(work, n), dataDir(n), sockDir(n), home(n)]) mkdirSync(d, { recursive: true, mode: 0o700 });
     for (const d of [dataDir(n), sockDir(n)]) chownSync(d, uid, gid);
@@ -68,14 +66,10 @@ beforeAll(async () => {
   chmodSync(work, 0o755);
   for (const n of ['node1', 'node2'] as N[]) chmodSync(join(work, n), 0o755);
   // node1: a fresh cluster with data checksums (pg_rewind needs them or wal_log_hints); node2: an empty DataDir (pg_basebackup).
-  const r = await runner.run(`${PG_BIN}/initdb`, ['-D', dataDir('node1'), '-U', 'postgres', '-k', '--auth-local=trust', '--auth-host=trust', '-E', 'UTF8', '--locale=C'], { user: 'postgres', cwd: '/', timeoutMs: 120_000 });
-  if (r.exitCode !== 0) throw new Error(`initdb: ${r.stderr}`);
   // Each node listens on its own loopback address, from a file beside (not in) its data directory: base
   // backups and pg_rewind copy postgresql.conf, and '../listen.conf' is each node's own.
-  appendFileSync(join(dataDir('node1'), 'postgresql.conf'), "\n# test\ninclude_if_exists = '../listen.conf'\n");
+  await initPgCluster(dataDir('node1'), { trust: '127.0.0.0/8', replication: true, checksums: true, listen: "include_if_exists = '../listen.conf'" });
   for (const n of ['node1', 'node2'] as N[]) writeFileSync(join(work, n, 'listen.conf'), `listen_addresses = '${ADDR[n]}'\n`);
-  writeFileSync(join(dataDir('node1'), 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.0/8 trust\nhost replication all 127.0.0.0/8 trust\n');
-  chownSync(join(dataDir('node1'), 'pg_hba.conf'), uid, gid);
 }, 120_000);
 
 afterEach((c) => {

@@ -5,6 +5,7 @@ import { clusterAttributes, groupAttributes, nodeAttributes } from '../model/att
 import type { GroupConfig, GroupState, ResourceConfig } from '../model/types.js';
 import { maxDependencyLevel } from '../model/graph.js';
 import type { Engine } from './engine.js';
+import { capacityOf, loadOn } from './policy/capacity.js';
 import { groupState } from './policy/group-state.js';
 import { resolveResourceAttributes } from './resolve-attributes.js';
 
@@ -21,7 +22,10 @@ export function nodeView(engine: Engine, name: string): NodeView {
   const node = engine.config.Nodes.find((n) => n.NodeName === name)!;
   const state = engine.observed.nodes[name]?.state ?? 'EXITED';
   const extra = engine.cluster.nodeExtras(name);
-  return { NodeName: name, state, attributes: { ...withDefaults(nodeAttributes, node), NodeState: state, ...extra } };
+  const inUse = Object.values(loadOn(engine.config, engine.observed, name)).reduce((a, b) => a + b, 0);
+  const capacity = capacityOf(engine.config, name);
+  const load = { LoadInUse: inUse, ...(capacity !== undefined ? { AvailableCapacity: capacity - inUse } : {}) };
+  return { NodeName: name, state, attributes: { ...withDefaults(nodeAttributes, node), NodeState: state, ...load, ...extra } };
 }
 
 export function groupView(engine: Engine, g: GroupConfig): GroupView {

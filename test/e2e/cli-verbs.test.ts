@@ -309,6 +309,7 @@ describe('every CLI verb in both syntaxes against a running engine', () => {
     await twice('mcnode', ['modify', 'n1', 'Capacity=50']);
     expect(onDisk().Groups[2]).toMatchObject({ GroupName: 'extra', Load: 60 });
     expect(onDisk().Nodes[0]).toMatchObject({ NodeName: 'n1', Capacity: 50 });
+    expect((await ok('mcnode', ['-list', '-n', 'n1'])).result[0].attributes).toMatchObject({ Capacity: 50, LoadInUse: 0, AvailableCapacity: 50 });
     await fails('mcgrp', ['modify', 'extra', 'Load=-1'], 3, 'INVALID');
     await fails('mcnode', ['-modify', '-n', 'n1', '-a', 'Capacity', 'lots'], 3, 'INVALID');
     const full = await fails('mcgrp', ['-online', '-g', 'extra', '-n', 'n1'], 5, 'CONFLICT');

@@ -2,6 +2,7 @@
 // groups placed by one plan, and heal among N holders. The golden scenarios
 // tell the stories; these assert the rules on many cases at once.
 import { describe, expect, it } from 'vitest';
+import { capacityOf, loadOn } from '../../src/engine/policy/capacity.js';
 import { healWinner } from '../../src/engine/policy/heal.js';
 import { plan as planAt } from '../../src/engine/policy/plan.js';
 import type { Observed, Plan, PolicyEvent } from '../../src/engine/policy/types.js';
@@ -45,6 +46,19 @@ function loadAfter(c: MainConfig, on: Record<string, string>, p: Plan, dead?: st
 }
 
 describe('Load and Capacity', () => {
+  it('load in use: FAILOVER and SINGLE groups ONLINE, PARTIAL or STARTING on the node; PARALLEL and stopped ones not', () => {
+    const c = cluster(2, { node1: 100 });
+    c.Groups = [group('a', names(2), { Load: 10 }), group('b', names(2), { Load: 20, GroupType: 'SINGLE' }), group('p', names(2), { Load: 40, GroupType: 'PARALLEL' }), group('s', names(2), { Load: 80 }), group('o', names(2), { Load: 5 })];
+    const o = observed(c, { a: 'node1', b: 'node1', p: 'node1', o: 'node2' });
+    o.resources.node1!['s-app'] = { state: 'STARTING' };
+    expect(loadOn(c, o, 'node1')).toEqual({ a: 10, b: 20, s: 80 });
+    expect(loadOn(c, o, 'node1', 's')).toEqual({ a: 10, b: 20 });
+    o.resources.node1!['s-app'] = { state: 'STOPPING' };
+    expect(loadOn(c, o, 'node1')).toEqual({ a: 10, b: 20 });
+    expect(capacityOf(c, 'node1')).toBe(100);
+    expect(capacityOf(c, 'node2')).toBeUndefined();
+  });
+
   it('a group of Load 0 fits on a node already over its Capacity; no Capacity = unlimited', () => {
     const c = cluster(3, { node2: 10 });
     c.Groups = [group('big', ['node3', 'node2'], { Load: 50 }), group('free', ['node1', 'node2']), group('any', ['node1', 'node3'], { Load: 1000 })];

@@ -9,6 +9,7 @@
 import { groupAttribute } from '../../model/resolve.js';
 import type { GroupConfig, MainConfig } from '../../model/types.js';
 import type { Ctx } from './context.js';
+import type { Observed } from './types.js';
 import { groupState, ONLINE_STATES } from './group-state.js';
 
 /** The group's Load; 0 for a PARALLEL group (never counted). */
@@ -22,6 +23,17 @@ export function loadOf(group: GroupConfig): number {
 export function capacityOf(config: MainConfig, node: string): number | undefined {
   const v = config.Nodes.find((n) => n.NodeName === node)?.Capacity;
   return typeof v === 'number' ? v : undefined;
+}
+
+/** Load of the FAILOVER and SINGLE groups active (ONLINE, PARTIAL, STARTING) on `node`, by group; `except` left out. */
+export function loadOn(config: MainConfig, observed: Observed, node: string, except?: string): Record<string, number> {
+  const holders: Record<string, number> = {};
+  for (const g of config.Groups) {
+    if (g.GroupName === except) continue;
+    const l = loadOf(g);
+    if (l > 0 && ONLINE_STATES.includes(groupState(config, g, observed, node))) holders[g.GroupName] = l;
+  }
+  return holders;
 }
 
 export interface Room {
@@ -41,17 +53,8 @@ export interface Room {
 export function roomOn(ctx: Ctx, node: string): Room {
   const load = loadOf(ctx.group);
   const capacity = capacityOf(ctx.config, node);
-  const holders: Record<string, number> = {};
-  let used = 0;
-  if (capacity !== undefined && load > 0) {
-    for (const g of ctx.config.Groups) {
-      if (g.GroupName === ctx.group.GroupName) continue;
-      const l = loadOf(g);
-      if (l === 0 || !ONLINE_STATES.includes(groupState(ctx.config, g, ctx.observed, node))) continue;
-      holders[g.GroupName] = l;
-      used += l;
-    }
-  }
+  const holders = capacity !== undefined && load > 0 ? loadOn(ctx.config, ctx.observed, node, ctx.group.GroupName) : {};
+  const used = Object.values(holders).reduce((a, b) => a + b, 0);
   const fits = capacity === undefined || load === 0 || used + load <= capacity;
   return capacity === undefined ? { node, fits, load, used, holders } : { node, fits, load, used, capacity, holders };
 }

@@ -93,6 +93,20 @@ describe('planApply', () => {
     expect(apply(config([]), config([par]), observed([], {}, { node1: 'RUNNING', node2: 'RUNNING', node3: 'FAULTED' }))).toEqual(['after start par node1 APPLY_GROUP_ADDED', 'after start par node2 APPLY_GROUP_ADDED']);
   });
 
+  it('Load and Capacity: moves and starts go to a node with room, each counting those decided before it', () => {
+    const caps = (c: MainConfig): MainConfig => ({ ...c, Nodes: [{ NodeName: 'node1' }, { NodeName: 'node2', Capacity: 100 }, { NodeName: 'node3', Capacity: 100 }] });
+    const a = group('a', { NodeList: ['node1', 'node2', 'node3'], Load: 60 });
+    const b = group('b', { NodeList: ['node1', 'node2', 'node3'], Load: 60 });
+    const left = (g: GroupConfig) => ({ ...g, NodeList: ['node2', 'node3'] });
+    const obs = observed([a, b], { node1: ['a', 'b'] });
+    expect(apply(caps(config([a, b])), caps(config([left(a), left(b)])), obs)).toEqual(['before move a node2 from node1 APPLY_NODE_LEFT_NODELIST', 'before move b node3 from node1 APPLY_NODE_LEFT_NODELIST']);
+    const small = group('small', { NodeList: ['node2', 'node3'], Load: 30 });
+    const big = group('big', { NodeList: ['node2', 'node3'], Load: 50 });
+    expect(apply(caps(config([a, b])), caps(config([left(a), left(b), big, small])), obs)).toEqual(['before move a node2 from node1 APPLY_NODE_LEFT_NODELIST', 'before move b node3 from node1 APPLY_NODE_LEFT_NODELIST', 'after start small node2 APPLY_GROUP_ADDED']);
+    const c = group('c', { NodeList: ['node1', 'node2', 'node3'], Load: 60 });
+    expect(apply(caps(config([a, b, c])), caps(config([left(a), left(b), left(c)])), observed([a, b, c], { node1: ['a', 'b', 'c'] }))).toEqual(['before move a node2 from node1 APPLY_NODE_LEFT_NODELIST', 'before move b node3 from node1 APPLY_NODE_LEFT_NODELIST', 'before stop c node1 APPLY_NO_NODE_LEFT']);
+  });
+
   it('a new group with AutoStart off, or disabled, is only added', () => {
     expect(apply(config([]), config([group('a', { AutoStart: false }), group('b', { Enabled: false })]), observed([], {}))).toEqual([]);
   });

@@ -75,8 +75,8 @@ export function heal(ctx: Ctx, here: string, peer: string): Outcome | null {
   if (groupAttribute(ctx.group, 'GroupType') !== 'FAILOVER' || rt.healing === true) return null;
   const stable = (n: string) => STABLE.includes(groupState(ctx.config, ctx.group, ctx.observed, n));
   if (!stable(here) || !stable(peer)) return null;
-  // Every holder this node knows of: itself, the peer, and other RUNNING nodes seen running the group.
-  const others = ctx.config.Nodes.map((n) => n.NodeName).filter((n) => n !== here && n !== peer && isNodeRunning(ctx.observed, n) && stable(n));
+  // Every holder this node knows of: itself, the peer, and other RUNNING nodes seen running the group whose generation it has heard.
+  const others = ctx.config.Nodes.map((n) => n.NodeName).filter((n) => n !== here && n !== peer && rt.peerGenerations?.[n] !== undefined && isNodeRunning(ctx.observed, n) && stable(n));
   const rank = (n: string) => ctx.config.Nodes.findIndex((x) => x.NodeName === n);
   const candidate = (n: string): HealCandidate => ({ node: n, generation: generationOn(ctx, here, peer, n), rank: rank(n), listed: ctx.group.NodeList.includes(n) });
   const holders = [here, peer, ...others];

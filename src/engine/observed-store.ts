@@ -169,5 +169,10 @@ export class ObservedStore {
       message: plan.refused ? plan.refused.message : plan.decision.message,
       facts: { event: plan.event, steps: plan.steps.map((s) => `${s.op} ${s.resource}@${s.node}`), ...(plan.failover ? { failover: plan.failover } : {}), ...(plan.failovers && plan.failovers.length > 1 ? { failovers: plan.failovers } : {}) },
     });
+    // A group that a node-wide plan (takeover, AutoStart) leaves offline for want of room gets a record of its own: `mccluster events --group G` says why.
+    const groups = plan.refused ? undefined : (plan.decision.facts.groups as Record<string, { code: string; message: string; facts?: Record<string, unknown> }> | undefined);
+    for (const [group, d] of Object.entries(groups ?? {})) {
+      if (d.code === 'NO_CAPACITY') this.record({ subject: `group:${group}`, group, cause, rule: 'NO_CAPACITY', message: d.message, facts: d.facts ?? {} });
+    }
   }
 }

@@ -61,6 +61,8 @@ const { values: opts } = parseArgs({
     groups: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '20' },
     budget: { type: 'string', default: '570' },
+    'hb-interval': { type: 'string' },
+    'witness-ttl': { type: 'string' },
     'json-only': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     'in-netns': { type: 'boolean', default: false },
@@ -78,6 +80,18 @@ if (SIZES.length === 0 || SIZES.some((n) => !Number.isInteger(n) || n < 2 || n >
 if (!Number.isInteger(GROUPS) || GROUPS < 1 || GROUPS > 50) bad(`--groups ${opts.groups}: groups per node, 1 to 50`);
 if (!Number.isFinite(SECONDS) || SECONDS < 2 || SECONDS > 600) bad(`--seconds ${opts.seconds}: sampling window, 2 to 600`);
 if (!Number.isFinite(BUDGET_S) || BUDGET_S < 30 || BUDGET_S > 3600) bad(`--budget ${opts.budget}: 30 to 3600 s`);
+// Timings: the attribute defaults unless given (then HBTimeout follows HBInterval).
+const TIMINGS = {};
+if (opts['hb-interval'] !== undefined) {
+  const v = Number(opts['hb-interval']);
+  if (!Number.isInteger(v) || v < 50 || v > 60000) bad(`--hb-interval ${opts['hb-interval']}: ms, 50 to 60000`);
+  Object.assign(TIMINGS, { HBInterval: v, HBTimeout: v });
+}
+if (opts['witness-ttl'] !== undefined) {
+  const v = Number(opts['witness-ttl']);
+  if (!Number.isInteger(v) || v < 100 || v > 60000) bad(`--witness-ttl ${opts['witness-ttl']}: ms, 100 to 60000`);
+  TIMINGS.WitnessTTL = v;
+}
 
 const log = (s) => {
   if (!opts['json-only']) process.stdout.write(`${s}\n`);
@@ -141,7 +155,7 @@ function clusterConfig(n, etcd, runTag, hbPort) {
   }
   return {
     ConfigVersion: 1,
-    Cluster: { ClusterName: `scale${n}`, HBPort: hbPort, WitnessType: 'etcd', WitnessEndpoints: etcd.endpoint, WitnessPrefix: `/mccs-bench-scale/${runTag}/n${n}` },
+    Cluster: { ClusterName: `scale${n}`, HBPort: hbPort, GroupLimit: Math.max(32, n * GROUPS), ...TIMINGS, WitnessType: 'etcd', WitnessEndpoints: etcd.endpoint, WitnessPrefix: `/mccs-bench-scale/${runTag}/n${n}` },
     Nodes: names.map((name, i) => ({ NodeName: name, PrimaryHB: addressesOf(i + 1)[0], SecondaryHB: addressesOf(i + 1)[1], IsolationTestAddresses: '127.0.0.1' })),
     Types: { Process: { MonitorInterval: MONITOR_INTERVAL_S, OfflineMonitorInterval: MONITOR_INTERVAL_S } },
     Groups: groups,
@@ -171,6 +185,13 @@ function pingsOf(enginePid, home) {
   return pidsOfHome(home).filter((p) => p !== enginePid && comm(p) === 'ping' && procStat(p)?.ppid === enginePid);
 }
 
+/** Jiffies of the whole machine from /proc/stat: total, idle (idle + iowait), number of CPUs. */
+function machineTicks() {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const f = lines[0].trim().split(/\s+/).slice(1).map(Number);
+  return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), idle: f[3] + f[4], cpus: lines.filter((l) => /^cpu\d+ /.test(l)).length };
+}
+
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const r2 = (v) => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null);
 
@@ -197,8 +218,13 @@ async function runCluster(n, etcd, index) {
     log(`\n${n} nodes: ${n * GROUPS} groups, HBPort ${hbPort}, etcd ${etcd.endpoint} prefix ${config.Cluster.WitnessPrefix}`);
     const t0 = performance.now();
     const started = await Promise.allSettled(names.map((name, i) => startEngine(homes[i], name, { timeoutMs: bounded(120_000), stdoutFile: join(homes[i], 'log/stdout.log') }).then((e) => engines.set(name, e))));
-    const failed = started.flatMap((s, i) => (s.status === 'rejected' ? [`${names[i]}: ${s.reason.message.split('\n').slice(0, 6).join(' | ')}`] : []));
-    if (failed.length) throw new Error(`engines did not start: ${failed.join('; ')}`);
+    const failed = started.flatMap((s, i) => (s.status === 'rejected' ? [{ name: names[i], why: s.reason.message.split(homes[i]).join('$MCCS_HOME').split('\n').slice(0, 4).join(' | ') }] : []));
+    if (failed.length) {
+      // One line per distinct reason, with the nodes that gave it.
+      const by = new Map();
+      for (const f of failed) by.set(f.why, [...(by.get(f.why) ?? []), f.name]);
+      throw new Error(`engines did not start: ${[...by].map(([why, ns]) => `${ns.join(', ')}: ${why}`).join('; ')}`);
+    }
     verbose(`engines ${[...engines.values()].map((e) => e.pid).join(' ')} up after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
     // Every node RUNNING as every engine sees it; then each node brings its own groups online
@@ -248,13 +274,13 @@ async function runCluster(n, etcd, index) {
     const list = names.map((name) => ({ name, engine: engines.get(name), home: homes[names.indexOf(name)] }));
     const pingPids = new Map(list.map((x) => [x.name, pingsOf(x.engine.pid, x.home)]));
     const pingTicks = () => new Map([...pingPids].map(([name, pids]) => [name, new Map(pids.map((p) => [p, procStat(p) ? procStat(p).utime + procStat(p).stime : undefined]))]));
-    const first = { t: performance.now(), ticks: new Map(list.map((x) => [x.name, ticks(x.engine.pid)])), pings: pingTicks() };
+    const first = { t: performance.now(), ticks: new Map(list.map((x) => [x.name, ticks(x.engine.pid)])), pings: pingTicks(), machine: machineTicks(), etcd: ticks(etcd.pid) };
     const rss = new Map(list.map((x) => [x.name, []]));
     for (let s = 1; s <= SECONDS; s++) {
       await sleep(Math.max(0, first.t + s * 1000 - performance.now()));
       for (const x of list) rss.get(x.name).push(procMem(x.engine.pid)?.rssKb ?? NaN);
     }
-    const last = { t: performance.now(), ticks: new Map(list.map((x) => [x.name, ticks(x.engine.pid)])), pings: pingTicks() };
+    const last = { t: performance.now(), ticks: new Map(list.map((x) => [x.name, ticks(x.engine.pid)])), pings: pingTicks(), machine: machineTicks(), etcd: ticks(etcd.pid) };
     const windowS = (last.t - first.t) / 1000;
     const cpu = list.map((x) => ((last.ticks.get(x.name) - first.ticks.get(x.name)) / hz / windowS) * 100);
     const rssMb = list.map((x) => mean(rss.get(x.name)) / 1024);
@@ -276,7 +302,11 @@ async function runCluster(n, etcd, index) {
       rssMbMax: r2(Math.max(...rssMb)),
       pingsPerEngine: r2(mean(list.map((x) => pingPids.get(x.name).length))),
       pingCpuPctPerEngine: r2(mean(pingCpu)),
+      etcdCpuPct: r2(((last.etcd - first.etcd) / hz / windowS) * 100),
+      machineBusyPct: r2((1 - (last.machine.idle - first.machine.idle) / Math.max(1, last.machine.total - first.machine.total)) * 100),
+      cpus: last.machine.cpus,
     });
+    log(`  machine ${row.machineBusyPct} % busy (${row.cpus} CPUs, everything running on it), etcd ${row.etcdCpuPct} %`);
     log(`  engine CPU ${row.cpuPctMean} % mean, ${row.cpuPctMax} % max (all ${n} engines: ${row.cpuPctAll} % of one core); RSS ${row.rssMbMean} MB mean, ${row.rssMbMax} MB max; ${row.pingsPerEngine} pings per engine using ${row.pingCpuPctPerEngine} %`);
     verbose(`per engine CPU %: ${cpu.map((c, i) => `${names[i]} ${c.toFixed(2)}`).join(', ')}`);
 
@@ -286,7 +316,14 @@ async function runCluster(n, etcd, index) {
     const vEngine = engines.get(victim);
     const survivors = list.filter((x) => x.name !== victim);
     const marks = new Map(survivors.map((x) => [x.name, events(x.home).length]));
-    const victimGroups = config.Groups.filter((g) => g.NodeList[0] === victim).map((g) => g.GroupName);
+    // Still where they were put? (A stalled engine drops its groups when its witness lease lapses.)
+    const { where: placed } = await onlineWhere(homes[0]);
+    const moved = config.Groups.filter((g) => placed.get(g.GroupName) !== g.NodeList[0]);
+    if (moved.length) {
+      row.notOnlineBeforePowerOff = moved.length;
+      log(`  WARNING: ${moved.length} of ${config.Groups.length} groups are no longer ONLINE on their nodes before the power-off (${moved.slice(0, 5).map((g) => `${g.GroupName}: ${placed.get(g.GroupName) ?? 'not online'}`).join(', ')}${moved.length > 5 ? ', …' : ''})`);
+    }
+    const victimGroups = config.Groups.filter((g) => g.NodeList[0] === victim && placed.get(g.GroupName) === victim).map((g) => g.GroupName);
     const killedAt = Date.now();
     const killedPerf = performance.now();
     process.kill(vEngine.pid, 'SIGKILL');
@@ -301,46 +338,65 @@ async function runCluster(n, etcd, index) {
     engines.delete(victim);
     log(`  ${victim} powered off (engine ${vEngine.pid} and its processes SIGKILLed, ${addressesOf(VICTIM).join(' and ')} removed); waiting for every peer's decision and for ${victimGroups.length} groups to come ONLINE elsewhere`);
 
-    const decisions = new Map();
+    // Per peer: every DECISION_* record about the victim in order (a peer may first see its witness lease
+    // still valid for a few ms: PARTITION, then NODE_FAULT); the decision time is that of DECISION_NODE_FAULT.
+    const decisions = new Map(survivors.map((x) => [x.name, []]));
     const onlineAt = new Map();
+    const scan = () => {
+      for (const x of survivors) {
+        const evs = events(x.home, marks.get(x.name));
+        decisions.set(
+          x.name,
+          evs.filter((e) => e.subject === `node:${victim}` && typeof e.rule === 'string' && e.rule.startsWith('DECISION_')).map((e) => ({ rule: e.rule, ms: Date.parse(e.time) - killedAt })),
+        );
+        for (const e of evs) {
+          if (e.newState !== 'ONLINE' || !e.group || !victimGroups.includes(e.group) || e.node !== x.name || !e.subject.startsWith('group:')) continue;
+          const at = Date.parse(e.time) - killedAt;
+          if (!onlineAt.has(e.group) || onlineAt.get(e.group).ms > at) onlineAt.set(e.group, { node: x.name, ms: at });
+        }
+      }
+    };
+    const faultOf = (name) => decisions.get(name).find((d) => d.rule === 'DECISION_NODE_FAULT');
     await waitFor(
       'every peer to decide about the powered-off node and its groups to be ONLINE elsewhere',
       async () => {
-        for (const x of survivors) {
-          const evs = events(x.home, marks.get(x.name));
-          if (!decisions.has(x.name)) {
-            const d = evs.find((e) => e.subject === `node:${victim}` && typeof e.rule === 'string' && e.rule.startsWith('DECISION_'));
-            if (d) decisions.set(x.name, { rule: d.rule, ms: Date.parse(d.time) - killedAt, code: d.facts?.code });
-          }
-          for (const e of evs) {
-            if (e.newState !== 'ONLINE' || !e.group || !victimGroups.includes(e.group) || e.node !== x.name || !e.subject.startsWith('group:')) continue;
-            const at = Date.parse(e.time) - killedAt;
-            if (!onlineAt.has(e.group) || onlineAt.get(e.group).ms > at) onlineAt.set(e.group, { node: x.name, ms: at });
-          }
-        }
-        return decisions.size === survivors.length && victimGroups.every((g) => onlineAt.has(g));
+        scan();
+        return survivors.every((x) => decisions.get(x.name).length > 0) && victimGroups.every((g) => onlineAt.has(g));
       },
       bounded(90_000),
       100,
     ).catch((e) => {
       row.failoverError = e.message;
     });
-    const ds = [...decisions.values()];
-    const rules = [...new Set(ds.map((d) => d.rule))];
+    // A peer that decided otherwise first gets a few seconds more for its NODE_FAULT record.
+    if (!row.failoverError) await waitFor('DECISION_NODE_FAULT on every peer', async () => (scan(), survivors.every((x) => faultOf(x.name))), bounded(5000), 100).catch(() => undefined);
+    scan();
+    const faults = survivors.map((x) => faultOf(x.name)).filter(Boolean);
+    const firsts = survivors.map((x) => decisions.get(x.name)[0]).filter(Boolean);
+    const before = {};
+    for (const x of survivors) for (const d of decisions.get(x.name)) if (d.rule !== 'DECISION_NODE_FAULT' && (!faultOf(x.name) || d.ms <= faultOf(x.name).ms)) before[d.rule] = (before[d.rule] ?? 0) + 1;
     const onl = [...onlineAt.values()];
     Object.assign(row, {
-      decisionVerdicts: rules,
-      decidedBy: ds.length,
       peers: survivors.length,
-      decisionMsFirst: ds.length ? Math.min(...ds.map((d) => d.ms)) : null,
-      decisionMsLast: ds.length === survivors.length ? Math.max(...ds.map((d) => d.ms)) : null,
+      nodeFaultBy: faults.length,
+      decisionMsFirst: faults.length ? Math.min(...faults.map((d) => d.ms)) : null,
+      decisionMsLast: faults.length === survivors.length ? Math.max(...faults.map((d) => d.ms)) : null,
+      firstRecordMs: firsts.length ? Math.min(...firsts.map((d) => d.ms)) : null,
+      otherVerdictsFirst: before,
       groupsOnlineElsewhere: onl.length,
       groupsOnlineMsLast: onl.length === victimGroups.length ? Math.max(...onl.map((o) => o.ms)) : null,
       takenBy: [...new Set(onl.map((o) => o.node))],
       waitedS: r2((performance.now() - killedPerf) / 1000),
     });
-    log(`  decision: ${rules.join(', ') || 'none'} by ${ds.length}/${survivors.length} peers, first ${row.decisionMsFirst} ms, last ${row.decisionMsLast} ms after the power-off; ${onl.length}/${victimGroups.length} groups ONLINE on ${row.takenBy.join(', ') || '-'} by ${row.groupsOnlineMsLast} ms${row.failoverError ? ` (${row.failoverError})` : ''}`);
-    verbose(`decisions: ${[...decisions].map(([k, d]) => `${k} ${d.rule}/${d.code} ${d.ms} ms`).join(', ')}`);
+    const others = Object.entries(before).map(([k, v]) => `${k} on ${v} peer(s) before it`).join(', ');
+    log(`  DECISION_NODE_FAULT by ${faults.length}/${survivors.length} peers, first ${row.decisionMsFirst} ms, last ${row.decisionMsLast} ms after the power-off${others ? ` (${others})` : ''}; ${onl.length}/${victimGroups.length} groups ONLINE on ${row.takenBy.join(', ') || '-'} by ${row.groupsOnlineMsLast} ms${row.failoverError ? ` (${row.failoverError})` : ''}`);
+    // Witness lease trouble over the whole run (start to the end of the failover), on every engine.
+    const lapse = { OWNERSHIP_LAPSED: 0, OWNERSHIP_HOLD_ON_PEER: 0 };
+    for (const home of homes) for (const e of events(home)) if (e.rule in lapse) lapse[e.rule] += 1;
+    row.ownershipLapsed = lapse.OWNERSHIP_LAPSED;
+    row.ownershipHoldOnPeer = lapse.OWNERSHIP_HOLD_ON_PEER;
+    if (lapse.OWNERSHIP_LAPSED || lapse.OWNERSHIP_HOLD_ON_PEER) log(`  witness leases: ${lapse.OWNERSHIP_LAPSED} OWNERSHIP_LAPSED, ${lapse.OWNERSHIP_HOLD_ON_PEER} OWNERSHIP_HOLD_ON_PEER records over the run (renewals later than 3/4 WitnessTTL)`);
+    verbose(`decisions: ${[...decisions].map(([k, ds]) => `${k}: ${ds.map((d) => `${d.rule} ${d.ms} ms`).join(' → ')}`).join('; ')}`);
     return row;
   } finally {
     await cleanupCluster();
@@ -428,17 +484,21 @@ async function main() {
 
   const ok = rows.filter((r) => !r.error);
   log('\nDecision time: from the SIGKILL of n2 (engine and its processes, its addresses removed at once: a power-off) to each');
-  log("surviving engine's DECISION_* record about n2 (event log, ms; one machine, one clock): first peer / last peer.");
+  log("surviving engine's DECISION_NODE_FAULT record about n2 (event log, ms; one machine, one clock): first peer / last peer");
+  log('(a peer that saw n2\'s witness lease still valid for a few ms records PARTITION first: counted as "first: PARTITION ×k").');
   log('"online" is until the last of n2\'s groups is ONLINE on another node. CPU is the engine process alone');
-  log('(utime+stime over the window, % of one core); its ping children are counted apart. The engines share this machine.');
+  log('(utime+stime over the window, % of one core); its ping children are counted apart. The engines share this machine:');
+  log('"busy %" is the whole machine over the window (every CPU, everything running); "lapses" counts OWNERSHIP_LAPSED records');
+  log('(an owner whose witness renewals came later than 3/4 WitnessTTL drops its groups) over the run.');
+  log(`Timings: ${Object.keys(TIMINGS).length ? Object.entries(TIMINGS).map(([k, v]) => `${k} ${v}`).join(', ') : 'the defaults (HBInterval 1000, HBTimeout 1000, WitnessTTL 1000 ms)'}.`);
   log('');
-  log(`${'nodes'.padStart(5)} ${'groups'.padStart(6)} ${'CPU % mean'.padStart(10)} ${'CPU % max'.padStart(9)} ${'RSS MB mean'.padStart(11)} ${'RSS MB max'.padStart(10)} ${'pings'.padStart(5)} ${'ping CPU %'.padStart(10)} ${'decision ms first/last'.padStart(22)} ${'online ms'.padStart(9)}  verdict`);
+  log(`${'nodes'.padStart(5)} ${'groups'.padStart(6)} ${'CPU % mean'.padStart(10)} ${'CPU % max'.padStart(9)} ${'RSS MB mean'.padStart(11)} ${'RSS MB max'.padStart(10)} ${'pings'.padStart(5)} ${'ping CPU %'.padStart(10)} ${'etcd %'.padStart(6)} ${'busy %'.padStart(6)} ${'lapses'.padStart(6)} ${'decision ms first/last'.padStart(22)} ${'online ms'.padStart(9)}  NODE_FAULT by`);
   for (const r of rows) {
     if (r.error) {
       log(`${fmt(r.nodes, 5)}  FAILED: ${r.error}`);
       continue;
     }
-    log(`${fmt(r.nodes, 5)} ${fmt(r.groups, 6)} ${fmt(r.cpuPctMean, 10)} ${fmt(r.cpuPctMax, 9)} ${fmt(r.rssMbMean, 11)} ${fmt(r.rssMbMax, 10)} ${fmt(r.pingsPerEngine, 5)} ${fmt(r.pingCpuPctPerEngine, 10)} ${fmt(`${r.decisionMsFirst ?? '-'} / ${r.decisionMsLast ?? '-'}`, 22)} ${fmt(r.groupsOnlineMsLast, 9)}  ${r.decisionVerdicts.join(',') || '-'}`);
+    log(`${fmt(r.nodes, 5)} ${fmt(r.groups, 6)} ${fmt(r.cpuPctMean, 10)} ${fmt(r.cpuPctMax, 9)} ${fmt(r.rssMbMean, 11)} ${fmt(r.rssMbMax, 10)} ${fmt(r.pingsPerEngine, 5)} ${fmt(r.pingCpuPctPerEngine, 10)} ${fmt(r.etcdCpuPct, 6)} ${fmt(r.machineBusyPct, 6)} ${fmt(r.ownershipLapsed, 6)} ${fmt(`${r.decisionMsFirst ?? '-'} / ${r.decisionMsLast ?? '-'}`, 22)} ${fmt(r.groupsOnlineMsLast, 9)}  ${r.nodeFaultBy}/${r.peers}${Object.keys(r.otherVerdictsFirst).length ? ` (first: ${Object.entries(r.otherVerdictsFirst).map(([k, v]) => `${k.replace('DECISION_', '')} ×${v}`).join(', ')})` : ''}`);
   }
   const g = {};
   if (ok.length > 1) {
@@ -453,7 +513,7 @@ async function main() {
       log(`growth of ${label.padEnd(22)} ${growth(ok, key).map((v, i) => `${steps[i]} ${v}`).join(', ')}`);
     }
   }
-  process.stdout.write(`${JSON.stringify({ bench: 'scale', groupsPerNode: GROUPS, sampleSeconds: SECONDS, rows, growth: g })}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'scale', groupsPerNode: GROUPS, sampleSeconds: SECONDS, timings: TIMINGS, rows, growth: g })}\n`);
   process.exitCode = failures ? 2 : 0;
 }
 

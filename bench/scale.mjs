@@ -250,16 +250,23 @@ async function runCluster(n, etcd, index) {
       }),
     );
     // Every group ONLINE on its own node (the first of its NodeList), as n1 sees it.
+    let lastSeen;
     await waitFor(
       `all ${n * GROUPS} groups ONLINE on their nodes`,
       async () => {
         const { where, faulted } = await onlineWhere(homes[0]);
         if (faulted.length) throw new Error(`FAULTED: ${faulted.map((f) => `${f.GroupName} on ${f.node}`).join(', ')}`);
+        lastSeen = where;
         return config.Groups.every((g) => where.get(g.GroupName) === g.NodeList[0]);
       },
-      bounded(240_000),
+      bounded(120_000),
       500,
-    );
+    ).catch((e) => {
+      const off = config.Groups.filter((g) => lastSeen?.get(g.GroupName) !== g.NodeList[0]);
+      const counts = {};
+      for (const home of homes) for (const ev of events(home)) if (['OWNERSHIP_LAPSED', 'OWNERSHIP_HOLD_ON_PEER', 'OWNERSHIP_REFUSED', 'OWNERSHIP_LOST'].includes(ev.rule)) counts[ev.rule] = (counts[ev.rule] ?? 0) + 1;
+      throw new Error(`${e.message.split('\n')[0]}: ${off.length} not ONLINE on their node as n1 sees it (${off.slice(0, 4).map((g) => `${g.GroupName}: ${lastSeen?.get(g.GroupName) ?? 'not online'}`).join(', ')}${off.length > 4 ? ', …' : ''}); witness records on all engines: ${JSON.stringify(counts)}`);
+    });
     row.allOnlineAfterS = r2((performance.now() - t0) / 1000);
     log(`  all groups ONLINE after ${row.allOnlineAfterS} s; settling ${MONITOR_INTERVAL_S} s, then sampling ${SECONDS} s`);
     await sleep(MONITOR_INTERVAL_S * 1000);

@@ -3,6 +3,7 @@
 // after a node failure, for clusters of several sizes sharing this machine.
 //
 //   npm run bench:scale -- [--nodes 3,8,16] [--groups 10] [--seconds 20] [--json-only] [--verbose]
+//                          [--hb-interval MS] [--ping-interval MS] [--witness-ttl MS]   (default: the attribute defaults)
 //
 // Root only: the whole bench runs in a private network namespace of its own
 // (`unshare --net`, re-executing this file), so that a node can be powered off
@@ -63,6 +64,7 @@ const { values: opts } = parseArgs({
     budget: { type: 'string', default: '570' },
     'hb-interval': { type: 'string' },
     'witness-ttl': { type: 'string' },
+    'ping-interval': { type: 'string' },
     'json-only': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     'in-netns': { type: 'boolean', default: false },
@@ -86,6 +88,11 @@ if (opts['hb-interval'] !== undefined) {
   const v = Number(opts['hb-interval']);
   if (!Number.isInteger(v) || v < 50 || v > 60000) bad(`--hb-interval ${opts['hb-interval']}: ms, 50 to 60000`);
   Object.assign(TIMINGS, { HBInterval: v, HBTimeout: v });
+}
+if (opts['ping-interval'] !== undefined) {
+  const v = Number(opts['ping-interval']);
+  if (!Number.isInteger(v) || v < 20 || v > 5000) bad(`--ping-interval ${opts['ping-interval']}: ms, 20 to 5000`);
+  TIMINGS.PingInterval = v;
 }
 if (opts['witness-ttl'] !== undefined) {
   const v = Number(opts['witness-ttl']);

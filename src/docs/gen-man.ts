@@ -17,6 +17,7 @@ import {
   lengthLimits,
   type AttributeDeclaration,
 } from '../model/attributes.js';
+import { MAX_NODES, MAX_NODES_WITHOUT_WITNESS } from '../model/schema.js';
 import { entryPoints, environment, exitStatus, files, jsonOutput, leaseLimits, recovery, seeAlso, type EntryPoint } from './man-sections.js';
 import { arg, esc, literal, paragraphs, tagged } from './roff.js';
 
@@ -126,7 +127,7 @@ mccs init writes a first main.json from a template (PostgreSQL, Oracle, Tomcat, 
     '.SH STRUCTURE',
     tagged('.B ConfigVersion', 'integer. Raised by every change made through the engine.'),
     tagged('.B Cluster', 'object: the cluster attributes.'),
-    tagged('.B Nodes', 'array of node objects, in priority order.'),
+    tagged('.B Nodes', `array of 1 to ${MAX_NODES} node objects, in priority order; more than ${MAX_NODES_WITHOUT_WITNESS} need Cluster WitnessType etcd (membership and group ownership are kept in etcd).`),
     tagged('.B Types', 'object: for a type name, values of type-shared and type attributes that apply to every resource of that type, e.g. {"Process": {"MonitorInterval": 5}}.'),
     tagged('.B Groups', 'array of group objects; each has its group attributes, Resources (array of resource objects) and Dependencies (array).'),
     '.SH ATTRIBUTES',

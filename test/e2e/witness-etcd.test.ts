@@ -10,46 +10,11 @@ import { ROOT } from '../helpers/engine-harness.js';
 import { ETCD_ENDPOINT, startEtcd, stopEtcd, type EtcdProcess } from '../lab/etcd.js';
 import { isolate, reconnect } from '../lab/lab.js';
 import { ClusterLab, clusterConfig, GROUP, IS_ROOT, VIP4, type NodeName } from '../helpers/cluster-lab.js';
+import { HolderSampler } from '../helpers/holder-sampler.js';
 
 if (!IS_ROOT) console.log('witness-etcd.test: skipped: the two-node lab needs root (network, PID and mount namespaces)');
 
 const LAB_ID = 'wit';
-
-/** Both nodes' address tables read in parallel, a new round every 10 ms (or as soon as the last one is read). */
-class HolderSampler {
-  samples = 0;
-  dual = 0;
-  seen = new Set<string>();
-  private readonly started = Date.now();
-  private stopped = false;
-  private done: Promise<void>;
-  constructor(private readonly cl: ClusterLab) {
-    this.done = (async () => {
-      const end = Date.now() + 120_000; // bounded
-      while (!this.stopped && Date.now() < end) {
-        const t0 = Date.now();
-        const h = await this.holders();
-        this.samples += 1;
-        if (h.length > 1) this.dual += 1;
-        this.seen.add(h.join('+') || 'none');
-        await sleep(Math.max(0, 10 - (Date.now() - t0)));
-      }
-    })();
-  }
-  private async holders(): Promise<string[]> {
-    const per = await Promise.all((['node1', 'node2'] as const).map(async (n) => {
-      const r = await exec('ip', ['-n', this.cl.lab.nodes[n].ns, '-j', 'addr', 'show', 'dev', 'eth0']);
-      const shown = JSON.parse(r.stdout || '[]') as { addr_info?: { local: string }[] }[];
-      return (shown[0]?.addr_info ?? []).some((a) => a.local === VIP4) ? [n] : [];
-    }));
-    return per.flat();
-  }
-  async stop(): Promise<{ samples: number; dual: number; seen: string[]; periodMs: number }> {
-    this.stopped = true;
-    await this.done;
-    return { samples: this.samples, dual: this.dual, seen: [...this.seen], periodMs: Math.round((Date.now() - this.started) / Math.max(1, this.samples)) };
-  }
-}
 
 async function nodePids(cl: ClusterLab, n: NodeName): Promise<number[]> {
   const r = await exec('ip', ['netns', 'pids', cl.lab.nodes[n].ns]);
@@ -122,7 +87,7 @@ describe.skipIf(!IS_ROOT)('witness on etcd in the lab', () => {
   it('partition (both heartbeat links cut, the witness reached by both): the owner keeps the VIP, node2 says PARTITION and never takes it', async () => {
     await waitOwner(cl, 'node1');
     const m = cl.mark();
-    const sampler = new HolderSampler(cl);
+    const sampler = new HolderSampler(cl.lab, VIP4);
     await Promise.all([cl.cutPeerPath('primary', true), cl.cutPeerPath('secondary', true)]);
     try {
       const ev = await cl.waitEvent('node2', m, 'DECISION_PARTITION', 15_000);
@@ -173,7 +138,7 @@ describe.skipIf(!IS_ROOT)('witness on etcd in the lab', () => {
   it('owner cut off from its peer and the witness (nothing it sends gets out; it still hears node2): it drops the VIP by itself, then node2 takes over; never two holders', async () => {
     await waitOwner(cl, 'node1');
     const m = cl.mark();
-    const sampler = new HolderSampler(cl);
+    const sampler = new HolderSampler(cl.lab, VIP4);
     // Every packet node1 sends to the lab networks is refused by its own routing (carrier stays up, so
     // the NIC resource sees nothing): node2 and etcd hear nothing from it, while node1 still hears node2.
     const ns = cl.lab.nodes.node1.ns;
@@ -217,7 +182,7 @@ describe.skipIf(!IS_ROOT)('witness on etcd in the lab', () => {
       expect(after.filter((e) => e.newState === 'STARTING')).toEqual([]);
     } finally {
       if (!resumed) for (const pid of pids) signal(pid, 'SIGCONT');
-      const sampler = new HolderSampler(cl);
+      const sampler = new HolderSampler(cl.lab, VIP4);
       await reconnect(cl.lab, 'node1');
       await sleep(3000);
       const s = await sampler.stop();

@@ -1,4 +1,7 @@
-// Two real engines in the test lab (test/lab/lab.ts): each node's engine
+// Real engines in the test lab (test/lab/lab.ts), two unless told (up to
+// 16: ClusterLab.create(id, config, { nodes: N }); clusterConfig builds the
+// two-node main.json, manyNodeConfig the one of N nodes with several groups
+// on the etcd witness): each node's engine
 // runs in the node's own network, PID and mount namespaces under tini, with
 // its own MCCS_HOME (main.json written by the test, one shared cluster.key).
 // The helper starts, stops (SIGTERM), kills (SIGKILL, engine only) and
@@ -13,7 +16,7 @@ import type { Envelope, EventRecord } from '../../src/api/protocol.js';
 import type { GroupState, MainConfig, NodeState } from '../../src/model/types.js';
 import { exec, isAlive, must, signal, sleep, waitFor, WaitAborted } from '../lab/exec.js';
 import {
-  createLab, destroyLab, execInClient, netemAvailable, powerOff as labPowerOff, powerOn as labPowerOn, probeVip, spawnInNode,
+  createLab, destroyLab, ECHO_PORT, execInClient, netemAvailable, nodeNames, powerOff as labPowerOff, powerOn as labPowerOn, probeVip, spawnInNode,
   startNode, NODE_NAMES, type Lab, type LinkName, type NodeName, type NodeProcess,
 } from '../lab/lab.js';
 import { DAEMON, ROOT, rpcAt } from './engine-harness.js';
@@ -25,7 +28,7 @@ export const GROUP = 'web';
 export const RES = { nic: 'web-nic', ip: 'web-ip', app: 'web-app' } as const;
 export const IS_ROOT = process.getuid?.() === 0;
 
-export { NODE_NAMES, type NodeName };
+export { NODE_NAMES, nodeNames, type NodeName };
 
 export interface ConfigOptions {
   ConfigVersion?: number;
@@ -79,6 +82,86 @@ export function clusterConfig(o: ConfigOptions = {}): MainConfig {
   } as MainConfig;
 }
 
+/** One failover group of manyNodeConfig: NIC(eth0) ← IP(vip) ← Process(echo-node on its own port), IP and Process critical. */
+export interface GroupSpec {
+  name: string;
+  nodeList: NodeName[];
+  /** The group's VIP (IPv4, /24). */
+  vip: string;
+  /** Port of its echo-node (default 7700 + its place in the list): each group's service listens on a port of its own. */
+  port?: number;
+  /** The group's Load (issue 16), when given. */
+  load?: number;
+  autoStart?: boolean;
+  /** Extra group attributes. */
+  attributes?: Record<string, unknown>;
+}
+
+export interface ManyNodeOptions {
+  /** Number of nodes (node1 … nodeN). */
+  nodes: number;
+  groups: GroupSpec[];
+  /** WitnessEndpoints (startEtcdCluster's witnessEndpoints); with it WitnessType is etcd (required above two nodes). */
+  witnessEndpoints?: string;
+  /** Extra cluster attributes (HBInterval, WitnessTTL, ...). */
+  cluster?: Record<string, unknown>;
+  /** Capacity of each node (issue 16), where given. */
+  capacity?: Partial<Record<NodeName, number>>;
+  /** Extra node attributes by node. */
+  nodeAttributes?: Partial<Record<NodeName, Record<string, unknown>>>;
+  ConfigVersion?: number;
+}
+
+export const groupResources = (g: string): { nic: string; ip: string; app: string } => ({ nic: `${g}-nic`, ip: `${g}-ip`, app: `${g}-app` });
+export const groupPort = (groups: GroupSpec[], name: string): number => {
+  const i = groups.findIndex((g) => g.name === name);
+  if (i < 0) throw new Error(`no group ${name}`);
+  return groups[i]!.port ?? ECHO_PORT + i;
+};
+
+/** main.json of an N-node lab: several failover groups, each with its own NodeList, VIP and echo port; the etcd witness when given. */
+export function manyNodeConfig(o: ManyNodeOptions): MainConfig {
+  if (o.nodes > 2 && !o.witnessEndpoints) throw new Error(`manyNodeConfig: ${o.nodes} nodes need the etcd witness (witnessEndpoints)`);
+  const witness = o.witnessEndpoints ? { WitnessType: 'etcd', WitnessEndpoints: o.witnessEndpoints } : {};
+  return {
+    ConfigVersion: o.ConfigVersion ?? 1,
+    Cluster: { ClusterName: 'lab', ...witness, ...(o.cluster ?? {}) },
+    Nodes: nodeNames(o.nodes).map((name, i) => ({
+      NodeName: name,
+      PrimaryHB: `10.213.0.${i + 1}`,
+      SecondaryHB: `10.213.1.${i + 1}`,
+      IsolationTestAddresses: '10.213.0.254',
+      ...(o.capacity?.[name] !== undefined ? { Capacity: o.capacity[name] } : {}),
+      ...(o.nodeAttributes?.[name] ?? {}),
+    })),
+    Types: {
+      Process: { MonitorInterval: 1, OfflineMonitorInterval: 5 },
+      NIC: { MonitorInterval: 1 },
+      IP: { MonitorInterval: 1, OfflineMonitorInterval: 5 },
+    },
+    Groups: o.groups.map((g) => {
+      const r = groupResources(g.name);
+      return {
+        GroupName: g.name,
+        GroupType: 'FAILOVER',
+        NodeList: g.nodeList,
+        AutoStart: g.autoStart ?? true,
+        ...(g.load !== undefined ? { Load: g.load } : {}),
+        ...(g.attributes ?? {}),
+        Resources: [
+          { ResName: r.nic, Type: 'NIC', Device: 'eth0' },
+          { ResName: r.ip, Type: 'IP', NICResName: r.nic, Address: g.vip, Prefix: 24, Critical: true },
+          { ResName: r.app, Type: 'Process', Path: process.execPath, Arguments: [ECHO, '--port', String(groupPort(o.groups, g.name))], Critical: true },
+        ],
+        Dependencies: [
+          { Parent: r.ip, Child: r.nic },
+          { Parent: r.app, Child: r.ip },
+        ],
+      };
+    }),
+  } as unknown as MainConfig;
+}
+
 export type GroupStates = Partial<Record<NodeName, GroupState>>;
 
 export interface VipView {
@@ -88,22 +171,23 @@ export interface VipView {
   holders: NodeName[];
 }
 
-const other = (n: NodeName): NodeName => (n === 'node1' ? 'node2' : 'node1');
-
 export class ClusterLab {
   readonly engines: Partial<Record<NodeName, NodeProcess>> = {};
   /** A directory for the test's own files (fence scripts, forged senders...). */
   readonly tmp: string;
+  /** The lab's nodes (node1 … nodeN). */
+  readonly names: NodeName[];
 
   private constructor(readonly lab: Lab) {
     this.tmp = join(lab.dir, 'test');
+    this.names = lab.names;
     mkdirSync(this.tmp, { recursive: true });
   }
 
-  /** Builds the lab and writes both homes: main.json (same on both unless told) and one cluster.key. */
-  static async create(id: string, config: MainConfig | ((node: NodeName) => MainConfig)): Promise<ClusterLab> {
+  /** Builds the lab (two nodes unless told) and writes every home: main.json (same on all unless told) and one cluster.key. */
+  static async create(id: string, config: MainConfig | ((node: NodeName) => MainConfig), options: { nodes?: number } = {}): Promise<ClusterLab> {
     if (!existsSync(DAEMON)) throw new Error(`${DAEMON} is missing: build first (npx tsc -p tsconfig.json)`);
-    const lab = await createLab({ id });
+    const lab = await createLab({ id, nodes: options.nodes });
     const cl = new ClusterLab(lab);
     try {
       const { generateSecret } = (await import(join(ROOT, 'dist/cluster/crypto.js'))) as { generateSecret: (path: string, o?: { force?: boolean }) => Buffer };
@@ -111,7 +195,7 @@ export class ClusterLab {
       generateSecret(keyFile, { force: true });
       if (!(await netemAvailable(lab))) await cl.softwareChecksums();
       const key = readFileSync(keyFile);
-      for (const n of NODE_NAMES) {
+      for (const n of lab.names) {
         for (const d of ['config', 'log', 'run']) mkdirSync(join(cl.home(n), d), { recursive: true });
         writeFileSync(join(cl.home(n), 'config/cluster.key'), key, { mode: 0o600 });
         chmodSync(join(cl.home(n), 'config/cluster.key'), 0o600);
@@ -148,7 +232,7 @@ export class ClusterLab {
   }
 
   runningEngines(): NodeName[] {
-    return NODE_NAMES.filter((n) => this.engineAlive(n));
+    return this.names.filter((n) => this.engineAlive(n));
   }
 
   /**
@@ -174,9 +258,14 @@ export class ClusterLab {
     return p;
   }
 
-  /** Both engines at once. */
-  async startBoth(ready: 'api' | 'running' = 'running'): Promise<void> {
-    await Promise.all(NODE_NAMES.map((n) => this.startEngine(n, ready)));
+  /** Every engine at once (both, in the two-node lab). */
+  async startBoth(ready: 'api' | 'running' = 'running', timeoutMs?: number): Promise<void> {
+    await Promise.all(this.names.map((n) => this.startEngine(n, ready, timeoutMs)));
+  }
+
+  /** Every engine at once. */
+  startAll(ready: 'api' | 'running' = 'running', timeoutMs = 30_000): Promise<void> {
+    return this.startBoth(ready, timeoutMs);
   }
 
   /** SIGTERM: the engine only (planned stop); waits for it to exit. */
@@ -262,6 +351,14 @@ export class ClusterLab {
     }
   }
 
+  /**
+   * Several groups at once: each ONLINE on its node (null: nowhere) and
+   * OFFLINE on every other node of the lab, as every viewer sees it.
+   */
+  async waitPlacement(placement: Record<string, NodeName | null>, opts: { viewers?: NodeName[]; timeoutMs?: number } = {}): Promise<void> {
+    await Promise.all(Object.entries(placement).map(([group, node]) => this.waitGroup(onlyOn(this.names, node), { ...opts, group })));
+  }
+
   // ------------------------------------------------------------ events and logs
 
   events(n: NodeName): EventRecord[] {
@@ -279,9 +376,9 @@ export class ClusterLab {
     return out;
   }
 
-  /** A position in the event logs of both nodes, for eventsSince. */
+  /** A position in the event logs of every node, for eventsSince. */
   mark(): Record<NodeName, number> {
-    return { node1: this.events('node1').length, node2: this.events('node2').length };
+    return Object.fromEntries(this.names.map((n) => [n, this.events(n).length])) as Record<NodeName, number>;
   }
 
   eventsSince(n: NodeName, mark: Record<NodeName, number>): EventRecord[] {
@@ -303,9 +400,9 @@ export class ClusterLab {
     return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
   }
 
-  /** What to print when a case fails: the end of both consoles and event logs. */
+  /** What to print when a case fails: the end of every node's console and event log. */
   dump(lines = 40): string {
-    return NODE_NAMES.map((n) => {
+    return this.names.map((n) => {
       const ev = this.events(n).slice(-lines).map((e) => `${e.time} ${e.rule} ${e.subject}${e.newState ? ` → ${e.newState}` : ''}: ${e.message}`);
       return `===== ${n} console (engine ${this.engineAlive(n) ? `pid ${this.engines[n]!.pid}` : 'down'})\n${this.consoleTail(n, lines)}\n===== ${n} events\n${ev.join('\n')}`;
     }).join('\n');
@@ -313,41 +410,40 @@ export class ClusterLab {
 
   // ------------------------------------------------------------ the VIP
 
-  /** Who answers addr:7700 from the client (one probe), or null. */
-  vipHolder(addr = VIP4, timeoutMs = 1000): Promise<string | null> {
-    return probeVip(this.lab, addr, undefined, timeoutMs);
+  /** Who answers addr:port (default 7700) from the client (one probe), or null. */
+  vipHolder(addr = VIP4, timeoutMs = 1000, port = ECHO_PORT): Promise<string | null> {
+    return probeVip(this.lab, addr, port, timeoutMs);
   }
 
-  /** Nodes whose eth0 holds addr. */
+  /** Nodes whose eth0 holds addr (every node's table read at once). */
   async vipHolders(addr = VIP4): Promise<NodeName[]> {
-    const out: NodeName[] = [];
-    for (const n of NODE_NAMES) {
+    const held = await Promise.all(this.names.map(async (n) => {
       const r = await exec('ip', ['-n', this.lab.nodes[n].ns, '-j', 'addr', 'show', 'dev', 'eth0']);
       const shown = JSON.parse(r.stdout || '[]') as { addr_info?: { local: string }[] }[];
-      if ((shown[0]?.addr_info ?? []).some((a) => a.local === addr)) out.push(n);
-    }
-    return out;
+      return (shown[0]?.addr_info ?? []).some((a) => a.local === addr);
+    }));
+    return this.names.filter((_, i) => held[i]);
   }
 
-  /** Several probes from the client (fresh connections) and the address tables of both nodes. */
-  async vipAnswerers(addr = VIP4, probes = 4, timeoutMs = 700): Promise<VipView> {
+  /** Several probes from the client (fresh connections) and the address tables of every node. */
+  async vipAnswerers(addr = VIP4, probes = 4, timeoutMs = 700, port = ECHO_PORT): Promise<VipView> {
     const answers: (string | null)[] = [];
-    for (let i = 0; i < probes; i++) answers.push(await this.vipHolder(addr, timeoutMs));
+    for (let i = 0; i < probes; i++) answers.push(await this.vipHolder(addr, timeoutMs, port));
     return { answers, holders: await this.vipHolders(addr) };
   }
 
   /**
    * Waits until exactly `node` holds addr and answers every probe from the
-   * client (node null: nobody holds it and nothing answers). Returns the view.
+   * client on `port` (node null: nobody holds it and nothing answers). Returns the view.
    */
-  async waitVip(addr: string, node: NodeName | null, timeoutMs = 15_000): Promise<VipView> {
+  async waitVip(addr: string, node: NodeName | null, timeoutMs = 15_000, port = ECHO_PORT): Promise<VipView> {
     let last: VipView | undefined;
     try {
       return await this.waitFor(`VIP ${addr} to be ${node ? `on ${node} only` : 'on no node'}`, async () => {
         const holders = await this.vipHolders(addr);
         last = { answers: [], holders };
         if (JSON.stringify(holders) !== JSON.stringify(node ? [node] : [])) return false;
-        const view = await this.vipAnswerers(addr, 3, node ? 700 : 300);
+        const view = await this.vipAnswerers(addr, 3, node ? 700 : 300, port);
         last = view;
         return view.answers.every((a) => a === node) && JSON.stringify(view.holders) === JSON.stringify(node ? [node] : []) ? view : false;
       }, timeoutMs, 100);
@@ -377,7 +473,7 @@ export class ClusterLab {
    * non-isolated ports and to the bridge itself).
    */
   async cutPeerPath(link: LinkName, cut: boolean): Promise<void> {
-    for (const n of NODE_NAMES) {
+    for (const n of this.names) {
       await must('ip', ['-n', this.lab.labNs, 'link', 'set', 'dev', this.lab.nodes[n].ports[link], 'type', 'bridge_slave', 'isolated', cut ? 'on' : 'off']);
     }
   }
@@ -406,7 +502,7 @@ export class ClusterLab {
     const script = join(this.tmp, 'tx-csum-off.pl');
     writeFileSync(script, TX_CSUM_OFF);
     const targets: [string, string][] = [[this.lab.clientNs, 'eth0']];
-    for (const n of NODE_NAMES) for (const l of ['primary', 'secondary'] as const) targets.push([this.lab.nodes[n].ns, this.lab.nodes[n].devices[l]]);
+    for (const n of this.names) for (const l of ['primary', 'secondary'] as const) targets.push([this.lab.nodes[n].ns, this.lab.nodes[n].devices[l]]);
     for (const [ns, dev] of targets) await must('ip', ['netns', 'exec', ns, 'perl', script, dev]);
   }
 
@@ -420,38 +516,49 @@ export class ClusterLab {
 
   /** Kills everything of the lab (by PID) and removes it. Idempotent. */
   async destroy(): Promise<void> {
-    for (const n of NODE_NAMES) delete this.engines[n];
+    for (const n of this.names) delete this.engines[n];
     await destroyLab(this.lab);
   }
 
-  /**
-   * Back to the known state between cases: links whole, both engines up
-   * (node powered on when needed), the group online on `node` only, VIP
-   * answering from there. Clears faults on both nodes first.
-   */
-  /** Both engines RUNNING, each seeing the other RUNNING. */
-  async waitBothRunning(timeoutMs: number): Promise<void> {
-    await this.waitFor('both engines RUNNING and seeing each other RUNNING', async () => {
-      for (const v of NODE_NAMES) {
-        const s = await this.nodeStates(v);
-        if (s.node1 !== 'RUNNING' || s.node2 !== 'RUNNING') return false;
-      }
-      return true;
-    }, timeoutMs, 100);
+  /** Every engine (or those of `nodes`) RUNNING, each seeing every one of them RUNNING. */
+  async waitBothRunning(timeoutMs: number, nodes: NodeName[] = this.names): Promise<void> {
+    let last: unknown;
+    try {
+      await this.waitFor(`${nodes.join(', ')} RUNNING and seeing each other RUNNING`, async () => {
+        for (const v of nodes) {
+          const s = await this.nodeStates(v);
+          last = { viewer: v, states: s };
+          if (nodes.some((n) => s[n] !== 'RUNNING')) return false;
+        }
+        return true;
+      }, timeoutMs, 100);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; last seen: ${JSON.stringify(last)}`);
+    }
   }
 
+  /** Every engine RUNNING, each seeing every node RUNNING. */
+  waitAllRunning(timeoutMs = 30_000, nodes: NodeName[] = this.names): Promise<void> {
+    return this.waitBothRunning(timeoutMs, nodes);
+  }
+
+  /**
+   * Back to the known state between cases: links whole, every engine up
+   * (node powered on when needed), the group online on `node` only, VIP
+   * answering from there. Clears faults on every node first.
+   */
   async restore(node: NodeName = 'node1', addr = VIP4): Promise<void> {
     for (const l of ['primary', 'secondary'] as const) await this.cutPeerPath(l, false);
-    for (const n of NODE_NAMES) {
+    for (const n of this.names) {
       if (!this.lab.nodes[n].init) await this.powerOn(n, false);
       for (const l of ['primary', 'secondary'] as const) await must('ip', ['-n', this.lab.labNs, 'link', 'set', this.lab.nodes[n].ports[l], 'up']);
     }
-    for (const n of NODE_NAMES) if (!this.engineAlive(n)) await this.startEngine(n, 'running', 30_000);
+    for (const n of this.names) if (!this.engineAlive(n)) await this.startEngine(n, 'running', 30_000);
     await this.waitBothRunning(20_000);
     // Clear what failed (a FAULTED resource blocks the group there; a NIC whose link came back clears itself at its next monitor).
     await this.waitFor('no FAULTED resource left on either node', async () => {
       let faulted = false;
-      for (const n of NODE_NAMES) {
+      for (const n of this.names) {
         const rows = await this.call<{ node: NodeName; state: string }[]>(n, 'res.state', { group: GROUP, node: n });
         if (rows.some((r) => r.state === 'FAULTED')) {
           faulted = true;
@@ -462,16 +569,21 @@ export class ClusterLab {
     }, 15_000, 500);
     const states = await this.groupStates(node);
     if (states[node] !== 'ONLINE') {
-      const from = other(node);
-      if (states[from] === 'ONLINE' || states[from] === 'PARTIAL') {
+      const from = this.names.find((n) => n !== node && (states[n] === 'ONLINE' || states[n] === 'PARTIAL'));
+      if (from) {
         await this.call(node, 'grp.switch', { group: GROUP, node, wait: true, timeout: 60 });
       } else {
         await this.call(node, 'grp.online', { group: GROUP, node, wait: true, timeout: 60 });
       }
     }
-    await this.waitGroup({ [node]: 'ONLINE', [other(node)]: 'OFFLINE' });
+    await this.waitGroup(onlyOn(this.names, node));
     await this.waitVip(addr, node);
   }
+}
+
+/** The group states "ONLINE on `node`, OFFLINE on every other of `names`" (node null: OFFLINE everywhere). */
+export function onlyOn(names: NodeName[], node: NodeName | null): GroupStates {
+  return Object.fromEntries(names.map((n) => [n, n === node ? 'ONLINE' : 'OFFLINE'])) as GroupStates;
 }
 
 /** perl tx-csum-off.pl IFNAME: ETHTOOL_STXCSUM (0x17) with data 0 through the SIOCETHTOOL ioctl (0x8946). */

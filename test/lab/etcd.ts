@@ -54,14 +54,22 @@ export async function startEtcd(lab: Lab, timeoutMs = 15_000): Promise<EtcdProce
 
 /** SIGKILL: the witness is gone at once (no goodbye to its clients). */
 export async function stopEtcd(p: EtcdProcess): Promise<void> {
+  const exited = p.child.exitCode !== null || p.child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => p.child.once('exit', () => r()));
   if (p.pid > 0 && isAlive(p.pid)) signal(p.pid, 'SIGKILL');
   for (let i = 0; i < 200 && p.pid > 0 && isAlive(p.pid); i++) await sleep(10);
+  // Reaped and off lab.spawned before this returns.
+  await Promise.race([exited, sleep(2000)]);
 }
 
 // ---------------------------------------------------------------- three members
 
 /** Addresses of the members of startEtcdCluster, on the lab namespace's br0. */
 export const ETCD_MEMBER_ADDRS = ['10.213.0.251', '10.213.0.252', '10.213.0.253'] as const;
+
+/** WitnessEndpoints of startEtcdCluster(lab, members), known before it starts (for main.json). */
+export function etcdClusterEndpoints(members = 3): string {
+  return ETCD_MEMBER_ADDRS.slice(0, members).map((a) => `http://${a}:${ETCD_PORT}`).join(',');
+}
 
 export interface EtcdMember {
   name: string;

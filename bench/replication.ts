@@ -23,7 +23,7 @@
 // switchover <= 0.5 s, 0 rows lost in synchronous mode), 1 = missed,
 // 2 = the bench failed. Root only; every process it signals is one it
 // started; the lab is destroyed on success, failure and SIGINT/SIGTERM.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,7 +31,7 @@ import { waitFor } from '../test/lab/exec.js';
 import { bootNode, createLab, destroyLab, execInClient, execInNode, powerOff, powerOn, spawnInNode, type Lab, type NodeName } from '../test/lab/lab.js';
 import { initPgCluster, makeDataDir, makeSocketDir, PG_BIN, postgresIds } from '../test/lab/pg-cluster.js';
 import { firstAckAfter, firstAckOnNewConnection, longestGapMs, lostRows, startWriter, type WriterRun } from '../test/lab/pg-writer-run.js';
-import { engineRpc } from './engine-api.js';
+import { engineRpc, waitAllRunning, writeEngineHomes } from './engine-api.js';
 import { measurePatroni, type PatroniFigures } from './replication-patroni.js';
 
 const { values: opts } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, 'json-only': { type: 'boolean', default: false }, 'no-patroni': { type: 'boolean', default: false }, 'patroni-only': { type: 'boolean', default: false }, 'switchovers-only': { type: 'boolean', default: false }, 'db-beside-ip': { type: 'boolean', default: false } } });
@@ -179,20 +179,9 @@ async function main(): Promise<void> {
   const lost: Record<string, number> = {};
   if (!opts['patroni-only']) {
     await initPgCluster(c.realDir('node1'), { trust: '10.213.0.0/24', replication: true, checksums: true });
-    const keyPath = join(lab.dir, 'cluster.key');
-    const { generateSecret } = (await import(join(ROOT, 'dist/cluster/crypto.js'))) as { generateSecret(p: string): Buffer };
-    generateSecret(keyPath);
-    for (const n of NODES) {
-      for (const dir of ['config', 'log', 'run']) mkdirSync(join(c.home(n), dir), { recursive: true });
-      writeFileSync(join(c.home(n), 'config/main.json'), `${JSON.stringify(mainJson(dataDir), null, 2)}\n`);
-      copyFileSync(keyPath, join(c.home(n), 'config/cluster.key'));
-      chmodSync(join(c.home(n), 'config/cluster.key'), 0o600);
-    }
+    await writeEngineHomes(lab, NODES, mainJson(dataDir));
     await Promise.all(NODES.map((n) => c.startEngine(n)));
-    await waitFor('both engines RUNNING', async () => {
-      for (const n of NODES) if (!((await rpc(c.home(n), 'cluster.status'))?.result?.nodes as { state: string }[] | undefined)?.every((x) => x.state === 'RUNNING')) return false;
-      return true;
-    }, 60_000, 200);
+    await waitAllRunning(lab, NODES, 60_000, 200);
     const on = await rpc(c.home('node1'), 'grp.online', { group: GROUP, node: 'node1', wait: true, timeout: 120 }, 130_000);
     if (!on?.ok) throw new Error(`grp.online: ${JSON.stringify(on)}`);
     await c.standby('node2', true);

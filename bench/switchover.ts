@@ -24,7 +24,7 @@
 // destroyed, the loop device detached and its file removed on success,
 // failure and SIGINT/SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,7 @@ import { parseArgs } from 'node:util';
 import { exec, must, sleep, waitFor } from '../test/lab/exec.js';
 import { bootNode, createLab, destroyLab, powerOff, powerOn, spawnInNode, type Lab, type NodeName, type NodeProcess } from '../test/lab/lab.js';
 import { asPostgres, initPgCluster, makeSocketDir, PG_BIN, PG_ENV, postgresIds } from '../test/lab/pg-cluster.js';
-import { engineRpc } from './engine-api.js';
+import { engineRpc, waitAllRunning, writeEngineHomes } from './engine-api.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -514,24 +514,10 @@ async function main(): Promise<void> {
   lab = await createLab({ id: opts['lab-id']! });
   const mountPoint = join(lab.dir, 'pgdisk');
   mkdirSync(mountPoint, { recursive: true });
-  const keyPath = join(lab.dir, 'cluster.key');
-  const { generateSecret } = (await import(join(ROOT, 'dist/cluster/crypto.js'))) as { generateSecret(p: string): Buffer };
-  generateSecret(keyPath);
-  for (const n of NODES) {
-    for (const dir of ['config', 'log', 'run']) mkdirSync(join(lab.nodes[n].home, dir), { recursive: true });
-    writeFileSync(join(lab.nodes[n].home, 'config/main.json'), `${JSON.stringify(mainJson(disk.loop, mountPoint), null, 2)}\n`);
-    copyFileSync(keyPath, join(lab.nodes[n].home, 'config/cluster.key'));
-    chmodSync(join(lab.nodes[n].home, 'config/cluster.key'), 0o600);
-  }
+  await writeEngineHomes(lab, NODES, mainJson(disk.loop, mountPoint));
   const c = new Cluster(lab);
   await Promise.all(NODES.map((n) => c.startEngine(n)));
-  await waitFor('both engines RUNNING', async () => {
-    for (const n of NODES) {
-      const st = await rpc(c.home(n), 'cluster.status');
-      if (!(st?.result?.nodes as { state: string }[] | undefined)?.every((x) => x.state === 'RUNNING')) return false;
-    }
-    return true;
-  }, 60_000, 100);
+  await waitAllRunning(lab, NODES, 60_000, 100);
   const on = await rpc(c.home('node1'), 'grp.online', { group: GROUP, node: 'node1', wait: true, timeout: 120 }, 130_000);
   if (!on?.ok) throw new Error(`grp.online: ${JSON.stringify(on)}`);
   let active = await c.ready();

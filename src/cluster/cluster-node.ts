@@ -273,7 +273,7 @@ export class ClusterNode {
     e.replaceResources(peer, body.resources);
     // Temporary locks are given on the coordinator (grp.lock is forwarded there): its list holds on every node.
     if (Array.isArray(body.tempLocks) && this.sync.coordinator() === peer) e.adoptTempLocks(body.tempLocks);
-    e.setPeerGenerations(body.generations);
+    e.setPeerGenerations(body.generations, peer);
     this.heal(peer);
   }
 
@@ -298,7 +298,8 @@ export class ClusterNode {
       this.healing.add(group);
       void (async () => {
         for (const f of followUps) {
-          if (f.untilPeerStops) await waitUntil(() => !['ONLINE', 'PARTIAL'].includes(e.groupState(group, peer) ?? '') || this.closed, 600_000);
+          // Storage is started here only once no other node runs the group any more (with more than two nodes, not only the peer just heard).
+          if (f.untilPeerStops) await waitUntil(() => this.peers().every((n) => !['ONLINE', 'PARTIAL'].includes(e.groupState(group, n) ?? '')) || this.closed, 600_000);
           const done = await e.handle(f.event, { cause, wait: true, timeout: 600 });
           if (heldByGate(done.plan)) break;
         }

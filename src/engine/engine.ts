@@ -296,8 +296,9 @@ export class Engine {
     for (const g of this.config.Groups) this.observedStore.setTempLock(g.GroupName, locked.includes(g.GroupName));
   }
 
-  setPeerGenerations(generations: Record<string, number>): void {
-    this.observedStore.setPeerGenerations(generations);
+  /** The takeover generations a peer told (heal compares them, per peer with more than two nodes). */
+  setPeerGenerations(generations: Record<string, number>, peer?: string): void {
+    this.observedStore.setPeerGenerations(generations, peer);
   }
 
   /** The one write of a resource state: event log, group state and generation follow. */

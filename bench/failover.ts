@@ -13,6 +13,11 @@
 // the client and the witness) measured as the time both nodes hold the VIP
 // (address tables sampled every 10 ms), for mccs default with and without
 // the witness.
+// Issue 16 adds three nodes on a three-member etcd (test/lab/etcd.ts
+// startEtcdCluster), default and tuned: power-off of the node running the
+// group (NodeList node1, node2, node3), time to the first answer from
+// whichever node takes it, printed beside the two-node witness rows (target:
+// no slower than them).
 //
 //   npm run bench:failover -- [--rounds N] [--only mccs|keepalived|witness] [--json-only]
 //
@@ -25,9 +30,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { childrenOf, exec, monotonicMs, signal, sleep, waitFor } from '../test/lab/exec.js';
-import { ETCD_ENDPOINT, startEtcd, stopEtcd, type EtcdProcess } from '../test/lab/etcd.js';
 import {
-  ECHO_PORT, createLab, destroyLab, isolate, powerOff, powerOn, probeVip, spawnInNode, watchVip,
+  ETCD_ENDPOINT, etcdClusterEndpoints, startEtcd, startEtcdCluster, stopEtcd, stopEtcdCluster, type EtcdCluster, type EtcdProcess,
+} from '../test/lab/etcd.js';
+import {
+  ECHO_PORT, createLab, destroyLab, isolate, nodeNames, powerOff, powerOn, probeVip, spawnInNode, watchVip,
   type Lab, type NodeName, type NodeProcess,
 } from '../test/lab/lab.js';
 import { engineRpc } from './engine-api.js';
@@ -93,7 +100,7 @@ const rpc = engineRpc(2000);
 /** Which nodes hold the VIP, from `ip -j addr` in each node's network namespace (works on a powered-off node too). */
 async function vipHolders(lab: Lab): Promise<NodeName[]> {
   const out: NodeName[] = [];
-  for (const n of NODES) {
+  for (const n of lab.names) {
     const r = await exec('ip', ['-n', lab.nodes[n].ns, '-j', 'addr', 'show', 'dev', 'eth0']);
     const shown = JSON.parse(r.stdout || '[]') as { addr_info?: { local: string }[] }[];
     if ((shown[0]?.addr_info ?? []).some((a) => a.local === VIP)) out.push(n);
@@ -107,6 +114,8 @@ const until = <T>(what: string, check: () => Promise<T | undefined | false>, lim
 interface Takeover {
   /** fault → first answer from the standby (ms). */
   ms: number;
+  /** The node that answered first after the fault. */
+  by: NodeName;
   /** Monotonic and wall-clock time of the fault. */
   t0: number;
   wall0: number;
@@ -117,9 +126,11 @@ interface Takeover {
 /**
  * Probes the VIP every 10 ms from the client; runs fault() (the fault
  * instant is taken just before it); returns the time to the first probe
- * answered by `standby`.
+ * answered by `standby` (or by any of the nodes listed).
  */
-async function measure(lab: Lab, standby: NodeName, fault: () => Promise<void>): Promise<Takeover> {
+async function measure(lab: Lab, standbys: NodeName | NodeName[], fault: () => Promise<void>): Promise<Takeover> {
+  const accept = new Set<string>(Array.isArray(standbys) ? standbys : [standbys]);
+  const standby = [...accept].join(' or ');
   const watch = await watchVip(lab, VIP, ECHO_PORT, 10, 500);
   await sleep(200);
   const wall0 = Date.now();
@@ -128,14 +139,14 @@ async function measure(lab: Lab, standby: NodeName, fault: () => Promise<void>):
   try {
     await fault();
     // Bounded wait for the standby to answer (a probe of our own beside the 10 ms watch).
-    await until(`${standby} to answer on ${VIP}`, async () => (await probeVip(lab, VIP, ECHO_PORT, 300)) === standby, TAKEOVER_LIMIT_MS, 20);
+    await until(`${standby} to answer on ${VIP}`, async () => accept.has((await probeVip(lab, VIP, ECHO_PORT, 300)) ?? ''), TAKEOVER_LIMIT_MS, 20);
     await sleep(50);
   } finally {
     events = await watch.stop();
   }
-  const first = events.find((e) => e.at >= t0 && e.answer === standby);
+  const first = events.find((e) => e.at >= t0 && e.answer !== null && accept.has(e.answer));
   if (!first) throw new Error(`the 10 ms probe never saw ${standby} answer`);
-  return { ms: first.at - t0, t0, wall0, trace: events.map((e) => ({ at: Math.round(e.at - t0), answer: e.answer })) };
+  return { ms: first.at - t0, by: first.answer as NodeName, t0, wall0, trace: events.map((e) => ({ at: Math.round(e.at - t0), answer: e.answer })) };
 }
 
 /**
@@ -159,6 +170,8 @@ interface MccsSettings {
   ip: Record<string, number>;
   /** Scenarios run (default: power-off, kill+isolation, SIGKILL of the engine). */
   scenarios?: ('powerOff' | 'killIsolate' | 'partition' | 'sigkill')[];
+  /** Nodes of the cluster (default 2); more than two: power-off only, on the three-member etcd. */
+  nodes?: number;
 }
 
 const MCCS_DEFAULT: MccsSettings = { label: 'mccs default', cluster: {}, ip: {} };
@@ -188,17 +201,25 @@ if (opts.tuned) {
 MCCS_WITNESS_TUNED.cluster = { ...MCCS_TUNED.cluster, ...WITNESS, WitnessTTL: 200 };
 MCCS_WITNESS_TUNED.ip = { ...MCCS_TUNED.ip };
 
+/** Three nodes, the witness on three etcd members (10.213.0.251..253), the same timings as the two-node witness rows. */
+const WITNESS3 = { WitnessType: 'etcd', WitnessEndpoints: etcdClusterEndpoints(3) };
+const MCCS3_WITNESS_DEFAULT: MccsSettings = { label: 'mccs 3 nodes+witness default', nodes: 3, cluster: { ...WITNESS3 }, ip: {}, scenarios: ['powerOff'] };
+const MCCS3_WITNESS_TUNED: MccsSettings = {
+  label: 'mccs 3 nodes+witness tuned', nodes: 3, cluster: { ...MCCS_TUNED.cluster, ...WITNESS3, WitnessTTL: 200 }, ip: { ...MCCS_TUNED.ip }, scenarios: ['powerOff'],
+};
+
 function mainJson(s: MccsSettings): unknown {
   const node = (i: number) => ({ NodeName: `node${i}`, PrimaryHB: `10.213.0.${i}`, SecondaryHB: `10.213.1.${i}`, IsolationTestAddresses: '10.213.0.254,10.213.1.254' });
+  const names = nodeNames(s.nodes ?? 2);
   return {
     ConfigVersion: 1,
     Cluster: { ClusterName: 'bench', ...s.cluster },
-    Nodes: [node(1), node(2)],
+    Nodes: names.map((_, i) => node(i + 1)),
     Groups: [
       {
         GroupName: 'web',
         GroupType: 'FAILOVER',
-        NodeList: ['node1', 'node2'],
+        NodeList: names,
         AutoStart: true,
         AutoFailover: true,
         Resources: [
@@ -273,10 +294,15 @@ class MccsCluster {
   /** Recoveries that needed a second power cycle. */
   retries = 0;
 
-  constructor(readonly lab: Lab, readonly settings: MccsSettings) {}
+  /** The cluster's nodes (node1, node2 unless settings.nodes says more). */
+  readonly nodes: NodeName[];
+
+  constructor(readonly lab: Lab, readonly settings: MccsSettings) {
+    this.nodes = nodeNames(settings.nodes ?? 2);
+  }
 
   writeConfig(secretFrom: string): void {
-    for (const n of NODES) {
+    for (const n of this.nodes) {
       const cfg = join(this.lab.nodes[n].home, 'config');
       mkdirSync(cfg, { recursive: true });
       writeFileSync(join(cfg, 'main.json'), `${JSON.stringify(mainJson(this.settings), null, 2)}\n`);
@@ -298,14 +324,14 @@ class MccsCluster {
   }
 
   /**
-   * Both engines RUNNING, both links UP both ways, the group ONLINE on
-   * exactly one node (seen from both), the VIP on that node only and
+   * Every engine RUNNING, every link UP both ways, the group ONLINE on
+   * exactly one node (seen from every node), the VIP on that node only and
    * answering from it. Returns that node.
    */
   async ready(limitMs = READY_LIMIT_MS): Promise<NodeName> {
     return until('the cluster to be whole again', async () => {
       let holder: NodeName | undefined;
-      for (const n of NODES) {
+      for (const n of this.nodes) {
         const st = await rpc(this.lab.nodes[n].home, 'cluster.status');
         const nodes = st?.result?.nodes as { NodeName: string; state: string; attributes: Record<string, unknown> }[] | undefined;
         if (!nodes || !nodes.every((x) => x.state === 'RUNNING' && x.attributes.PrimaryHBStatus === 'UP' && x.attributes.SecondaryHBStatus === 'UP')) return false;
@@ -414,10 +440,15 @@ async function partition(lab: Lab): Promise<{ dualMs: number; dualSamples: numbe
   return { dualMs: Math.round(dualMs), dualSamples, samples, seen: [...seen] };
 }
 
+/** Every node of the lab off (the engines and services of the set-up before are gone). */
+async function allOff(lab: Lab): Promise<void> {
+  for (const n of lab.names) await powerOff(lab, n);
+}
+
 async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
   say(`\n== ${settings.label}: ${JSON.stringify({ ...settings.cluster, ...settings.ip })}`);
-  // Fresh start: both nodes power-cycled, new configuration, both engines at once.
-  for (const n of NODES) await powerOff(lab, n);
+  // Fresh start: every node power-cycled, new configuration, every engine at once.
+  await allOff(lab);
   const c = new MccsCluster(lab, settings);
   const keyPath = join(lab.dir, 'cluster.key');
   if (!existsSync(keyPath)) {
@@ -425,8 +456,8 @@ async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
     generateSecret(keyPath);
   }
   c.writeConfig(keyPath);
-  for (const n of NODES) await powerOn(lab, n);
-  await Promise.all(NODES.map((n) => c.startEngine(n)));
+  for (const n of c.nodes) await powerOn(lab, n);
+  await Promise.all(c.nodes.map((n) => c.startEngine(n)));
   let active = await c.ready();
   await sleep(1500);
   say(`   group online on ${active}`);
@@ -447,8 +478,8 @@ async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
     const samples: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const victim = active;
-      const standby = other(victim);
-      const t = await measure(lab, standby, async () => {
+      // Two nodes: the other one; more: whichever the cluster picks (the next of the NodeList that runs).
+      const t = await measure(lab, c.nodes.filter((n) => n !== victim), async () => {
         if (scenario === 'powerOff') {
           c.engines[victim] = undefined;
           await powerOff(lab, victim);
@@ -458,6 +489,7 @@ async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
         }
       });
       samples.push(t.ms);
+      const standby = t.by;
       const b = breakdown(lab, standby, t);
       result.breakdown[scenario].push(b);
       say(`   ${scenario === 'powerOff' ? 'power-off      ' : 'kill+isolation '} ${i + 1}/${ROUNDS}: ${victim} → ${standby} ${sec(t.ms)}` +
@@ -614,7 +646,7 @@ interface KaResult {
 
 async function runKeepalived(lab: Lab, settings: KaSettings, withSigkill: boolean): Promise<KaResult> {
   say(`\n== ${settings.label}: VRRPv3, advert_int ${settings.advertInt}, priority 150/100, preempt`);
-  for (const n of NODES) await powerOff(lab, n);
+  await allOff(lab);
   const k = new Keepalived(lab, settings);
   for (const n of NODES) {
     await powerOn(lab, n);
@@ -692,22 +724,26 @@ function table(mccs: MccsResult[], ka: KaResult[]): string {
   const mp = mccs.find((m) => m.label === MCCS_DEFAULT_PARTITION.label);
   const wd = mccs.find((m) => m.label === MCCS_WITNESS_DEFAULT.label);
   const wt = mccs.find((m) => m.label === MCCS_WITNESS_TUNED.label);
+  const w3d = mccs.find((m) => m.label === MCCS3_WITNESS_DEFAULT.label);
+  const w3t = mccs.find((m) => m.label === MCCS3_WITNESS_TUNED.label);
   const cell = (s: Stats | undefined): string => (s && s.n ? `${sec(s.median)} / ${sec(s.max)}` : '—');
   const dual = (m: MccsResult | undefined): string => (m && m.partition.n ? `${m.partition.median} ms / ${m.partition.max} ms` : '—');
   const rows: string[][] = [
-    ['scenario (median / max)', 'mccs default', 'mccs tuned', 'mccs+witness default', 'mccs+witness tuned', 'keepalived 1 s', 'keepalived 0.1 s'],
-    [`power-off → standby answers (n=${ROUNDS})`, cell(md?.powerOff), cell(mt?.powerOff), cell(wd?.powerOff), cell(wt?.powerOff), cell(k1?.powerOff), cell(k01?.powerOff)],
-    [`kill + isolation → standby answers (n=${ROUNDS})`, cell(md?.killIsolate), cell(mt?.killIsolate), '—', '—', cell(k1?.killIsolate), cell(k01?.killIsolate)],
+    ['scenario (median / max)', 'mccs default', 'mccs tuned', 'mccs+witness default', 'mccs+witness tuned', '3 nodes+witness default', '3 nodes+witness tuned', 'keepalived 1 s', 'keepalived 0.1 s'],
+    [`power-off → standby answers (n=${ROUNDS})`, cell(md?.powerOff), cell(mt?.powerOff), cell(wd?.powerOff), cell(wt?.powerOff), cell(w3d?.powerOff), cell(w3t?.powerOff), cell(k1?.powerOff), cell(k01?.powerOff)],
+    [`kill + isolation → standby answers (n=${ROUNDS})`, cell(md?.killIsolate), cell(mt?.killIsolate), '—', '—', '—', '—', cell(k1?.killIsolate), cell(k01?.killIsolate)],
     [
       'SIGKILL of the cluster software only: VIP held by',
       md ? `${md.sigkillEngineOnly.holdersAfter.join('+') || 'none'} (${md.sigkillEngineOnly.verdictSeen ?? '?'})` : '—',
       mt ? `${mt.sigkillEngineOnly.holdersAfter.join('+') || 'none'} (${mt.sigkillEngineOnly.verdictSeen ?? '?'})` : '—',
       '—',
       '—',
+      '—',
+      '—',
       k1?.sigkillOnly ? `${k1.sigkillOnly.holdersAfter.join('+') || 'none'}${k1.sigkillOnly.bothHold ? ' (BOTH)' : ''}` : '—',
       k01?.sigkillOnly ? `${k01.sigkillOnly.holdersAfter.join('+') || 'none'}${k01.sigkillOnly.bothHold ? ' (BOTH)' : ''}` : '—',
     ],
-    [`partition ${PARTITION_MS / 1000} s → both hold the VIP (n=${PARTITION_ROUNDS})`, dual(mp), '—', dual(wd), dual(wt), '—', '—'],
+    [`partition ${PARTITION_MS / 1000} s → both hold the VIP (n=${PARTITION_ROUNDS})`, dual(mp), '—', dual(wd), dual(wt), '—', '—', '—', '—'],
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -733,6 +769,15 @@ function targets(mccs: MccsResult[], ka: KaResult[]): { name: string; value: str
   const wt = mccs.find((m) => m.label === MCCS_WITNESS_TUNED.label);
   if (wd?.powerOff.n) out.push({ name: 'witness default: power-off median ≤ 1.6 s', value: sec(wd.powerOff.median), ok: (wd.powerOff.median ?? Infinity) <= 1600 });
   if (wt?.powerOff.n) out.push({ name: 'witness tuned: power-off median ≤ 0.4 s', value: sec(wt.powerOff.median), ok: (wt.powerOff.median ?? Infinity) <= 400 });
+  // Issue 16: three nodes on a three-member etcd no slower than two nodes with the witness.
+  const w3d = mccs.find((m) => m.label === MCCS3_WITNESS_DEFAULT.label);
+  const w3t = mccs.find((m) => m.label === MCCS3_WITNESS_TUNED.label);
+  for (const [three, two] of [[w3d, wd], [w3t, wt]] as const) {
+    if (!three?.powerOff.n) continue;
+    const t3 = three.powerOff.median;
+    const t2 = two?.powerOff.n ? two.powerOff.median : null;
+    out.push({ name: `${three.label}: power-off median ≤ two nodes with the witness (${sec(t2)})`, value: sec(t3), ok: t3 === null || t2 === null ? null : t3 <= t2 });
+  }
   for (const w of [wd, wt]) if (w?.partition.n) out.push({ name: `${w.label}: partition, time with two holders = 0 ms (every round)`, value: `${w.partition.max} ms`, ok: w.partition.max === 0 });
   if (md) out.push({ name: 'default: SIGKILL engine only → PEER_EXITED, VIP on one node, adopted', value: md.sigkillEngineOnly.ok ? 'yes' : 'no', ok: md.sigkillEngineOnly.ok });
   if (mt) out.push({ name: 'tuned: SIGKILL engine only → PEER_EXITED, VIP on one node, adopted', value: mt.sigkillEngineOnly.ok ? 'yes' : 'no', ok: mt.sigkillEngineOnly.ok });
@@ -764,7 +809,8 @@ function breakdownSummary(m: MccsResult): Record<string, Record<string, number |
 async function main(): Promise<void> {
   await preflight();
   const started = monotonicMs();
-  const lab = await createLab({ id: opts['lab-id'] });
+  // A third node for the three-node witness rows (idle in the two-node rows).
+  const lab = await createLab({ id: opts['lab-id'], nodes: ONLY === 'mccs' || ONLY === 'keepalived' ? 2 : 3 });
   let cleaned = false;
   const cleanup = async (): Promise<void> => {
     if (cleaned) return;
@@ -780,6 +826,7 @@ async function main(): Promise<void> {
   const mccs: MccsResult[] = [];
   const ka: KaResult[] = [];
   let etcd: EtcdProcess | undefined;
+  let etcd3: EtcdCluster | undefined;
   try {
     say(`bench/failover: engine ${DIST}; ${ROUNDS} round(s) per scenario; VIP ${VIP}:${ECHO_PORT} probed every 10 ms from the client namespace`);
     if (ONLY !== 'keepalived' && ONLY !== 'witness') {
@@ -793,6 +840,11 @@ async function main(): Promise<void> {
       mccs.push(await runMccs(lab, MCCS_WITNESS_DEFAULT));
       mccs.push(await runMccs(lab, MCCS_WITNESS_TUNED));
       await stopEtcd(etcd);
+      etcd3 = await startEtcdCluster(lab);
+      say(`\nwitness of three nodes: etcd members ${etcd3.witnessEndpoints} in the lab namespace`);
+      mccs.push(await runMccs(lab, MCCS3_WITNESS_DEFAULT));
+      mccs.push(await runMccs(lab, MCCS3_WITNESS_TUNED));
+      await stopEtcdCluster(etcd3);
     }
     if (ONLY !== 'mccs' && ONLY !== 'witness') {
       ka.push(await runKeepalived(lab, { label: 'keepalived 1 s', advertInt: 1 }, true));
@@ -800,7 +852,7 @@ async function main(): Promise<void> {
     }
   } catch (err) {
     // What the nodes said, before the lab (and its logs) goes.
-    for (const n of NODES) {
+    for (const n of lab.names) {
       for (const f of ['console.log', 'home/log/engine.log']) {
         const path = join(lab.nodes[n].dir, f);
         if (!existsSync(path)) continue;

@@ -20,7 +20,7 @@
 //   - 10 failover groups per node (--groups), each one Process resource
 //     running /usr/bin/sleep with an argument unique to the run, NodeList the
 //     whole cluster starting at its node (so it runs there and fails over to
-//     the next node), MonitorInterval 5 s; once every node is RUNNING, each
+//     the next node), the type's default monitor periods; once every node is RUNNING, each
 //     node brings its own groups online (grp.online);
 //   - once every group is ONLINE on its node and 5 s have passed, every engine
 //     is sampled for --seconds: CPU = utime+stime of /proc/PID/stat over the
@@ -48,8 +48,8 @@
 // homes removed, etcd SIGKILLed by its PID; the network namespace goes away
 // with its last process. Nothing is killed by name.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, chmodSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -65,6 +65,7 @@ const { values: opts } = parseArgs({
     'hb-interval': { type: 'string' },
     'witness-ttl': { type: 'string' },
     'ping-interval': { type: 'string' },
+    'cpu-prof': { type: 'string' },
     'json-only': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     'in-netns': { type: 'boolean', default: false },
@@ -146,7 +147,10 @@ const startedAt = performance.now();
 const remainingMs = () => BUDGET_S * 1000 - (performance.now() - startedAt);
 const bounded = (ms) => Math.max(1000, Math.min(ms, remainingMs()));
 const SLEEP = '/usr/bin/sleep';
-const MONITOR_INTERVAL_S = 5;
+// The Process type's own defaults (MonitorInterval 10 s, OfflineMonitorInterval 60 s): every engine holds every
+// group (NodeList = the whole cluster), offline on all nodes but one, and an offline probe of a Process resource
+// scans /proc (for a process to adopt), whose size grows with every engine sharing this machine.
+const SETTLE_S = 5;
 const VICTIM = 2;
 
 function clusterConfig(n, etcd, runTag, hbPort) {
@@ -164,7 +168,6 @@ function clusterConfig(n, etcd, runTag, hbPort) {
     ConfigVersion: 1,
     Cluster: { ClusterName: `scale${n}`, HBPort: hbPort, GroupLimit: Math.max(32, n * GROUPS), ...TIMINGS, WitnessType: 'etcd', WitnessEndpoints: etcd.endpoint, WitnessPrefix: `/mccs-bench-scale/${runTag}/n${n}` },
     Nodes: names.map((name, i) => ({ NodeName: name, PrimaryHB: addressesOf(i + 1)[0], SecondaryHB: addressesOf(i + 1)[1], IsolationTestAddresses: '127.0.0.1' })),
-    Types: { Process: { MonitorInterval: MONITOR_INTERVAL_S, OfflineMonitorInterval: MONITOR_INTERVAL_S } },
     Groups: groups,
   };
 }
@@ -224,7 +227,11 @@ async function runCluster(n, etcd, index) {
     }
     log(`\n${n} nodes: ${n * GROUPS} groups, HBPort ${hbPort}, etcd ${etcd.endpoint} prefix ${config.Cluster.WitnessPrefix}`);
     const t0 = performance.now();
-    const started = await Promise.allSettled(names.map((name, i) => startEngine(homes[i], name, { timeoutMs: bounded(120_000), stdoutFile: join(homes[i], 'log/stdout.log') }).then((e) => engines.set(name, e))));
+    // --cpu-prof DIR: n1 runs under `node --cpu-prof` and is stopped (SIGTERM) after the sampling window, so that its profile is written.
+    const profDir = opts['cpu-prof'] ? resolve(opts['cpu-prof'], `n${n}`) : undefined;
+    if (profDir) mkdirSync(profDir, { recursive: true });
+    const nodeArgs = (i) => (profDir && i === 0 ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []);
+    const started = await Promise.allSettled(names.map((name, i) => startEngine(homes[i], name, { nodeArgs: nodeArgs(i), timeoutMs: bounded(120_000), stdoutFile: join(homes[i], 'log/stdout.log') }).then((e) => engines.set(name, e))));
     const failed = started.flatMap((s, i) => (s.status === 'rejected' ? [{ name: names[i], why: s.reason.message.split(homes[i]).join('$MCCS_HOME').split('\n').slice(0, 4).join(' | ') }] : []));
     if (failed.length) {
       // One line per distinct reason, with the nodes that gave it.
@@ -275,8 +282,8 @@ async function runCluster(n, etcd, index) {
       throw new Error(`${e.message.split('\n')[0]}: ${off.length} not ONLINE on their node as n1 sees it (${off.slice(0, 4).map((g) => `${g.GroupName}: ${lastSeen?.get(g.GroupName) ?? 'not online'}`).join(', ')}${off.length > 4 ? ', …' : ''}); witness records on all engines: ${JSON.stringify(counts)}`);
     });
     row.allOnlineAfterS = r2((performance.now() - t0) / 1000);
-    log(`  all groups ONLINE after ${row.allOnlineAfterS} s; settling ${MONITOR_INTERVAL_S} s, then sampling ${SECONDS} s`);
-    await sleep(MONITOR_INTERVAL_S * 1000);
+    log(`  all groups ONLINE after ${row.allOnlineAfterS} s; settling ${SETTLE_S} s, then sampling ${SECONDS} s`);
+    await sleep(SETTLE_S * 1000);
 
     // ---- CPU and RSS per engine
     const hz = clockTicks();
@@ -323,6 +330,13 @@ async function runCluster(n, etcd, index) {
     log(`  machine ${row.machineBusyPct} % busy (${row.cpus} CPUs, everything running on it), etcd ${row.etcdCpuPct} %`);
     log(`  engine CPU ${row.cpuPctMean} % mean, ${row.cpuPctMax} % max (all ${n} engines: ${row.cpuPctAll} % of one core); RSS ${row.rssMbMean} MB mean, ${row.rssMbMax} MB max; ${row.pingsPerEngine} pings per engine using ${row.pingCpuPctPerEngine} %`);
     verbose(`per engine CPU %: ${cpu.map((c, i) => `${names[i]} ${c.toFixed(2)}`).join(', ')}`);
+
+    if (profDir) {
+      await engines.get('n1').stop(15_000);
+      log(`  CPU profile of n1 written to ${profDir}; the failover is not measured in a profiling run`);
+      row.failoverError = 'not measured (--cpu-prof)';
+      return row;
+    }
 
     // ---- power-off of n2
     const victim = names[VICTIM - 1];

@@ -353,10 +353,12 @@ export class ClusterLab {
 
   /**
    * Several groups at once: each ONLINE on its node (null: nowhere) and
-   * OFFLINE on every other node of the lab, as every viewer sees it.
+   * OFFLINE on every other node of the lab (or of `nodes`: the cluster's,
+   * when the lab has hosts that are not in it), as every viewer sees it.
    */
-  async waitPlacement(placement: Record<string, NodeName | null>, opts: { viewers?: NodeName[]; timeoutMs?: number } = {}): Promise<void> {
-    await Promise.all(Object.entries(placement).map(([group, node]) => this.waitGroup(onlyOn(this.names, node), { ...opts, group })));
+  async waitPlacement(placement: Record<string, NodeName | null>, opts: { viewers?: NodeName[]; timeoutMs?: number; nodes?: NodeName[] } = {}): Promise<void> {
+    const { nodes = this.names, ...rest } = opts;
+    await Promise.all(Object.entries(placement).map(([group, node]) => this.waitGroup(onlyOn(nodes, node), { ...rest, group })));
   }
 
   // ------------------------------------------------------------ events and logs

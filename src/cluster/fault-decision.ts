@@ -31,6 +31,7 @@ export type DecisionCode =
   | 'PARTITION'
   | 'WITNESS_UNREACHABLE'
   | 'WITNESS_MARGIN'
+  | 'WITNESS_PENDING'
   | 'HEARD_BY_PEERS';
 
 export interface LinkFact {
@@ -214,6 +215,16 @@ function witnessVerdict(f: FaultFacts, w: WitnessFact, allDownAt: number, facts:
     };
   }
   if (w.peerAliveUntil !== undefined && f.now < w.peerAliveUntil) {
+    if (w.peerRenewedAt !== undefined && w.peerRenewedAt <= allDownAt) {
+      // The last renewal seen is from before the links went down: nothing says yet that the peer lives on the other side.
+      return {
+        verdict: 'WAIT',
+        code: 'WITNESS_PENDING',
+        message: `the peer is silent on heartbeat and ICMP; its last renewal at the witness was seen before the links went down and is valid ${ms(w.peerAliveUntil - f.now)} more: waiting for a newer renewal (a partition) or its end (a dead node)`,
+        facts,
+        recheckAt: w.peerAliveUntil,
+      };
+    }
     return {
       verdict: 'PARTITION',
       code: 'PARTITION',

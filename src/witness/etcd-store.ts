@@ -35,6 +35,8 @@ export interface TxnRequest {
   del: string[];
   /** Read everything under this prefix in the same transaction (after the writes if they happen). */
   readPrefix: string;
+  /** Read only under these prefixes instead (each within readPrefix): what is not needed is not sent on every round trip. */
+  readPrefixes?: string[];
 }
 
 export interface WitnessStore {
@@ -84,9 +86,9 @@ export class EtcdStore implements WitnessStore {
     const deadline = new Date(Date.now() + timeoutMs);
     let t = c.if(`${req.readPrefix}/.never-written`, 'Create', '==', 0); // always true: lets the real compares follow
     for (const [key, rev] of Object.entries(req.expect)) t = t.and(key, rev === '0' ? 'Create' : 'Mod', '==', rev === '0' ? 0 : (rev as unknown as number));
-    const read = c.getAll().prefix(req.readPrefix);
+    const reads = (req.readPrefixes ?? [req.readPrefix]).map((p) => c.getAll().prefix(p));
     const writes = [...Object.entries(req.put).map(([k, v]) => c.put(k).value(v)), ...req.del.map((k) => c.delete().key(k))];
-    const r = await t.then(...writes, read).else(read).options({ deadline }).commit();
+    const r = await t.then(...writes, ...reads).else(...reads).options({ deadline }).commit();
     const kvs = r.responses.flatMap((x) => x.response_range?.kvs ?? []);
     return {
       succeeded: r.succeeded,

@@ -96,6 +96,11 @@ export class Witness implements OwnershipGate {
     return peers.length === 1 ? peers[0]! : peers.length === 0 ? 'no peer' : `every other node (${peers.join(', ')})`;
   }
 
+  /** What a renewal reads back: owners and member records, not the configuration journal beside them. */
+  private get readPrefixes(): string[] {
+    return [`${this.settings.prefix}/groups/`, `${this.settings.prefix}/nodes/`];
+  }
+
   private groupKey(g: string): string {
     return `${this.settings.prefix}/groups/${g}`;
   }
@@ -138,7 +143,7 @@ export class Witness implements OwnershipGate {
   /** Membership's input into a fault decision about the peer. */
   faultFact(peer: string): WitnessFact {
     const v = this.views.get(this.nodeKey(peer));
-    return { reachable: this.reachable(), peerAliveUntil: v ? takeableAt(this.timings, v.seenAt) : undefined, peerReachable: this.hooks.peerReachable(), marginMs: this.timings.marginMs };
+    return { reachable: this.reachable(), peerAliveUntil: v ? takeableAt(this.timings, v.seenAt) : undefined, ...(v ? { peerRenewedAt: v.seenAt } : {}), peerReachable: this.hooks.peerReachable(), marginMs: this.timings.marginMs };
   }
 
   private noteReachability(): void {
@@ -179,7 +184,7 @@ export class Witness implements OwnershipGate {
       const sentAt = this.clock();
       let r: TxnResult;
       try {
-        r = await this.store.txn({ expect, put, del: [], readPrefix: this.settings.prefix }, this.timings.callTimeoutMs);
+        r = await this.store.txn({ expect, put, del: [], readPrefix: this.settings.prefix, readPrefixes: this.readPrefixes }, this.timings.callTimeoutMs);
       } catch (e) {
         this.lastError = (e as Error).message.split('\n')[0];
         return undefined;
@@ -366,7 +371,7 @@ export class Witness implements OwnershipGate {
       const sentAt = this.clock();
       let t: TxnResult;
       try {
-        t = await this.store.txn({ expect: { [key]: expect }, put: { [key]: JSON.stringify({ owner: this.me, incarnation: this.incarnation }) }, del: [], readPrefix: this.settings.prefix }, this.timings.callTimeoutMs);
+        t = await this.store.txn({ expect: { [key]: expect }, put: { [key]: JSON.stringify({ owner: this.me, incarnation: this.incarnation }) }, del: [], readPrefix: this.settings.prefix, readPrefixes: this.readPrefixes }, this.timings.callTimeoutMs);
       } catch {
         continue;
       }
@@ -433,7 +438,7 @@ export class Witness implements OwnershipGate {
     this.owned.delete(group);
     const key = this.groupKey(group);
     try {
-      const t = await this.store.txn({ expect: { [key]: o.modRevision }, put: {}, del: [key], readPrefix: this.settings.prefix }, this.timings.callTimeoutMs);
+      const t = await this.store.txn({ expect: { [key]: o.modRevision }, put: {}, del: [key], readPrefix: this.settings.prefix, readPrefixes: this.readPrefixes }, this.timings.callTimeoutMs);
       this.absorb(t.keys, this.clock());
       if (t.succeeded) this.record('OWNERSHIP_RELEASED', `${group} is offline here: ownership released at the witness`, { group }, group);
     } catch {

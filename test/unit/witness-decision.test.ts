@@ -34,6 +34,14 @@ describe('fault decision with a witness', () => {
     expect(d.message).toMatch(/still renews at the witness/);
   });
 
+  it('the peer renewed after the links went down: PARTITION; its last renewal is from before the silence: WAIT for a newer one or its end (no PARTITION record for a dead node)', () => {
+    expect(decide(facts(11_100, { reachable: true, peerAliveUntil: 11_900, peerRenewedAt: 11_050, peerReachable: true, marginMs: 200 }))).toMatchObject({ verdict: 'PARTITION', code: 'PARTITION' });
+    const d = decide(facts(11_100, { reachable: true, peerAliveUntil: 11_900, peerRenewedAt: 10_900, peerReachable: true, marginMs: 200 }));
+    expect(d).toMatchObject({ verdict: 'WAIT', code: 'WITNESS_PENDING', recheckAt: 11_900 });
+    // Exactly at the silence: not after it, so not proof of life.
+    expect(decide(facts(11_100, { reachable: true, peerAliveUntil: 11_900, peerRenewedAt: 11_000, marginMs: 200 })).code).toBe('WITNESS_PENDING');
+  });
+
   it('the peer stopped renewing, but an owner holding on its heartbeat alone may not have stopped yet: WAIT the margin', () => {
     expect(decide(facts(11_100, { reachable: true, peerAliveUntil: 10_500, marginMs: 200 }))).toMatchObject({ verdict: 'WAIT', code: 'WITNESS_MARGIN', recheckAt: 11_200 });
   });

@@ -412,7 +412,7 @@ export class ClusterNode {
       this.locks.releaseAllOf(peer);
       try {
         // Every survivor makes the same plan; each carries out the part on itself (the takeovers that land here).
-        await e.handleGlobal({ kind: 'NodeFaulted', node: peer }, { cause: `node fault of ${peer}: ${d.message}`, wait: true, timeout: 900, onlyHere: true });
+        await e.handleGlobal({ kind: 'NodeFaulted', node: peer }, { cause: `node fault of ${peer}: ${d.message}`, wait: true, timeout: 900, onlyHere: true, unreachable: () => this.membership.silentRunningPeers().filter((n) => n !== peer) });
       } finally {
         // Whatever ran there died with it.
         e.markResourcesOffline(peer, `node ${peer} FAULTED`);

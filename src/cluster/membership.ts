@@ -383,6 +383,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
     return heard.length > 0 && live.every((n) => heard.includes(n));
   }
 
+  /** Peers this node believes RUNNING whose heartbeat links are all down (a decision about them is pending). */
+  silentRunningPeers(): string[] {
+    return [...this.peers.values()].filter((p) => p.state === 'RUNNING' && this.links.allDown(p.config.NodeName)).map((p) => p.config.NodeName);
+  }
+
   /** Monotonic ms of the last authentic heartbeat from the peer on any link. */
   peerLastHeardAt(node: string): number | undefined {
     const at = this.links.configuredLinks(node).map((l) => this.links.lastHeardAt(node, l)).filter((x): x is number => x !== undefined);

@@ -51,6 +51,13 @@ export interface HandleOptions {
    * groups whose steps all land on this node; the other nodes run theirs.
    */
   onlyHere?: boolean;
+  /**
+   * Nodes the plan must not place anything on although they were RUNNING
+   * when last heard (every heartbeat link to them is down, a decision about
+   * them is pending): a takeover never hands a group to a node that cannot
+   * be reached.
+   */
+  unreachable?: () => string[];
 }
 
 export interface HandleResult {
@@ -358,7 +365,8 @@ export class Engine {
   /** Events that concern several groups (AutoStart, node fault): one plan, run per group. */
   async handleGlobal(event: PolicyEvent, opts: HandleOptions): Promise<HandleResult> {
     if (opts.dryRun) return this.dryRun(event);
-    const plan = this.plan(event);
+    const planNow = () => (opts.unreachable ? this.planWithout(event, opts.unreachable()) : this.plan(event));
+    const plan = planNow();
     if (plan.refused) {
       this.observedStore.recordPlan(plan, opts.cause);
       throw refusalError(plan);
@@ -376,7 +384,7 @@ export class Engine {
     const runs = [...parts.keys()].map((group) =>
       this.enqueue(group, async (): Promise<ExecutionResult> => {
         // Planned again once the group's lock is held: another plan for it may have run meanwhile.
-        const fresh = splitByGroup(this.plan(event)).get(group);
+        const fresh = splitByGroup(planNow()).get(group);
         if (!fresh || fresh.steps.length === 0 || !here(fresh)) return { ok: true, steps: [] };
         return this.run(fresh, opts.cause);
       }),
@@ -395,6 +403,18 @@ export class Engine {
     if (plan.refused) throw refusalError(plan);
     const execution = await execute(plan, recordingEffects());
     return { plan, changed: plan.steps.length > 0, execution };
+  }
+
+  /** The plan as if `nodes` were not RUNNING (laid over the observed state for the one synchronous call). */
+  private planWithout(event: PolicyEvent, nodes: string[]): Plan {
+    const observedNodes = this.observedStore.observed.nodes;
+    const saved = nodes.filter((n) => observedNodes[n]?.state === 'RUNNING').map((n) => [n, observedNodes[n]!] as const);
+    for (const [n, v] of saved) observedNodes[n] = { ...v, state: 'EXITED' };
+    try {
+      return this.plan(event);
+    } finally {
+      for (const [n, v] of saved) observedNodes[n] = v;
+    }
   }
 
   plan(event: PolicyEvent): Plan {

@@ -10,7 +10,7 @@ import { lookupUser } from '../../system/os-user.js';
 import { absolutePath, attrInt, attrString } from './toolkit/attributes.js';
 import { budget, sleep } from './toolkit/budget.js';
 import { endProcesses, identitiesOf } from '../../system/end-processes.js';
-import { commOf, isRunning, isSameProcessRunning } from '../../system/proc.js';
+import { commOf, isRunning, isSameProcessRunning, readProcStat, signalProcess } from '../../system/proc.js';
 
 export const postgresqlAttributes: AttributeDeclaration[] = [
   { name: 'PgBinDir', kind: 'string', default: '/usr/lib/postgresql/15/bin', editable: true, description: 'Directory of pg_ctl and psql.' },
@@ -140,15 +140,40 @@ export function postmasterPid(c: PgConfig): number | undefined {
   return lockFile(c)?.pid;
 }
 
-/** postmaster.pid: the pid (line 1); `identity` = its first lines (pid, data directory, start time, port), which name one postmaster. */
-export function lockFile(c: PgConfig): { pid: number; identity: string } | undefined {
+/** postmaster.pid: the pid (line 1), the postmaster's start (line 3, epoch seconds); `identity` = its first lines (pid, data directory, start time, port), which name one postmaster. */
+export function lockFile(c: PgConfig): { pid: number; identity: string; startedAt?: number } | undefined {
   try {
     const lines = readFileSync(`${c.dataDir}/postmaster.pid`, 'utf8').split('\n');
     const pid = Number(lines[0]);
-    return Number.isInteger(pid) && pid > 0 ? { pid, identity: lines.slice(0, 4).join('\n') } : undefined;
+    const startedAt = Number(lines[2]);
+    return Number.isInteger(pid) && pid > 0 ? { pid, identity: lines.slice(0, 4).join('\n'), ...(Number.isFinite(startedAt) && startedAt > 0 ? { startedAt } : {}) } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Boot time of this host (epoch seconds), for process start times. */
+function bootTime(): number | undefined {
+  try {
+    const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The process `pid` started when postmaster.pid says its postmaster did
+ * (within 2 s): pids repeat across nodes (one per PID namespace, or after a
+ * takeover of the same disk), so a pid alone does not name the postmaster
+ * that wrote the file. Unknown (no start line, no /proc): believed.
+ */
+export function startsAsRecorded(pid: number, recorded: number | undefined): boolean {
+  if (recorded === undefined) return true;
+  const stat = readProcStat(pid);
+  const boot = bootTime();
+  if (!stat || boot === undefined) return true;
+  return Math.abs(boot + stat.startTime / 100 - recorded) <= 2;
 }
 
 /**
@@ -209,7 +234,7 @@ async function observe(ctx: AgentContext): Promise<Observation> {
     if (left.length > 0) return { state: 'failed', reason: `no postmaster.pid, but processes of ${c.dataDir} still run: ${left.join(', ')}` };
     return { state: 'stopped', reason: `not running (no postmaster.pid in ${c.dataDir})` };
   }
-  if (!isClusterProcess(c, pid)) {
+  if (!isClusterProcess(c, pid) || !startsAsRecorded(pid, lf!.startedAt)) {
     return { state: 'failed', reason: `postmaster (pid ${pid}) is gone but left ${c.dataDir}/postmaster.pid behind (crashed or killed)` };
   }
   const args = ['-X', '-A', '-t', '-q', '-w', '-c', 'select 1', '-p', String(c.port), '-d', c.database];
@@ -326,11 +351,21 @@ export async function pgStop(ctx: AgentContext, c: PgConfig, mode: 'fast' | 'imm
  * this engine saw running here.
  */
 export async function stopAll(ctx: AgentContext, c: PgConfig, left: () => number, opts: { graceful?: boolean; claim?: boolean } = {}): Promise<void> {
-  const pid = postmasterPid(c);
-  let gone = pid === undefined || !isClusterProcess(c, pid);
+  const lock = lockFile(c);
+  const seen = seenHere.get(seenKey(ctx));
+  // The postmaster.pid is not the one this engine saw here: another node holds the directory now (this
+  // node froze across a takeover; pids repeat across nodes). Nothing is done through that file, and what
+  // still runs here is SIGKILLed: a postmaster that shuts down, even "immediate", unlinks the lock file,
+  // which is the new holder's.
+  const foreign = !opts.claim && lock !== undefined && seen !== undefined && seen !== lock.identity;
+  if (foreign) ctx.log(`${c.dataDir}/postmaster.pid (pid ${lock.pid}) is not the postmaster this node ran: its own processes are SIGKILLed, the file is left alone`);
+  const pid = foreign ? undefined : lock?.pid;
+  // A process of this directory with the file's pid but another start is not the file's postmaster (the pid repeats on another node).
+  const notThatPostmaster = pid !== undefined && !opts.claim && !startsAsRecorded(pid, lock?.startedAt);
+  let gone = pid === undefined || notThatPostmaster || !isClusterProcess(c, pid);
   if (!gone && opts.graceful) gone = await pgStop(ctx, c, 'fast', Math.max(1000, left() * 0.6));
   if (!gone) gone = await pgStop(ctx, c, 'immediate', Math.max(1000, Math.min(10_000, left() / 2)));
-  await endClusterProcesses(ctx, c, left);
+  await endClusterProcesses(ctx, c, left, foreign || notThatPostmaster);
   const stale = lockFile(c);
   if (stale !== undefined && !isClusterProcess(c, stale.pid) && clusterProcesses(c).length === 0) {
     if (opts.claim || seenHere.get(seenKey(ctx)) === stale.identity) {
@@ -351,12 +386,13 @@ export async function stopAll(ctx: AgentContext, c: PgConfig, left: () => number
  * process, pid and start time, found working in this data directory as
  * OsUser); waits until all are gone, within what is left of the budget.
  */
-async function endClusterProcesses(ctx: AgentContext, c: PgConfig, left: () => number): Promise<void> {
+async function endClusterProcesses(ctx: AgentContext, c: PgConfig, left: () => number, killAtOnce = false): Promise<void> {
   const procs = clusterProcesses(c);
   if (procs.length === 0) return;
-  ctx.log(`ending processes of ${c.dataDir} left behind: ${procs.map((p) => `${p} (${commOf(p)})`).join(', ')}`);
+  ctx.log(`ending processes of ${c.dataDir} left behind: ${procs.map((p) => `${p} (${commOf(p)})`).join(', ')}${killAtOnce ? ' (SIGKILL at once)' : ''}`);
   const ids = identitiesOf(procs);
-  await endProcesses(ids, Math.min(500, Math.max(100, left() / 4)), ctx.log);
+  if (killAtOnce) for (const id of ids) signalProcess(id, 'SIGKILL');
+  else await endProcesses(ids, Math.min(500, Math.max(100, left() / 4)), ctx.log);
   // SIGKILLed but not gone yet (a process in uninterruptible I/O): waited for within the budget.
   let alive = ids.filter(isSameProcessRunning);
   while (alive.length > 0 && left() > 1000) {

@@ -123,7 +123,13 @@ export class ClusterNode {
     const config = this.engine.config;
     // After a rename (until the engine restarts under the new names) a pair's peer is the node that is not this one.
     const p = config.Nodes.find((n) => n.NodeName === node) ?? (this.pair() ? config.Nodes.find((n) => n.NodeName !== this.engine.localNode) : undefined);
-    return p ? [p.PrimaryHB, p.SecondaryHB].filter((a): a is string => typeof a === 'string' && a !== '') : [];
+    if (!p) return [];
+    // A link that carries heartbeats now first: a request does not wait out a dead link's connect timeout (a rejoin over the one link back).
+    const links = [
+      { address: p.PrimaryHB, up: this.membership.linkUp(p.NodeName, 'PRIMARY') },
+      { address: p.SecondaryHB, up: this.membership.linkUp(p.NodeName, 'SECONDARY') },
+    ].filter((l): l is { address: string; up: boolean } => typeof l.address === 'string' && l.address !== '');
+    return [...links.filter((l) => l.up), ...links.filter((l) => !l.up)].map((l) => l.address);
   }
 
   private record(rule: string, message: string, facts: Record<string, unknown> = {}, states?: { oldState?: string; newState?: string; subject?: string }): void {

@@ -383,6 +383,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
     return heard.length > 0 && live.every((n) => heard.includes(n));
   }
 
+  /** The heartbeat link to the peer carries heartbeats now. */
+  linkUp(node: string, link: LinkName): boolean {
+    return this.links.linkStatus(node, link) === 'UP';
+  }
+
   /** Peers this node believes RUNNING whose heartbeat links are all down (a decision about them is pending). */
   silentRunningPeers(): string[] {
     return [...this.peers.values()].filter((p) => p.state === 'RUNNING' && this.links.allDown(p.config.NodeName)).map((p) => p.config.NodeName);

@@ -557,6 +557,14 @@ export class ClusterLab {
     }
     for (const n of this.names) if (!this.engineAlive(n)) await this.startEngine(n, 'running', 30_000);
     await this.waitBothRunning(20_000);
+    // A change made on one side while the other rejoined (an unlock) reaches the other within a check or two: act on one configuration.
+    await this.waitFor('every node holding the same configuration (configAgreement AGREE)', async () => {
+      for (const n of this.names) {
+        const s = await this.call<{ membership?: { configAgreement?: string } }>(n, 'cluster.status');
+        if (s.membership?.configAgreement !== 'AGREE') return false;
+      }
+      return true;
+    }, 15_000, 100);
     // Clear what failed (a FAULTED resource blocks the group there; a NIC whose link came back clears itself at its next monitor).
     await this.waitFor('no FAULTED resource left on either node', async () => {
       let faulted = false;

@@ -182,9 +182,8 @@ export async function startEngine(home, node, { nodeArgs = [], timeoutMs = 30_00
   return engine;
 }
 
-/** SIGKILL the engine, then every process started for this home (by PID), then remove the home. */
-export async function cleanup(home, engine) {
-  if (engine) await engine.kill();
+/** SIGKILL every process started for this home (by PID), up to three rounds; warns about any left. */
+export async function killHomeProcesses(home) {
   for (let round = 0; round < 3; round++) {
     const pids = pidsOfHome(home);
     if (pids.length === 0) break;
@@ -199,6 +198,12 @@ export async function cleanup(home, engine) {
   }
   const left = pidsOfHome(home);
   if (left.length) process.stderr.write(`warning: still running after SIGKILL: ${left.join(' ')}\n`);
+}
+
+/** SIGKILL the engine, then every process started for this home (by PID), then remove the home. */
+export async function cleanup(home, engine) {
+  if (engine) await engine.kill();
+  await killHomeProcesses(home);
   rmSync(home, { recursive: true, force: true });
 }
 

@@ -53,7 +53,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { clockTicks, DIST, events, makeHome, pidsOfHome, procMem, procStat, rpc, sleep, startEngine, waitFor, writeConfig } from './lib.mjs';
+import { clockTicks, DIST, events, killHomeProcesses, makeHome, pidsOfHome, procMem, procStat, rpc, sleep, startEngine, waitFor, writeConfig } from './lib.mjs';
 import { startLocalEtcd } from '../test/helpers/local-etcd.mjs';
 
 const { values: opts } = parseArgs({
@@ -450,20 +450,7 @@ async function cleanupCluster() {
   active = undefined;
   for (const e of engines.values()) await e.kill();
   for (const home of homes) {
-    for (let round = 0; round < 3; round++) {
-      const pids = pidsOfHome(home);
-      if (pids.length === 0) break;
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
-      await sleep(100);
-    }
-    const left = pidsOfHome(home);
-    if (left.length) process.stderr.write(`warning: still running after SIGKILL: ${left.join(' ')}\n`);
+    await killHomeProcesses(home);
     if (!opts.verbose) rmSync(home, { recursive: true, force: true });
     else log(`  kept ${home}`);
   }

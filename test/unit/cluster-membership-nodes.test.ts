@@ -2,47 +2,16 @@
 // over UDP on loopback (nodeN = 127.0.0.5N / 127.0.0.6N), a scripted ICMP
 // source. Tuned timings: HBInterval 200 ms, HBTimeout 200 ms.
 import { afterEach, describe, expect, it } from 'vitest';
-import { monotonic } from '../../src/cluster/clock.js';
 import { newIncarnation } from '../../src/cluster/crypto.js';
-import { Membership, type IcmpProbe, type MembershipDecision } from '../../src/cluster/membership.js';
+import { Membership, type MembershipDecision } from '../../src/cluster/membership.js';
 import type { MainConfig, NodeConfig } from '../../src/model/types.js';
 import { waitFor } from '../lab/wait.mjs';
+import { FakeIcmp } from '../helpers/fake-icmp.js';
 
 const secret = Buffer.alloc(32, 0x6b);
 let port = 24461;
 const running: Membership[] = [];
 const fakes: FakeIcmp[] = [];
-
-class FakeIcmp implements IcmpProbe {
-  readonly answering = new Set<string>();
-  readonly pinged = new Set<string>();
-  startedAt: number | undefined;
-  private readonly last = new Map<string, number>();
-  private timer?: NodeJS.Timeout;
-  constructor(answering: string[]) {
-    for (const a of answering) this.answering.add(a);
-  }
-  start(): void {
-    this.startedAt = monotonic();
-    const tick = () => {
-      for (const a of this.answering) this.last.set(a, monotonic());
-    };
-    tick();
-    this.timer = setInterval(tick, 50);
-  }
-  lastAnswerAt(address: string): number | undefined {
-    return this.last.get(address);
-  }
-  addAddress(address: string): void {
-    this.pinged.add(address);
-  }
-  removeAddress(address: string): void {
-    this.pinged.delete(address);
-  }
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-  }
-}
 
 const node = (i: number): NodeConfig => ({ NodeName: `node${i}`, PrimaryHB: `127.0.0.5${i}`, SecondaryHB: `127.0.0.6${i}`, IsolationTestAddresses: '10.213.0.254' });
 

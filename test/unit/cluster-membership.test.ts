@@ -5,41 +5,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { monotonic } from '../../src/cluster/clock.js';
 import { newIncarnation } from '../../src/cluster/crypto.js';
-import { Membership, type FenceReport, type IcmpProbe, type MembershipDecision } from '../../src/cluster/membership.js';
+import { Membership, type FenceReport, type MembershipDecision } from '../../src/cluster/membership.js';
 import type { Transition } from '../../src/cluster/node-state.js';
 import type { RunOptions, RunResult, Runner } from '../../src/engine/runner.js';
 import type { MainConfig, NodeState } from '../../src/model/types.js';
 import { waitFor } from '../lab/wait.mjs';
+import { FakeIcmp } from '../helpers/fake-icmp.js';
 
 const secret = Buffer.alloc(32, 0x5a);
 let port = 24341;
 const running: Membership[] = [];
 const fakes: FakeIcmp[] = [];
-
-/** ICMP as the scenario says: the addresses in `answering` answer every 50 ms. */
-class FakeIcmp implements IcmpProbe {
-  readonly answering = new Set<string>();
-  startedAt: number | undefined;
-  private readonly last = new Map<string, number>();
-  private timer?: NodeJS.Timeout;
-  constructor(answering: string[]) {
-    for (const a of answering) this.answering.add(a);
-  }
-  start(): void {
-    this.startedAt = monotonic();
-    const tick = () => {
-      for (const a of this.answering) this.last.set(a, monotonic());
-    };
-    tick();
-    this.timer = setInterval(tick, 50);
-  }
-  lastAnswerAt(address: string): number | undefined {
-    return this.last.get(address);
-  }
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-  }
-}
 
 class RecordingRunner implements Runner {
   readonly calls: Array<{ command: string; args: string[] }> = [];

@@ -48,6 +48,8 @@ const { values: opts } = parseArgs({
     'lab-id': { type: 'string', default: 'bfo' },
     'json-only': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    /** Writes every node's events of each mccs round (fault to recovered) under DIR, one file per set-up, round and node. */
+    dump: { type: 'string' },
     /** Tuned settings, e.g. "HBInterval=200,HBTimeout=400,SplitThreshold=100,DuplicateCheckTimeout=0". */
     tuned: { type: 'string' },
     /** Another build of the engine (default: dist/ of the repository). */
@@ -56,7 +58,10 @@ const { values: opts } = parseArgs({
 });
 const ROUNDS = Math.max(1, Math.min(50, Number(opts.rounds) || 10));
 const ONLY = opts.only;
-if (ONLY && ONLY !== 'mccs' && ONLY !== 'keepalived' && ONLY !== 'witness') throw new Error('--only mccs|keepalived|witness');
+if (ONLY && !['mccs', 'keepalived', 'witness', 'witness3'].includes(ONLY)) throw new Error('--only mccs|keepalived|witness|witness3');
+/** --only witness3: the issue 16 comparison only (two and three nodes on the three-member etcd). */
+const ETCD1_ROWS = ONLY === undefined || ONLY === 'witness';
+const ETCD3_ROWS = ONLY === undefined || ONLY === 'witness' || ONLY === 'witness3';
 /** Rounds of the partition case (each holds the partition PARTITION_MS). */
 const PARTITION_ROUNDS = Math.min(ROUNDS, 3);
 const PARTITION_MS = 6000;
@@ -172,6 +177,8 @@ interface MccsSettings {
   scenarios?: ('powerOff' | 'killIsolate' | 'partition' | 'sigkill')[];
   /** Nodes of the cluster (default 2); more than two: power-off only, on the three-member etcd. */
   nodes?: number;
+  /** Members of the etcd the witness rows run on (1: the gateway's, 3: startEtcdCluster's). */
+  etcd?: 1 | 3;
 }
 
 const MCCS_DEFAULT: MccsSettings = { label: 'mccs default', cluster: {}, ip: {} };
@@ -201,11 +208,20 @@ if (opts.tuned) {
 MCCS_WITNESS_TUNED.cluster = { ...MCCS_TUNED.cluster, ...WITNESS, WitnessTTL: 200 };
 MCCS_WITNESS_TUNED.ip = { ...MCCS_TUNED.ip };
 
-/** Three nodes, the witness on three etcd members (10.213.0.251..253), the same timings as the two-node witness rows. */
+/**
+ * The same two-node witness set-ups on the three-member etcd, and three
+ * nodes on it: the issue 16 comparison is made on one etcd topology, in one
+ * run, each two-node row next to its three-node row.
+ */
 const WITNESS3 = { WitnessType: 'etcd', WitnessEndpoints: etcdClusterEndpoints(3) };
-const MCCS3_WITNESS_DEFAULT: MccsSettings = { label: 'mccs 3 nodes+witness default', nodes: 3, cluster: { ...WITNESS3 }, ip: {}, scenarios: ['powerOff'] };
+const MCCS_WITNESS3_DEFAULT: MccsSettings = { label: 'mccs+witness default, etcd×3', etcd: 3, cluster: { ...WITNESS3 }, ip: {}, scenarios: ['powerOff'] };
+const MCCS_WITNESS3_TUNED: MccsSettings = {
+  label: 'mccs+witness tuned, etcd×3', etcd: 3, cluster: { ...MCCS_TUNED.cluster, ...WITNESS3, WitnessTTL: 200 }, ip: { ...MCCS_TUNED.ip }, scenarios: ['powerOff'],
+};
+/** Three nodes, the witness on three etcd members (10.213.0.251..253), the same timings as the two-node witness rows. */
+const MCCS3_WITNESS_DEFAULT: MccsSettings = { label: 'mccs 3 nodes+witness default', nodes: 3, etcd: 3, cluster: { ...WITNESS3 }, ip: {}, scenarios: ['powerOff'] };
 const MCCS3_WITNESS_TUNED: MccsSettings = {
-  label: 'mccs 3 nodes+witness tuned', nodes: 3, cluster: { ...MCCS_TUNED.cluster, ...WITNESS3, WitnessTTL: 200 }, ip: { ...MCCS_TUNED.ip }, scenarios: ['powerOff'],
+  label: 'mccs 3 nodes+witness tuned', nodes: 3, etcd: 3, cluster: { ...MCCS_TUNED.cluster, ...WITNESS3, WitnessTTL: 200 }, ip: { ...MCCS_TUNED.ip }, scenarios: ['powerOff'],
 };
 
 function mainJson(s: MccsSettings): unknown {
@@ -254,10 +270,31 @@ function readEvents(lab: Lab, n: NodeName, sinceWall: number): EventRec[] {
   return out;
 }
 
-/** Where the time of one mccs takeover went (ms after the fault), from the standby's events.jsonl. */
+/**
+ * Where the time of one mccs takeover went (ms after the fault), from the
+ * taker's events.jsonl. The decision's facts date the heartbeat silence on
+ * the taker's own clock (last heartbeat heard, every link down at the last
+ * one + HBInterval), the witness's view of the victim (its member record
+ * lapsed at decision + peerRenewalValidForMs) and the waits the decision went
+ * through (facts.waited: each WAIT code and how long before the decision it
+ * began); the ownership's takeover transaction is OWNERSHIP_TAKEN.
+ */
 interface Breakdown {
+  /** The victim's last heartbeat heard by the taker (negative: before the fault). */
+  lastHeard: number | null;
+  /** Every heartbeat link to the victim down (last heard + HBInterval). */
+  linksDown: number | null;
+  /** The victim's member record at the witness lapsed, on the taker's view (last renewal seen + WitnessTTL). */
+  witnessLapse: number | null;
+  /** linksDown + the witness margin (HBInterval/10 + 100 ms). */
+  witnessMargin: number | null;
+  /** HEARD_BY_PEERS ended (another peer still heard the victim until then); null: no such wait. */
+  heardByPeersEnd: number | null;
+  /** The WAIT codes the decision went through, each with when it began (ms after the fault). */
+  waits: { code: string; at: number }[];
   decision: number | null;
   takeoverPlanned: number | null;
+  ownershipTaken: number | null;
   vipStart: number | null;
   vipOnline: number | null;
   echoStart: number | null;
@@ -266,27 +303,61 @@ interface Breakdown {
   facts: { heartbeatSilenceMs?: number; peerIcmpSilenceMs?: number[]; testAnswered?: boolean[] };
 }
 
-function breakdown(lab: Lab, standby: NodeName, t: Takeover): Breakdown {
+function breakdown(lab: Lab, standby: NodeName, t: Takeover, hbIntervalMs: number): Breakdown {
   const evs = readEvents(lab, standby, t.wall0);
-  const at = (p: (e: EventRec) => boolean): number | null => {
-    const e = evs.find(p);
-    return e ? Date.parse(e.time) - t.wall0 : null;
-  };
+  const rel = (e: EventRec | undefined): number | null => (e ? Date.parse(e.time) - t.wall0 : null);
+  const at = (p: (e: EventRec) => boolean): number | null => rel(evs.find(p));
   const decision = evs.find((e) => e.rule === 'DECISION_NODE_FAULT');
+  const decisionAt = rel(decision);
+  const f = decision?.facts ?? {};
+  const lastHeard = decisionAt !== null && typeof f.heartbeatSilenceMs === 'number' ? decisionAt - f.heartbeatSilenceMs : null;
+  const linksDown = lastHeard === null ? null : lastHeard + hbIntervalMs;
+  const w = f.witness as { peerRenewalValidForMs?: number | null; marginMs?: number } | undefined;
+  const waits = decisionAt === null || !Array.isArray(f.waited) ? [] : (f.waited as { code: string; sinceMs: number }[]).map((x) => ({ code: x.code, at: decisionAt - x.sinceMs }));
+  const hbp = waits.findIndex((x) => x.code === 'HEARD_BY_PEERS');
   return {
-    decision: at((e) => e.rule === 'DECISION_NODE_FAULT'),
+    lastHeard,
+    linksDown,
+    witnessLapse: decisionAt !== null && typeof w?.peerRenewalValidForMs === 'number' ? decisionAt + w.peerRenewalValidForMs : null,
+    witnessMargin: linksDown !== null && typeof w?.marginMs === 'number' ? linksDown + w.marginMs : null,
+    heardByPeersEnd: hbp < 0 ? null : (waits[hbp + 1]?.at ?? decisionAt),
+    waits,
+    decision: decisionAt,
     takeoverPlanned: at((e) => e.rule === 'NODE_FAULT_TAKEOVER'),
+    ownershipTaken: at((e) => e.rule === 'OWNERSHIP_TAKEN' && e.facts?.group === 'web'),
     vipStart: at((e) => e.resource === 'vip' && e.newState === 'STARTING'),
     vipOnline: at((e) => e.resource === 'vip' && e.rule === 'ONLINE_DONE'),
     echoStart: at((e) => e.resource === 'echo' && e.newState === 'STARTING'),
     echoOnline: at((e) => e.resource === 'echo' && e.rule === 'ONLINE_DONE'),
     answer: Math.round(t.ms),
     facts: {
-      heartbeatSilenceMs: decision?.facts?.heartbeatSilenceMs,
-      peerIcmpSilenceMs: decision?.facts?.peerIcmp?.map((p: { silenceMs: number }) => p.silenceMs),
-      testAnswered: decision?.facts?.isolationTests?.map((p: { answeredAfterSilence: boolean }) => p.answeredAfterSilence),
+      heartbeatSilenceMs: f.heartbeatSilenceMs,
+      peerIcmpSilenceMs: f.peerIcmp?.map((p: { silenceMs: number }) => p.silenceMs),
+      testAnswered: f.isolationTests?.map((p: { answeredAfterSilence: boolean }) => p.answeredAfterSilence),
     },
   };
+}
+
+const msOr = (x: number | null): string => (x === null ? '—' : `${Math.round(x)}`);
+
+/** One round's phases, ms after the fault. */
+function roundLine(b: Breakdown): string {
+  const waits = b.waits.length ? ` [${b.waits.map((w) => `${w.code}@${msOr(w.at)}`).join(' ')}]` : '';
+  return `links down ${msOr(b.linksDown)}, witness lapse ${msOr(b.witnessLapse)}, margin ${msOr(b.witnessMargin)}` +
+    `${b.heardByPeersEnd !== null ? `, heard by peers until ${msOr(b.heardByPeersEnd)}` : ''}, decision ${msOr(b.decision)}${waits}, owned ${msOr(b.ownershipTaken)}, ` +
+    `vip ${msOr(b.vipStart)}→${msOr(b.vipOnline)}, echo ${msOr(b.echoStart)}→${msOr(b.echoOnline)} ms`;
+}
+
+/** --dump DIR: every node's events from the fault to the end of the recovery, for a closer look. */
+function dumpRound(lab: Lab, label: string, round: number, survivors: NodeName[], t: Takeover): void {
+  const dir = opts.dump;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const slug = label.replace(/[^A-Za-z0-9]+/g, '-');
+  for (const n of survivors) {
+    const lines = readEvents(lab, n, t.wall0).map((e) => JSON.stringify({ ...e, ms: Date.parse(e.time) - t.wall0 }));
+    writeFileSync(join(dir, `${slug}.r${round}.${n}.jsonl`), `${lines.join('\n')}\n`);
+  }
 }
 
 class MccsCluster {
@@ -490,13 +561,14 @@ async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
       });
       samples.push(t.ms);
       const standby = t.by;
-      const b = breakdown(lab, standby, t);
+      const b = breakdown(lab, standby, t, Number(settings.cluster.HBInterval ?? 1000));
       result.breakdown[scenario].push(b);
-      say(`   ${scenario === 'powerOff' ? 'power-off      ' : 'kill+isolation '} ${i + 1}/${ROUNDS}: ${victim} → ${standby} ${sec(t.ms)}` +
-        `  (decision ${sec(b.decision)}, vip ${sec(b.vipStart)}→${sec(b.vipOnline)}, echo ${sec(b.echoStart)}→${sec(b.echoOnline)})`);
+
+      say(`   ${scenario === 'powerOff' ? 'power-off      ' : 'kill+isolation '} ${i + 1}/${ROUNDS}: ${victim} → ${standby} ${sec(t.ms)}  (${roundLine(b)})`);
       debug(JSON.stringify(b.facts));
       active = await c.recover(victim);
       if (active !== standby) say(`   note: the group went back to ${active} after the recovery`);
+      dumpRound(lab, `${settings.label} ${scenario}`, i + 1, c.nodes, t);
     }
     result[scenario] = stats(samples);
   }
@@ -706,11 +778,11 @@ async function runKeepalived(lab: Lab, settings: KaSettings, withSigkill: boolea
 async function preflight(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench/failover needs root (network, PID and mount namespaces)');
   if (!existsSync(DAEMON)) throw new Error(`${DAEMON} is missing: npm run build first`);
-  if (ONLY !== 'mccs' && ONLY !== 'keepalived') {
+  if (ETCD1_ROWS || ETCD3_ROWS) {
     const r = await exec('etcd', ['--version']);
     if (r.exitCode !== 0) throw new Error('etcd is not installed (apt-get install etcd-server etcd-client): the witness rows need it');
   }
-  if (ONLY !== 'mccs' && ONLY !== 'witness') {
+  if (ONLY === undefined || ONLY === 'keepalived') {
     const r = await exec('keepalived', ['--version']);
     if (r.exitCode !== 0) throw new Error('keepalived is not installed (apt-get install keepalived)');
   }
@@ -724,30 +796,41 @@ function table(mccs: MccsResult[], ka: KaResult[]): string {
   const mp = mccs.find((m) => m.label === MCCS_DEFAULT_PARTITION.label);
   const wd = mccs.find((m) => m.label === MCCS_WITNESS_DEFAULT.label);
   const wt = mccs.find((m) => m.label === MCCS_WITNESS_TUNED.label);
-  const w3d = mccs.find((m) => m.label === MCCS3_WITNESS_DEFAULT.label);
-  const w3t = mccs.find((m) => m.label === MCCS3_WITNESS_TUNED.label);
   const cell = (s: Stats | undefined): string => (s && s.n ? `${sec(s.median)} / ${sec(s.max)}` : '—');
   const dual = (m: MccsResult | undefined): string => (m && m.partition.n ? `${m.partition.median} ms / ${m.partition.max} ms` : '—');
   const rows: string[][] = [
-    ['scenario (median / max)', 'mccs default', 'mccs tuned', 'mccs+witness default', 'mccs+witness tuned', '3 nodes+witness default', '3 nodes+witness tuned', 'keepalived 1 s', 'keepalived 0.1 s'],
-    [`power-off → standby answers (n=${ROUNDS})`, cell(md?.powerOff), cell(mt?.powerOff), cell(wd?.powerOff), cell(wt?.powerOff), cell(w3d?.powerOff), cell(w3t?.powerOff), cell(k1?.powerOff), cell(k01?.powerOff)],
-    [`kill + isolation → standby answers (n=${ROUNDS})`, cell(md?.killIsolate), cell(mt?.killIsolate), '—', '—', '—', '—', cell(k1?.killIsolate), cell(k01?.killIsolate)],
+    ['scenario (median / max)', 'mccs default', 'mccs tuned', 'mccs+witness default', 'mccs+witness tuned', 'keepalived 1 s', 'keepalived 0.1 s'],
+    [`power-off → standby answers (n=${ROUNDS})`, cell(md?.powerOff), cell(mt?.powerOff), cell(wd?.powerOff), cell(wt?.powerOff), cell(k1?.powerOff), cell(k01?.powerOff)],
+    [`kill + isolation → standby answers (n=${ROUNDS})`, cell(md?.killIsolate), cell(mt?.killIsolate), '—', '—', cell(k1?.killIsolate), cell(k01?.killIsolate)],
     [
       'SIGKILL of the cluster software only: VIP held by',
       md ? `${md.sigkillEngineOnly.holdersAfter.join('+') || 'none'} (${md.sigkillEngineOnly.verdictSeen ?? '?'})` : '—',
       mt ? `${mt.sigkillEngineOnly.holdersAfter.join('+') || 'none'} (${mt.sigkillEngineOnly.verdictSeen ?? '?'})` : '—',
       '—',
       '—',
-      '—',
-      '—',
       k1?.sigkillOnly ? `${k1.sigkillOnly.holdersAfter.join('+') || 'none'}${k1.sigkillOnly.bothHold ? ' (BOTH)' : ''}` : '—',
       k01?.sigkillOnly ? `${k01.sigkillOnly.holdersAfter.join('+') || 'none'}${k01.sigkillOnly.bothHold ? ' (BOTH)' : ''}` : '—',
     ],
-    [`partition ${PARTITION_MS / 1000} s → both hold the VIP (n=${PARTITION_ROUNDS})`, dual(mp), '—', dual(wd), dual(wt), '—', '—', '—', '—'],
+    [`partition ${PARTITION_MS / 1000} s → both hold the VIP (n=${PARTITION_ROUNDS})`, dual(mp), '—', dual(wd), dual(wt), '—', '—'],
   ];
+  return markdown(rows);
+}
+
+function markdown(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+/** Issue 16: power-off RTO of two nodes on one and on three etcd members, and of three nodes on three. */
+function nodesTable(mccs: MccsResult[]): string {
+  const by = (l: string) => mccs.find((m) => m.label === l);
+  const cell = (m: MccsResult | undefined): string => (m?.powerOff.n ? `${sec(m.powerOff.median)} / ${sec(m.powerOff.max)} (n=${m.powerOff.n})` : '—');
+  return markdown([
+    ['power-off → a survivor answers (median / max)', '2 nodes, etcd ×1', '2 nodes, etcd ×3', '3 nodes, etcd ×3'],
+    ['witness default (WitnessTTL 1000)', cell(by(MCCS_WITNESS_DEFAULT.label)), cell(by(MCCS_WITNESS3_DEFAULT.label)), cell(by(MCCS3_WITNESS_DEFAULT.label))],
+    ['witness tuned (WitnessTTL 200)', cell(by(MCCS_WITNESS_TUNED.label)), cell(by(MCCS_WITNESS3_TUNED.label)), cell(by(MCCS3_WITNESS_TUNED.label))],
+  ]);
 }
 
 function targets(mccs: MccsResult[], ka: KaResult[]): { name: string; value: string; ok: boolean | null }[] {
@@ -769,14 +852,16 @@ function targets(mccs: MccsResult[], ka: KaResult[]): { name: string; value: str
   const wt = mccs.find((m) => m.label === MCCS_WITNESS_TUNED.label);
   if (wd?.powerOff.n) out.push({ name: 'witness default: power-off median ≤ 1.6 s', value: sec(wd.powerOff.median), ok: (wd.powerOff.median ?? Infinity) <= 1600 });
   if (wt?.powerOff.n) out.push({ name: 'witness tuned: power-off median ≤ 0.4 s', value: sec(wt.powerOff.median), ok: (wt.powerOff.median ?? Infinity) <= 400 });
-  // Issue 16: three nodes on a three-member etcd no slower than two nodes with the witness.
+  // Issue 16: three nodes no slower than two nodes with the witness, both on the three-member etcd (like for like).
+  const w2d = mccs.find((m) => m.label === MCCS_WITNESS3_DEFAULT.label);
+  const w2t = mccs.find((m) => m.label === MCCS_WITNESS3_TUNED.label);
   const w3d = mccs.find((m) => m.label === MCCS3_WITNESS_DEFAULT.label);
   const w3t = mccs.find((m) => m.label === MCCS3_WITNESS_TUNED.label);
-  for (const [three, two] of [[w3d, wd], [w3t, wt]] as const) {
+  for (const [three, two] of [[w3d, w2d], [w3t, w2t]] as const) {
     if (!three?.powerOff.n) continue;
     const t3 = three.powerOff.median;
     const t2 = two?.powerOff.n ? two.powerOff.median : null;
-    out.push({ name: `${three.label}: power-off median ≤ two nodes with the witness (${sec(t2)})`, value: sec(t3), ok: t3 === null || t2 === null ? null : t3 <= t2 });
+    out.push({ name: `${three.label}: power-off median ≤ two nodes with the witness on the same etcd ×3 (${sec(t2)})`, value: sec(t3), ok: t3 === null || t2 === null ? null : t3 <= t2 });
   }
   for (const w of [wd, wt]) if (w?.partition.n) out.push({ name: `${w.label}: partition, time with two holders = 0 ms (every round)`, value: `${w.partition.max} ms`, ok: w.partition.max === 0 });
   if (md) out.push({ name: 'default: SIGKILL engine only → PEER_EXITED, VIP on one node, adopted', value: md.sigkillEngineOnly.ok ? 'yes' : 'no', ok: md.sigkillEngineOnly.ok });
@@ -789,19 +874,44 @@ function medianOf(list: (number | null)[]): number | null {
   return v.length ? stats(v).median : null;
 }
 
+/** Timestamps (ms after the fault) and phase lengths of one round. */
+function phases(b: Breakdown): Record<string, number | null> {
+  const d = (x: number | null, y: number | null): number | null => (x === null || y === null ? null : x - y);
+  // The decision waits for the latest of these; what is left is the engine's own latency.
+  const bound = [b.witnessLapse, b.witnessMargin, b.heardByPeersEnd].filter((x): x is number => x !== null);
+  const gate = bound.length ? Math.max(...bound, b.linksDown ?? -Infinity) : b.linksDown;
+  return {
+    lastHeard: b.lastHeard,
+    linksDown: b.linksDown,
+    witnessLapse: b.witnessLapse,
+    witnessMargin: b.witnessMargin,
+    heardByPeersEnd: b.heardByPeersEnd,
+    decision: b.decision,
+    takeoverPlanned: b.takeoverPlanned,
+    ownershipTaken: b.ownershipTaken,
+    vipStart: b.vipStart,
+    vipOnline: b.vipOnline,
+    echoStart: b.echoStart,
+    echoOnline: b.echoOnline,
+    answer: b.answer,
+    // Phase lengths.
+    detect: b.linksDown,
+    decideWait: d(gate, b.linksDown),
+    decideLatency: d(b.decision, gate),
+    decide: d(b.decision, b.linksDown),
+    own: d(b.ownershipTaken ?? b.vipStart, b.decision),
+    ip: d(b.vipOnline, b.ownershipTaken ?? b.vipStart),
+    service: d(b.echoOnline, b.vipOnline),
+    reply: d(b.answer, b.echoOnline),
+  };
+}
+
 function breakdownSummary(m: MccsResult): Record<string, Record<string, number | null>> {
   const out: Record<string, Record<string, number | null>> = {};
   for (const sc of ['powerOff', 'killIsolate'] as const) {
-    const b = m.breakdown[sc];
-    out[sc] = {
-      decision: medianOf(b.map((x) => x.decision)),
-      takeoverPlanned: medianOf(b.map((x) => x.takeoverPlanned)),
-      vipStart: medianOf(b.map((x) => x.vipStart)),
-      vipOnline: medianOf(b.map((x) => x.vipOnline)),
-      echoStart: medianOf(b.map((x) => x.echoStart)),
-      echoOnline: medianOf(b.map((x) => x.echoOnline)),
-      answer: medianOf(b.map((x) => x.answer)),
-    };
+    const all = m.breakdown[sc].map(phases);
+    if (all.length === 0) continue;
+    out[sc] = Object.fromEntries(Object.keys(all[0]!).map((k) => [k, medianOf(all.map((p) => p[k] ?? null))]));
   }
   return out;
 }
@@ -810,7 +920,7 @@ async function main(): Promise<void> {
   await preflight();
   const started = monotonicMs();
   // A third node for the three-node witness rows (idle in the two-node rows).
-  const lab = await createLab({ id: opts['lab-id'], nodes: ONLY === 'mccs' || ONLY === 'keepalived' ? 2 : 3 });
+  const lab = await createLab({ id: opts['lab-id'], nodes: ETCD3_ROWS ? 3 : 2 });
   let cleaned = false;
   const cleanup = async (): Promise<void> => {
     if (cleaned) return;
@@ -829,24 +939,26 @@ async function main(): Promise<void> {
   let etcd3: EtcdCluster | undefined;
   try {
     say(`bench/failover: engine ${DIST}; ${ROUNDS} round(s) per scenario; VIP ${VIP}:${ECHO_PORT} probed every 10 ms from the client namespace`);
-    if (ONLY !== 'keepalived' && ONLY !== 'witness') {
+    if (ONLY === undefined || ONLY === 'mccs') {
       mccs.push(await runMccs(lab, MCCS_DEFAULT));
       mccs.push(await runMccs(lab, MCCS_TUNED));
     }
-    if (ONLY !== 'keepalived' && ONLY !== 'mccs') {
+    if (ETCD1_ROWS) {
       etcd = await startEtcd(lab);
-      say(`\nwitness: etcd ${ETCD_ENDPOINT} in the lab namespace`);
+      say(`\nwitness: etcd ${ETCD_ENDPOINT} in the lab namespace (one member)`);
       mccs.push(await runMccs(lab, MCCS_DEFAULT_PARTITION));
       mccs.push(await runMccs(lab, MCCS_WITNESS_DEFAULT));
       mccs.push(await runMccs(lab, MCCS_WITNESS_TUNED));
       await stopEtcd(etcd);
+    }
+    if (ETCD3_ROWS) {
+      // Issue 16: two and three nodes on the same three-member etcd, each two-node row right before its three-node row.
       etcd3 = await startEtcdCluster(lab);
-      say(`\nwitness of three nodes: etcd members ${etcd3.witnessEndpoints} in the lab namespace`);
-      mccs.push(await runMccs(lab, MCCS3_WITNESS_DEFAULT));
-      mccs.push(await runMccs(lab, MCCS3_WITNESS_TUNED));
+      say(`\nwitness on three etcd members ${etcd3.witnessEndpoints} in the lab namespace: two nodes, then three`);
+      for (const s of [MCCS_WITNESS3_DEFAULT, MCCS3_WITNESS_DEFAULT, MCCS_WITNESS3_TUNED, MCCS3_WITNESS_TUNED]) mccs.push(await runMccs(lab, s));
       await stopEtcdCluster(etcd3);
     }
-    if (ONLY !== 'mccs' && ONLY !== 'witness') {
+    if (ONLY === undefined || ONLY === 'keepalived') {
       ka.push(await runKeepalived(lab, { label: 'keepalived 1 s', advertInt: 1 }, true));
       ka.push(await runKeepalived(lab, { label: 'keepalived 0.1 s', advertInt: 0.1 }, true));
     }
@@ -865,14 +977,27 @@ async function main(): Promise<void> {
     await cleanup();
   }
   const tg = targets(mccs, ka);
-  say('\n' + table(mccs, ka));
-  say('\ntargets (issues 3 and 11):');
-  for (const t of tg) say(`  [${t.ok === null ? ' ?  ' : t.ok ? ' ok ' : 'MISS'}] ${t.name}: ${t.value}`);
-  say('\nmccs breakdown (median ms after the fault, standby events.jsonl):');
+  if (ONLY !== 'witness3') say('\n' + table(mccs, ka));
+  if (ETCD3_ROWS) say('\n' + nodesTable(mccs));
+  say('\ntargets (issues 3, 11 and 16):');
+  // A target whose set-ups did not run (--only) is not shown.
+  for (const t of tg) if (t.value !== '—') say(`  [${t.ok === null ? ' ?  ' : t.ok ? ' ok ' : 'MISS'}] ${t.name}: ${t.value}`);
+  say('\nmccs breakdown (medians over the rounds, ms after the fault, taker\'s events.jsonl):');
   for (const m of mccs) {
     for (const [sc, b] of Object.entries(breakdownSummary(m))) {
       if (b.answer === null) continue; // scenario not run for this set-up
-      say(`  ${m.label.padEnd(12)} ${sc.padEnd(11)} decision ${b.decision}  takeover ${b.takeoverPlanned}  vip ${b.vipStart}→${b.vipOnline}  echo ${b.echoStart}→${b.echoOnline}  answer ${b.answer}`);
+      say(`  ${m.label.padEnd(29)} ${sc.padEnd(11)} links down ${msOr(b.linksDown)}  witness lapse ${msOr(b.witnessLapse)}  margin ${msOr(b.witnessMargin)}` +
+        `  decision ${msOr(b.decision)}  owned ${msOr(b.ownershipTaken)}  vip ${msOr(b.vipStart)}→${msOr(b.vipOnline)}  echo ${msOr(b.echoStart)}→${msOr(b.echoOnline)}  answer ${msOr(b.answer)}`);
+    }
+  }
+  say('\nmccs phases (medians of each phase\'s length, ms): detect = fault → every link down; decide = → DECISION_NODE_FAULT' +
+    ' (wait = for the latest of witness lapse, witness margin, heard by peers; latency = after it); own = → OWNERSHIP_TAKEN (plan, group lock, etcd transaction);' +
+    ' ip = → vip ONLINE_DONE; service = → echo ONLINE_DONE; reply = → first answer');
+  for (const m of mccs) {
+    for (const [sc, b] of Object.entries(breakdownSummary(m))) {
+      if (b.answer === null) continue;
+      say(`  ${m.label.padEnd(29)} ${sc.padEnd(11)} detect ${msOr(b.detect)}  decide ${msOr(b.decide)} (wait ${msOr(b.decideWait)} + latency ${msOr(b.decideLatency)})` +
+        `  own ${msOr(b.own)}  ip ${msOr(b.ip)}  service ${msOr(b.service)}  reply ${msOr(b.reply)}  = answer ${msOr(b.answer)}`);
     }
   }
   const elapsed = Math.round((monotonicMs() - started) / 1000);

@@ -93,7 +93,7 @@ export interface MembershipEvents {
 }
 
 function newPeerTrack(config: NodeConfig, rank: number): PeerTrack {
-  return { config, rank, state: 'EXITED', stateCode: 'NOT_HEARD', plannedStop: false, lost: false, jeopardy: false, epoch: 0, groupsJson: '{}' };
+  return { config, rank, state: 'EXITED', stateCode: 'NOT_HEARD', plannedStop: false, lost: false, jeopardy: false, waits: [], epoch: 0, groupsJson: '{}' };
 }
 
 const heartbeatAddresses = (n: NodeConfig): string[] => [n.PrimaryHB, n.SecondaryHB].filter((a): a is string => Boolean(a));
@@ -113,6 +113,8 @@ interface PeerTrack {
   /** Last non-WAIT verdict acted upon since the links went down. */
   acted?: Verdict;
   decideTimer?: NodeJS.Timeout;
+  /** The WAIT codes of the decisions since the links went down, each with when it was first returned (monotonic ms). */
+  waits: { code: string; at: number }[];
   /** Bumped whenever links return: stale decision loops and fence results are dropped. */
   epoch: number;
   fence?: FenceState;
@@ -595,6 +597,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     p.decideTimer = undefined;
     p.acted = undefined;
     p.decision = undefined;
+    p.waits = [];
     if (p.fence) p.fence.running = false;
     p.epoch += 1;
   }
@@ -621,6 +624,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
       witness: this.witnessInput?.(node),
       ...(this.peers.size > 1 ? this.othersView(node) : {}),
     });
+    // What the decision waited for, and since when (facts.waited of the verdict): which rule held a takeover back.
+    if (d.verdict === 'WAIT' && p.waits[p.waits.length - 1]?.code !== d.code && p.waits.length < 16) p.waits.push({ code: d.code, at: now });
+    if (d.verdict !== 'WAIT' && p.waits.length > 0) d.facts.waited = p.waits.map((w) => ({ code: w.code, sinceMs: Math.round(now - w.at) }));
     const decision: MembershipDecision = { ...d, node };
     p.decision = decision;
     if (d.verdict === 'WAIT' || d.verdict === p.acted) {

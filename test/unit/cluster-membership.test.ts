@@ -215,6 +215,25 @@ describe('membership: a peer goes silent', () => {
     expect(a.m.peerState('node2')).toBe('FAULTED');
   });
 
+  it('a NODE_FAULT says what it waited for: facts.waited lists each WAIT code in order, with how long before the verdict it began', async () => {
+    const [a, b] = await cluster();
+    const renewedAt = monotonic();
+    const aliveUntil = renewedAt + 700; // the last renewal seen, before the links went down: WITNESS_PENDING until it lapses
+    a.m.witnessInput = () => ({ reachable: true, peerAliveUntil: aliveUntil, peerRenewedAt: renewedAt, marginMs: 20 });
+    for (const addr of PEER_OF.node1) a.icmp.answering.delete(addr);
+    await b.m.close();
+    await until(() => a.decisions.length > 0, 5000);
+    expect(a.decisions[0]).toMatchObject({ verdict: 'NODE_FAULT' });
+    const waited = a.decisions[0]!.facts.waited as { code: string; sinceMs: number }[];
+    expect(waited.map((w) => w.code)).toContain('WITNESS_PENDING');
+    // One entry per change of code, oldest first.
+    for (let i = 1; i < waited.length; i++) {
+      expect(waited[i]!.code).not.toBe(waited[i - 1]!.code);
+      expect(waited[i]!.sinceMs).toBeLessThanOrEqual(waited[i - 1]!.sinceMs);
+    }
+    expect(waited.every((w) => w.sinceMs >= 0)).toBe(true);
+  });
+
   it('all links and the gateway silent: node1 is ISOLATED after IsolationTestTimeout', async () => {
     const [a, b] = await cluster();
     a.icmp.answering.clear();

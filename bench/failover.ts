@@ -48,6 +48,8 @@ const { values: opts } = parseArgs({
     'lab-id': { type: 'string', default: 'bfo' },
     'json-only': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    /** The issue 16 pairs (two and three nodes on etcd ×3) in this many blocks of rounds, alternating which goes first. */
+    blocks: { type: 'string', default: '1' },
     /** Writes every node's events of each mccs round (fault to recovered) under DIR, one file per set-up, round and node. */
     dump: { type: 'string' },
     /** Tuned settings, e.g. "HBInterval=200,HBTimeout=400,SplitThreshold=100,DuplicateCheckTimeout=0". */
@@ -62,6 +64,7 @@ if (ONLY && !['mccs', 'keepalived', 'witness', 'witness3'].includes(ONLY)) throw
 /** --only witness3: the issue 16 comparison only (two and three nodes on the three-member etcd). */
 const ETCD1_ROWS = ONLY === undefined || ONLY === 'witness';
 const ETCD3_ROWS = ONLY === undefined || ONLY === 'witness' || ONLY === 'witness3';
+const BLOCKS = Math.max(1, Math.min(ROUNDS, Number(opts.blocks) || 1));
 /** Rounds of the partition case (each holds the partition PARTITION_MS). */
 const PARTITION_ROUNDS = Math.min(ROUNDS, 3);
 const PARTITION_MS = 6000;
@@ -516,8 +519,23 @@ async function allOff(lab: Lab): Promise<void> {
   for (const n of lab.names) await powerOff(lab, n);
 }
 
-async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
-  say(`\n== ${settings.label}: ${JSON.stringify({ ...settings.cluster, ...settings.ip })}`);
+/** One result of several runs of the same set-up (blocks of rounds). */
+function mergeResults(parts: MccsResult[]): MccsResult {
+  const [first, ...rest] = parts;
+  if (!first) throw new Error('mergeResults: nothing to merge');
+  if (rest.length === 0) return first;
+  const all = (k: 'powerOff' | 'killIsolate') => parts.flatMap((p) => p[k].samples);
+  return {
+    ...first,
+    powerOff: stats(all('powerOff')),
+    killIsolate: stats(all('killIsolate')),
+    breakdown: { powerOff: parts.flatMap((p) => p.breakdown.powerOff), killIsolate: parts.flatMap((p) => p.breakdown.killIsolate) },
+    recoveryRetries: parts.reduce((n, p) => n + p.recoveryRetries, 0),
+  };
+}
+
+async function runMccs(lab: Lab, settings: MccsSettings, rounds = ROUNDS): Promise<MccsResult> {
+  say(`\n== ${settings.label}: ${JSON.stringify({ ...settings.cluster, ...settings.ip })}${rounds !== ROUNDS ? ` (${rounds} of ${ROUNDS} rounds)` : ''}`);
   // Fresh start: every node power-cycled, new configuration, every engine at once.
   await allOff(lab);
   const c = new MccsCluster(lab, settings);
@@ -547,7 +565,7 @@ async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
   const wanted = settings.scenarios ?? ['powerOff', 'killIsolate', 'sigkill'];
   for (const scenario of (['powerOff', 'killIsolate'] as const).filter((s) => wanted.includes(s))) {
     const samples: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
+    for (let i = 0; i < rounds; i++) {
       const victim = active;
       // Two nodes: the other one; more: whichever the cluster picks (the next of the NodeList that runs).
       const t = await measure(lab, c.nodes.filter((n) => n !== victim), async () => {
@@ -564,7 +582,7 @@ async function runMccs(lab: Lab, settings: MccsSettings): Promise<MccsResult> {
       const b = breakdown(lab, standby, t, Number(settings.cluster.HBInterval ?? 1000));
       result.breakdown[scenario].push(b);
 
-      say(`   ${scenario === 'powerOff' ? 'power-off      ' : 'kill+isolation '} ${i + 1}/${ROUNDS}: ${victim} → ${standby} ${sec(t.ms)}  (${roundLine(b)})`);
+      say(`   ${scenario === 'powerOff' ? 'power-off      ' : 'kill+isolation '} ${i + 1}/${rounds}: ${victim} → ${standby} ${sec(t.ms)}  (${roundLine(b)})`);
       debug(JSON.stringify(b.facts));
       active = await c.recover(victim);
       if (active !== standby) say(`   note: the group went back to ${active} after the recovery`);
@@ -955,7 +973,16 @@ async function main(): Promise<void> {
       // Issue 16: two and three nodes on the same three-member etcd, each two-node row right before its three-node row.
       etcd3 = await startEtcdCluster(lab);
       say(`\nwitness on three etcd members ${etcd3.witnessEndpoints} in the lab namespace: two nodes, then three`);
-      for (const s of [MCCS_WITNESS3_DEFAULT, MCCS3_WITNESS_DEFAULT, MCCS_WITNESS3_TUNED, MCCS3_WITNESS_TUNED]) mccs.push(await runMccs(lab, s));
+      // --blocks B: the rounds of each pair in B blocks, in the order AB BA AB...: a load that drifts during the run weighs on both alike.
+      for (const [two, three] of [[MCCS_WITNESS3_DEFAULT, MCCS3_WITNESS_DEFAULT], [MCCS_WITNESS3_TUNED, MCCS3_WITNESS_TUNED]] as const) {
+        const parts = new Map<MccsSettings, MccsResult[]>([[two, []], [three, []]]);
+        for (let b = 0; b < BLOCKS; b++) {
+          const n = Math.floor(ROUNDS / BLOCKS) + (b < ROUNDS % BLOCKS ? 1 : 0);
+          if (n === 0) continue;
+          for (const s of b % 2 === 0 ? [two, three] : [three, two]) parts.get(s)!.push(await runMccs(lab, s, n));
+        }
+        mccs.push(mergeResults(parts.get(two)!), mergeResults(parts.get(three)!));
+      }
       await stopEtcdCluster(etcd3);
     }
     if (ONLY === undefined || ONLY === 'keepalived') {
@@ -1005,6 +1032,7 @@ async function main(): Promise<void> {
   const json = {
     bench: 'failover',
     rounds: ROUNDS,
+    blocks: BLOCKS,
     elapsedS: elapsed,
     mccs: mccs.map((m) => ({
       label: m.label,

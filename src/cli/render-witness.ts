@@ -8,7 +8,7 @@ interface WitnessStatus {
   prefix: string;
   ttlMs: number;
   reachable: boolean;
-  nodes: { node: string; reachable: boolean; lastRoundTripMs?: number | null; lastRenewalSeenAgeMs?: number | null; error?: string | null }[];
+  nodes: { node: string; reachable: boolean; lastRoundTripMs?: number | null; lastRenewalSeenAgeMs?: number | null; error?: string | null; memberLease?: { id: string; ttlSeconds: number } | null }[];
   groups: { group: string; owner: string | null; revision: string | null; deadlineInMs: number | null; holdingOnPeer: boolean; unrecorded: boolean }[];
 }
 
@@ -22,7 +22,9 @@ export function witnessBlock(w: WitnessStatus, c: ChalkInstance): string {
     w.nodes.map((n) => [
       n.node,
       yesNo(c, n.reachable),
-      n.lastRoundTripMs !== undefined ? `round trip ${n.lastRoundTripMs ?? '-'} ms${n.error ? `; ${n.error}` : ''}` : `last renewal seen ${n.lastRenewalSeenAgeMs ?? '-'} ms ago`,
+      n.lastRoundTripMs !== undefined
+        ? `round trip ${n.lastRoundTripMs ?? '-'} ms${n.memberLease ? `; member lease ${BigInt(n.memberLease.id).toString(16)} (TTL ${n.memberLease.ttlSeconds} s)` : ''}${n.error ? `; ${n.error}` : ''}`
+        : `last renewal seen ${n.lastRenewalSeenAgeMs ?? '-'} ms ago`,
     ]),
   );
   const groups = table(

@@ -1,7 +1,10 @@
 // The witness of a cluster (WitnessType etcd): every failover group has one
 // owner recorded in etcd under PREFIX/groups/<group>; every node renews
-// PREFIX/nodes/<node> and the groups it owns in one compare-and-swap
-// transaction every WitnessTTL/5. The engine awaits `acquire` (the ownership
+// PREFIX/nodes/<node> (its member record, bound to an etcd lease of its own)
+// and the groups it owns in one compare-and-swap transaction every
+// WitnessTTL/5. Other nodes date each renewal on their own clocks: a member
+// whose record was not renewed for WitnessTTL, or whose lease etcd expired
+// (the record is gone), has lapsed. The engine awaits `acquire` (the ownership
 // gate) before a failover group comes online here; membership asks
 // `faultFact` before it calls a silent peer dead. Timing rules: ./lease.ts.
 import type { Engine } from '../engine/engine.js';
@@ -184,7 +187,7 @@ export class Witness implements OwnershipGate {
       const sentAt = this.clock();
       let r: TxnResult;
       try {
-        r = await this.store.txn({ expect, put, del: [], readPrefix: this.settings.prefix, readPrefixes: this.readPrefixes }, this.timings.callTimeoutMs);
+        r = await this.store.txn({ expect, put, del: [], readPrefix: this.settings.prefix, readPrefixes: this.readPrefixes, leased: [this.nodeKey(this.me)] }, this.timings.callTimeoutMs);
       } catch (e) {
         this.lastError = (e as Error).message.split('\n')[0];
         return undefined;
@@ -226,7 +229,10 @@ export class Witness implements OwnershipGate {
       }
       this.views.set(k.key, { owner: parsed.owner ?? parsed.node ?? '?', incarnation: parsed.incarnation ?? '', modRevision: k.modRevision, seenAt: at, renewed: old !== undefined && at - old.readAt <= this.timings.ttlMs, readAt: at, ...(Array.isArray(parsed.holds) ? { holds: parsed.holds.filter((x): x is string => typeof x === 'string') } : {}) });
     }
-    for (const k of [...this.views.keys()]) if (!present.has(k)) this.views.delete(k);
+    // A member record etcd deleted with its lease still counts until WitnessTTL after its last renewal seen here:
+    // etcd's lease runs on the leader's clock from the last keepalive, which may come before that renewal.
+    const members = `${this.settings.prefix}/nodes/`;
+    for (const [k, v] of [...this.views]) if (!present.has(k) && !(k.startsWith(members) && at < takeableAt(this.timings, v.seenAt))) this.views.delete(k);
   }
 
   /** The renewal failed on a compare: every group whose key moved is lost (taken, or released by an operator). */
@@ -452,7 +458,10 @@ export class Witness implements OwnershipGate {
     const now = this.clock();
     const nodes = this.engine.config.Nodes.map((n) => {
       const v = this.views.get(this.nodeKey(n.NodeName));
-      if (n.NodeName === this.me) return { node: n.NodeName, reachable: this.reachable(now), lastRoundTripMs: this.lastLatencyMs ?? null, lastAnswerAgeMs: this.lastOkAt === undefined ? null : Math.round(now - this.lastOkAt), error: this.reachable(now) ? null : (this.lastError ?? null) };
+      if (n.NodeName === this.me) {
+        const lease = this.store.memberLease?.();
+        return { node: n.NodeName, reachable: this.reachable(now), lastRoundTripMs: this.lastLatencyMs ?? null, lastAnswerAgeMs: this.lastOkAt === undefined ? null : Math.round(now - this.lastOkAt), error: this.reachable(now) ? null : (this.lastError ?? null), memberLease: lease ? { id: lease.id, ttlSeconds: lease.ttlSeconds } : null };
+      }
       return { node: n.NodeName, reachable: v ? now < takeableAt(this.timings, v.seenAt) : false, lastRenewalSeenAgeMs: v ? Math.round(now - v.seenAt) : null, reported: this.hooks.peerReachable() ?? null };
     });
     const groups = this.engine.config.Groups.filter((g) => (g.GroupType ?? 'FAILOVER') === 'FAILOVER').map((g) => {

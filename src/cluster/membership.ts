@@ -538,8 +538,25 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.dispatch({ type: 'peerReturned', self: this.self, peer: { node: m.node, state: m.state, configVersion: m.configVersion, rank: m.rank } });
     }
     if (this.state === 'INITING') {
-      this.dispatch({ type: 'peers', self: this.self, heard: this.heardPeers(), peerCount: this.peers.size });
+      const heard = this.heardPeers();
+      this.dispatch({ type: 'peers', self: this.self, heard, peerCount: this.peers.size, absentAtWitness: this.absentAtWitness(heard) });
     }
+  }
+
+  /**
+   * More than two nodes with a witness: the peers not heard whose member
+   * record lapsed (not renewed for WitnessTTL as this node saw it, or gone
+   * with its lease). Nothing while this node cannot reach the witness.
+   */
+  private absentAtWitness(heard: PeerView[]): string[] {
+    if (!this.witnessInput || this.peers.size < 2) return [];
+    const now = this.clock();
+    const heardNames = new Set(heard.map((p) => p.node));
+    return [...this.peers.keys()].filter((n) => {
+      if (heardNames.has(n)) return false;
+      const f = this.witnessInput!(n);
+      return f.reachable && (f.peerAliveUntil === undefined || now >= f.peerAliveUntil);
+    });
   }
 
   private onLinkUp(node: string, link: LinkName): void {

@@ -25,8 +25,12 @@ export interface PeerView extends SelfView {
 export type NodeEvent =
   /** The engine starts; peerCount = other nodes in the configuration. */
   | { type: 'start'; peerCount: number }
-  /** The peers currently heard on a heartbeat link (planned-stopped ones excluded). */
-  | { type: 'peers'; self: SelfView; heard: PeerView[]; peerCount: number }
+  /**
+   * The peers currently heard on a heartbeat link (planned-stopped ones
+   * excluded). absentAtWitness: peers not heard whose member record at the
+   * witness has lapsed (more than two nodes with a witness only).
+   */
+  | { type: 'peers'; self: SelfView; heard: PeerView[]; peerCount: number; absentAtWitness?: string[] }
   /** decideStartAlone said START_ALONE (or an operator forced it). */
   | { type: 'startAlone'; self: SelfView; heard: PeerView[]; forced: boolean }
   /** A peer that was lost (or never heard while this node runs) is heard again. */
@@ -96,8 +100,16 @@ const LOCAL: Record<NodeState, Row> = {
       const building = e.heard.filter((p) => p.state === 'LOCAL_BUILD');
       if (building.length > 0) return stay(s, 'WAIT_PEER_BUILD', `${building.map((p) => p.node).join(', ')} builds the configuration: wait for it to be RUNNING`);
       const initing = e.heard.filter((p) => p.state === 'INITING');
-      if (initing.length < e.peerCount) {
-        return stay(s, 'WAIT_PEERS', `${initing.length} of ${e.peerCount} peer(s) heard INITING; waiting for all nodes or a RUNNING peer`, { heard: e.heard.map((p) => `${p.node}:${p.state}`) });
+      const absent = e.absentAtWitness ?? [];
+      // With more than two nodes and a witness, a majority of Nodes may start without the rest once the
+      // witness shows every one of them gone (no engine renews its member record): nothing can run there.
+      const majority = (initing.length + 1) * 2 > e.peerCount + 1;
+      const quorumStart = initing.length < e.peerCount && majority && initing.length + absent.length >= e.peerCount;
+      if (initing.length < e.peerCount && !quorumStart) {
+        return stay(s, 'WAIT_PEERS', `${initing.length} of ${e.peerCount} peer(s) heard INITING; waiting for all nodes or a RUNNING peer${e.peerCount > 1 ? ` (or, with a witness, a majority of the ${e.peerCount + 1} nodes and the others gone at the witness)` : ''}`, {
+          heard: e.heard.map((p) => `${p.node}:${p.state}`),
+          ...(absent.length ? { absentAtWitness: absent } : {}),
+        });
       }
       const best = initing.find((p) => betterBuilder(p, e.self));
       if (best) {
@@ -106,6 +118,14 @@ const LOCAL: Record<NodeState, Row> = {
           localConfigVersion: e.self.configVersion,
           builderConfigVersion: best.configVersion,
         });
+      }
+      if (quorumStart) {
+        return {
+          next: 'LOCAL_BUILD',
+          code: 'MAJORITY_START',
+          message: `${initing.length + 1} of ${e.peerCount + 1} nodes are INITING (a majority) and the others (${absent.join(', ')}) renew nothing at the witness: this node has the newest configuration (ConfigVersion ${e.self.configVersion}, rank ${e.self.rank}) and builds from the local main.json without them`,
+          facts: { localConfigVersion: e.self.configVersion, peers: initing.map((p) => ({ node: p.node, configVersion: p.configVersion, rank: p.rank })), absentAtWitness: absent },
+        };
       }
       return {
         next: 'LOCAL_BUILD',

@@ -55,7 +55,8 @@ describe.skipIf(!IS_ROOT)('three nodes on a three-member etcd', () => {
   async function bothOnNode1(): Promise<void> {
     await healPartition(cl.lab);
     for (const n of cl.names) if (!cl.lab.nodes[n].init) await cl.powerOn(n, false);
-    for (const n of cl.names) if (!cl.engineAlive(n)) await cl.startEngine(n, 'running', 60_000);
+    // Together: a node alone waits for the others (or for a majority, with the rest gone at the witness).
+    await Promise.all(cl.names.filter((n) => !cl.engineAlive(n)).map((n) => cl.startEngine(n, 'running', 60_000)));
     await cl.waitAllRunning(60_000);
     for (const g of GROUPS) {
       const states = await cl.groupStates('node1', g.name);
@@ -209,4 +210,30 @@ describe.skipIf(!IS_ROOT)('three nodes on a three-member etcd', () => {
     await cl.waitPlacement({ alpha: 'node2', beta: 'node3' }, { timeoutMs: 15_000 });
     expect(cl.rulesSince('node1', m)).not.toContain('OWNERSHIP_TAKEN');
   }, 180_000);
+
+  it('cold start with node3 powered off: node1 and node2 (a majority) start without it once the witness shows it gone, run both groups on node1; node3 joins later with nothing moving', async () => {
+    await bothOnNode1();
+    for (const n of cl.names) await cl.powerOff(n);
+    await cl.powerOn('node1', false);
+    await cl.powerOn('node2', false);
+    const m = cl.mark();
+    await Promise.all([cl.startEngine('node1', 'running', 60_000), cl.startEngine('node2', 'running', 60_000)]);
+    const stateCode = (e: EventRecord): unknown => (e.rule === 'NODE_STATE' ? (e.facts as Record<string, unknown> | undefined)?.code : undefined);
+    for (const n of ['node1', 'node2'] as const) {
+      console.log(`cold start without node3, ${n}: ${cl.eventsSince(n, m).filter((e) => e.rule === 'NODE_STATE').map((e) => `${String(stateCode(e))} ${e.newState}: ${e.message}`).join(' | ')}`);
+    }
+    // Exactly one of the two built from its own main.json, saying why; node3 is not RUNNING anywhere.
+    const built = (['node1', 'node2'] as const).filter((n) => cl.eventsSince(n, m).some((e) => stateCode(e) === 'MAJORITY_START'));
+    expect(built).toEqual(['node1']);
+    await cl.waitPlacement({ alpha: 'node1', beta: 'node1' }, { viewers: ['node1', 'node2'], nodes: ['node1', 'node2'], timeoutMs: 60_000 });
+    for (const g of GROUPS) await cl.waitVip(g.vip, 'node1', 15_000, g.port);
+    expect((await cl.nodeStates('node2')).node3).not.toBe('RUNNING');
+    // node3 comes back: it takes the running cluster's configuration and nothing moves.
+    const back = cl.mark();
+    await cl.powerOn('node3', 'running');
+    await cl.waitAllRunning(60_000);
+    expect(cl.eventsSince('node3', back).filter((e) => stateCode(e) === 'MAJORITY_START')).toEqual([]);
+    await cl.waitPlacement({ alpha: 'node1', beta: 'node1' }, { timeoutMs: 30_000 });
+    expect(await cl.echoPids('node3')).toEqual([]);
+  }, 240_000);
 });

@@ -21,6 +21,14 @@ const rows: Row[] = [
   ['peer in LOCAL_BUILD: wait for it', 'INITING', { type: 'peers', self: node1, heard: [peer(node2, 'LOCAL_BUILD')], peerCount: 1 }, 'INITING', 'WAIT_PEER_BUILD'],
   ['not every peer heard yet (3 nodes, 1 heard): wait', 'INITING', { type: 'peers', self: node1, heard: [peer(node2, 'INITING')], peerCount: 2 }, 'INITING', 'WAIT_PEERS'],
   ['no peer heard: wait', 'INITING', { type: 'peers', self: node1, heard: [], peerCount: 1 }, 'INITING', 'WAIT_PEERS'],
+  // more than two nodes with a witness: a majority starts once the others are gone at the witness
+  ['3 nodes, node3 gone at the witness, node1 best: majority start', 'INITING', { type: 'peers', self: node1, heard: [peer(node2, 'INITING')], peerCount: 2, absentAtWitness: ['node3'] }, 'LOCAL_BUILD', 'MAJORITY_START'],
+  ['3 nodes, node3 gone at the witness: node2 waits for node1 to build', 'INITING', { type: 'peers', self: node2, heard: [peer(node1, 'INITING')], peerCount: 2, absentAtWitness: ['node3'] }, 'INITING', 'WAIT_PEER_BUILD'],
+  ['3 nodes, node3 still renews at the witness (not absent): wait', 'INITING', { type: 'peers', self: node1, heard: [peer(node2, 'INITING')], peerCount: 2, absentAtWitness: [] }, 'INITING', 'WAIT_PEERS'],
+  ['3 nodes, none heard, both others gone at the witness: no majority, wait', 'INITING', { type: 'peers', self: node1, heard: [], peerCount: 2, absentAtWitness: ['node2', 'node3'] }, 'INITING', 'WAIT_PEERS'],
+  ['5 nodes, 2 of 5 INITING, 3 gone: no majority, wait', 'INITING', { type: 'peers', self: node1, heard: [peer(node2, 'INITING')], peerCount: 4, absentAtWitness: ['node3', 'node4', 'node5'] }, 'INITING', 'WAIT_PEERS'],
+  ['5 nodes, 3 of 5 INITING, 2 gone: majority start', 'INITING', { type: 'peers', self: node1, heard: [peer(node2, 'INITING'), peer({ node: 'node3', configVersion: 7, rank: 2 }, 'INITING')], peerCount: 4, absentAtWitness: ['node4', 'node5'] }, 'LOCAL_BUILD', 'MAJORITY_START'],
+  ['5 nodes, 3 of 5 INITING, 1 gone and 1 still renewing: wait', 'INITING', { type: 'peers', self: node1, heard: [peer(node2, 'INITING'), peer({ node: 'node3', configVersion: 7, rank: 2 }, 'INITING')], peerCount: 4, absentAtWitness: ['node4'] }, 'INITING', 'WAIT_PEERS'],
 
   // a RUNNING peer: take the configuration from it
   ['peer RUNNING: REMOTE_BUILD from it', 'INITING', { type: 'peers', self: node2, heard: [peer(node1, 'RUNNING')], peerCount: 1 }, 'REMOTE_BUILD', 'PEER_RUNNING'],

@@ -51,11 +51,14 @@ async function observe(ctx: AgentContext): Promise<Observation> {
 /** Polls is-active until `want` or the budget is spent. */
 async function waitFor(ctx: AgentContext, u: string, want: (s: string) => boolean, left: () => number): Promise<string> {
   let s = (await isActive(ctx, u)).state;
+  // A poll cut by the deadline prints nothing: the last state systemctl did print is what the operator needs.
+  let known = s;
   while (!want(s) && left() > 200) {
     await sleep(Math.min(500, left() / 4));
     s = (await isActive(ctx, u)).state;
+    if (s !== '') known = s;
   }
-  return s;
+  return s || known;
 }
 
 async function online(ctx: AgentContext): Promise<void> {

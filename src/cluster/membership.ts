@@ -546,11 +546,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
   /**
    * More than two nodes with a witness: the peers not heard whose member
    * record lapsed (not renewed for WitnessTTL as this node saw it, or gone
-   * with its lease). Nothing while this node cannot reach the witness.
+   * with its lease). Nothing while this node cannot reach the witness, nor
+   * within HBTimeout of this engine's start.
    */
   private absentAtWitness(heard: PeerView[]): string[] {
     if (!this.witnessInput || this.peers.size < 2) return [];
     const now = this.clock();
+    // A node that boots with this one has no record yet either: it gets HBTimeout to be heard first.
+    if (now - this.startedAt < this.timing.hbTimeoutMs) return [];
     const heardNames = new Set(heard.map((p) => p.node));
     return [...this.peers.keys()].filter((n) => {
       if (heardNames.has(n)) return false;

@@ -25,6 +25,7 @@ import type { Logger } from './logger.js';
 import { MonitorLoop } from './monitor-loop.js';
 import { ObservedStore, type ObservedView, type StateChangeWhy } from './observed-store.js';
 import { isOwnershipRefusal } from './ownership-gate.js';
+import { capacityOf, loadOf } from './policy/capacity.js';
 import { plan as policyPlan } from './policy/plan.js';
 import type { GroupRuntime, Plan, PlanStep, PolicyEvent, ResourceStatus } from './policy/types.js';
 import { ResourceOps } from './resource-ops.js';
@@ -335,7 +336,7 @@ export class Engine {
     if (!group) return this.handleGlobal(event, opts);
     let planReady!: (p: Plan) => void;
     const planned = new Promise<Plan>((r) => (planReady = r));
-    const work = this.enqueue(group, async () => {
+    const work = this.withCapacityLock(event, () => this.enqueue(group, async () => {
       const plan = this.plan(event);
       planReady(plan);
       if (plan.refused || plan.steps.length === 0) {
@@ -345,7 +346,7 @@ export class Engine {
       const execution = await this.run(plan, opts.cause);
       // Read before the group's lock is released: what this plan left, not what a later one made of it.
       return { execution, groupStates: this.groupStates(group) };
-    });
+    }));
     const plan = await planned;
     if (plan.refused) throw refusalError(plan);
     if (!opts.wait) {
@@ -479,6 +480,20 @@ export class Engine {
 
   private enqueue<T>(group: string, work: () => Promise<T>): Promise<T> {
     return this.groupQueue.run(group, work);
+  }
+
+  /**
+   * An operator placing a group with a Load on a node with a Capacity: such
+   * placements on that node are made one after the other, cluster-wide (the
+   * same locks as groups, under a name no group can have: "capacity of NODE"), so two moves
+   * planned at once on two nodes cannot both count the same room. Taken
+   * before the group's lock, and never while holding one: no deadlock.
+   */
+  private withCapacityLock<T>(event: PolicyEvent, work: () => Promise<T>): Promise<T> {
+    if ((event.kind !== 'GroupOnline' && event.kind !== 'GroupSwitch') || event.force || ('by' in event && event.by === 'cluster')) return work();
+    const group = this.config.Groups.find((g) => g.GroupName === event.group);
+    if (!group || loadOf(group) === 0 || capacityOf(this.config, event.node) === undefined) return work();
+    return this.groupQueue.run(`capacity of ${event.node}`, work);
   }
 
   private async run(plan: Plan, cause: string): Promise<ExecutionResult> {

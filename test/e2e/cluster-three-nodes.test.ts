@@ -236,4 +236,37 @@ describe.skipIf(!IS_ROOT)('three nodes on a three-member etcd', () => {
     await cl.waitPlacement({ alpha: 'node1', beta: 'node1' }, { timeoutMs: 30_000 });
     expect(await cl.echoPids('node3')).toEqual([]);
   }, 240_000);
+
+  it('two operators on two nodes switch two groups at once to node3, which has room for one: one moves, the other is refused (no room); node3 never holds both', async () => {
+    await bothOnNode1();
+    await cl.call('node1', 'node.modify', { node: 'node3', attributes: { Capacity: '10' } });
+    for (const g of GROUPS) await cl.call('node1', 'grp.modify', { group: g.name, attributes: { Load: '10' } });
+    try {
+      const sampler = new HolderSampler(cl.lab, VIPS);
+      const answers = await Promise.all([
+        cl.rpc('node1', 'grp.switch', { group: 'alpha', node: 'node3', wait: true, timeout: 60 }),
+        cl.rpc('node2', 'grp.switch', { group: 'beta', node: 'node3', wait: true, timeout: 60 }),
+      ]);
+      await sleep(2000);
+      const s = await sampler.stop();
+      console.log(`two switches to node3 at once: ${answers.map((a) => (a.ok ? 'ok' : `${a.error.code}: ${a.error.message}`)).join(' | ')}; holders seen ${JSON.stringify(s.seenByAddr)}`);
+      expect(answers.filter((a) => a.ok)).toHaveLength(1);
+      const refused = answers.find((a) => !a.ok)!;
+      expect(refused.ok).toBe(false);
+      if (!refused.ok) {
+        expect(refused.error.code).toBe('CONFLICT');
+        expect(refused.error.message).toMatch(/node node3 has no room for group (alpha|beta): Load 10 \+ 10 in use \((alpha|beta) 10\) > Capacity 10/);
+      }
+      const moved = answers[0]!.ok ? 'alpha' : 'beta';
+      const stayed = moved === 'alpha' ? 'beta' : 'alpha';
+      await cl.waitPlacement({ [moved]: 'node3', [stayed]: 'node1' }, { timeoutMs: 30_000 });
+      // node3 never ran both VIPs at once.
+      expect(s.seenByAddr[vipOf(stayed)]?.some((x) => x.includes('node3'))).toBe(false);
+      const node3 = (await cl.clusterStatus('node1')).nodes.find((n) => n.NodeName === 'node3')!;
+      expect(node3.attributes).toMatchObject({ Capacity: 10, LoadInUse: 10, AvailableCapacity: 0 });
+    } finally {
+      for (const g of GROUPS) await cl.call('node1', 'grp.modify', { group: g.name, attributes: { Load: '0' } });
+      await cl.call('node1', 'node.modify', { node: 'node3', attributes: { Capacity: '1000' } });
+    }
+  }, 180_000);
 });

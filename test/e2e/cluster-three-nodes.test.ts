@@ -237,6 +237,38 @@ describe.skipIf(!IS_ROOT)('three nodes on a three-member etcd', () => {
     expect(await cl.echoPids('node3')).toEqual([]);
   }, 240_000);
 
+  it('a change made while node1 and node2 were down is in the journal: after node3 dies too, node1 and node2 start without it and catch up from etcd before running anything', async () => {
+    await bothOnNode1();
+    const before = cl.readConfig('node1').ConfigVersion;
+    await cl.powerOff('node1');
+    await cl.powerOff('node2');
+    // node3 alone runs the groups once the others are judged FAULTED, and takes a change.
+    await cl.waitPlacement({ alpha: 'node3', beta: 'node3' }, { viewers: ['node3'], nodes: ['node3'], timeoutMs: 60_000 });
+    const changed = await cl.call<{ ConfigVersion: number }>('node3', 'grp.modify', { group: 'alpha', attributes: { AutoFaultClearTime: '4321' } });
+    expect(changed.ConfigVersion).toBeGreaterThan(before);
+    await cl.powerOff('node3');
+    await cl.powerOn('node1', false);
+    await cl.powerOn('node2', false);
+    // Both main.json files are older than the journal.
+    expect(cl.readConfig('node1').ConfigVersion).toBe(before);
+    const m = cl.mark();
+    await Promise.all([cl.startEngine('node1', 'running', 60_000), cl.startEngine('node2', 'running', 60_000)]);
+    const ev = cl.eventsSince('node1', m);
+    const caught = ev.find((e) => e.rule === 'CONFIG_CAUGHT_UP');
+    const running = ev.find((e) => e.rule === 'NODE_STATE' && e.newState === 'RUNNING');
+    console.log(`journal catch-up: ${caught?.message ?? 'none'}; RUNNING at ${running?.time}`);
+    expect(caught).toBeDefined();
+    expect(Date.parse(caught!.time)).toBeLessThanOrEqual(Date.parse(running!.time));
+    for (const n of ['node1', 'node2'] as const) {
+      const c = cl.readConfig(n);
+      expect(c.ConfigVersion, `${n}'s main.json`).toBe(changed.ConfigVersion);
+      expect(c.Groups.find((g) => g.GroupName === 'alpha')?.AutoFaultClearTime, `${n}'s main.json`).toBe(4321);
+    }
+    await cl.waitPlacement({ alpha: 'node1', beta: 'node1' }, { viewers: ['node1', 'node2'], nodes: ['node1', 'node2'], timeoutMs: 60_000 });
+    await cl.powerOn('node3', 'running');
+    await cl.waitAllRunning(60_000);
+  }, 240_000);
+
   it('two operators on two nodes switch two groups at once to node3, which has room for one: one moves, the other is refused (no room); node3 never holds both', async () => {
     await bothOnNode1();
     await cl.call('node1', 'node.modify', { node: 'node3', attributes: { Capacity: '10' } });

@@ -9,6 +9,7 @@ import type { Engine } from '../engine/engine.js';
 import { rejectionLimiter } from '../engine/rejections.js';
 import { httpServerOptions, limitHttpListener } from '../limits/http-limits.js';
 import { registerEventCounters } from './event-counters.js';
+import { registerLoadGauges } from './load-gauges.js';
 import { registerStateGauges, type MembershipSource, type WitnessSource } from './state-gauges.js';
 
 export interface MetricsEndpoint {
@@ -32,6 +33,7 @@ export async function startMetrics(engine: Engine, membership?: MembershipSource
   collectDefaultMetrics({ register: registry, prefix: 'mccs_process_' });
   new Gauge({ name: 'mccs_info', help: 'This engine: its node name (always 1).', labelNames: ['node'], registers: [registry], collect() { this.set({ node: engine.localNode }, 1); } });
   registerStateGauges(registry, engine, membership, witness);
+  registerLoadGauges(registry, engine);
   const detach = registerEventCounters(registry, engine);
 
   let server: Server | undefined;

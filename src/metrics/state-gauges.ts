@@ -12,7 +12,7 @@ export const NODE_STATES = ['EXITED', 'INITING', 'LOCAL_BUILD', 'REMOTE_BUILD', 
 export const GROUP_STATES = ['ONLINE', 'OFFLINE', 'PARTIAL', 'STARTING', 'STOPPING', 'FAULTED'] as const;
 export const RESOURCE_STATES = ['ONLINE', 'OFFLINE', 'STARTING', 'STOPPING', 'FAULTED', 'UNKNOWN'] as const;
 
-/** What the cluster layer offers (a two-node cluster; absent for StandAlone). */
+/** What the cluster layer offers (every peer, however many; absent for StandAlone). */
 export interface MembershipSource {
   linkStats(): LinkStat[];
   status(): MembershipStatus;

@@ -171,4 +171,28 @@ describe('why chain', () => {
     expect(whyChain(events, 'group:web').map((e) => e.rule)).toEqual(['RESOURCE_FAILED', 'FINAL_FAILURE', 'GROUP_STATE']);
     expect(whyChain(events, 'resource:nothing')).toEqual([]);
   });
+
+  it('a group kept offline for want of room (NO_CAPACITY) ends its chain with the "no room" records, with every node\'s figures', () => {
+    const noRoom = (time: string, rule: string, facts: Record<string, unknown>): EventRecord => ({ ...ev(time, 'group:web', rule, 'node node1 FAULTED'), facts });
+    const considered = { node2: 'no room: Load 60 + 50 in use (crm 50) > Capacity 100', node3: 'no room: Load 60 + 0 in use > Capacity 50' };
+    const events = [
+      ev('2026-01-01T03:00:00.000Z', 'group:web', 'GROUP_STATE', 'operator admin', 'ONLINE'),
+      ev('2026-01-01T03:12:00.000Z', 'node:node1', 'DECISION_REMOTE_FAULT', 'cluster'),
+      ev('2026-01-01T03:12:00.100Z', 'group:web', 'GROUP_STATE', 'node node1 FAULTED', 'OFFLINE'),
+      noRoom('2026-01-01T03:12:00.200Z', 'NO_CAPACITY', { group: 'web', load: 60, considered }),
+      noRoom('2026-01-01T03:20:00.000Z', 'REFUSED_NO_CAPACITY', { group: 'web', node: 'node3', load: 60, used: 0, capacity: 50 }),
+      ev('2026-01-01T03:21:00.000Z', 'group:web', 'CONFIG_CHANGED', 'operator admin'),
+    ];
+    const chain = whyChain(events, 'group:web');
+    expect(chain.map((e) => e.rule)).toEqual(['DECISION_REMOTE_FAULT', 'GROUP_STATE', 'NO_CAPACITY', 'REFUSED_NO_CAPACITY']);
+    expect(chain[2]!.facts).toMatchObject({ considered });
+    // AutoStart found no room: the group never changed state, the "no room" records are the whole answer (at most the last five).
+    const never = Array.from({ length: 7 }, (_, i) => noRoom(`2026-01-01T04:0${i}:00.000Z`, 'NO_CAPACITY', { considered }));
+    expect(whyChain(never, 'group:web')).toEqual(never.slice(-5));
+    // A final failure that found no room elsewhere is part of the story already (it set the state).
+    const final = [{ ...ev('2026-01-01T05:00:00.000Z', 'group:web', 'FINAL_FAILURE_CRITICAL', 'monitor', 'FAULTED'), facts: { why: 'NO_CAPACITY', considered } }];
+    expect(whyChain(final, 'group:web')).toEqual(final);
+    // Resources have no Load: their chains are unchanged.
+    expect(whyChain([noRoom('2026-01-01T04:00:00.000Z', 'NO_CAPACITY', {})], 'resource:web-app')).toEqual([]);
+  });
 });

@@ -65,6 +65,15 @@ export function Events() {
   </section>`;
 }
 
+const noRoom = (e) => e.rule === 'NO_CAPACITY' || e.rule === 'REFUSED_NO_CAPACITY' || e.facts?.why === 'NO_CAPACITY';
+
+/** Every node a placement looked at, and why it did or did not take the group (NO_CAPACITY: the figures). */
+function Considered({ facts }) {
+  const c = facts?.considered;
+  if (!c || typeof c !== 'object' || Object.keys(c).length === 0) return null;
+  return html`<ul class="considered">${Object.entries(c).map(([n, why]) => html`<li data-node=${n}><strong>${n}</strong>: ${String(why)}</li>`)}</ul>`;
+}
+
 export function Why({ kind, name }) {
   const store = useStore();
   const [chain, setChain] = useState(null);
@@ -76,7 +85,8 @@ export function Why({ kind, name }) {
     <h2 id="why-title">Why is ${kind} ${name} in its state?</h2>
     ${error && html`<p class="error" role="alert">${error}</p>`}
     ${chain && chain.length === 0 && html`<p>No state change of ${kind} ${name} in the event log.</p>`}
-    ${chain && html`<ol class="why">${chain.map((e) => html`<li data-rule=${e.rule}><time datetime=${e.time}>${e.time.slice(11, 23)}</time> ${e.node}: <span class="code">${e.rule}</span> ${e.message} <small>(${e.subject}${e.newState ? ` → ${e.newState}` : ''}; cause: ${e.cause})</small></li>`)}</ol>`}
+    ${chain && html`<ol class="why">${chain.map((e) => html`<li data-rule=${e.rule}><time datetime=${e.time}>${e.time.slice(11, 23)}</time> ${e.node}: <span class="code">${e.rule}</span> ${e.message} <small>(${e.subject}${e.newState ? ` → ${e.newState}` : ''}; cause: ${e.cause})</small><${Considered} facts=${e.facts} /></li>`)}</ol>`}
+    ${chain?.some(noRoom) && html`<p class="note" data-no-room>No node of its NodeList has room for its Load (NO_CAPACITY). Make room: switch a group away from a node, or raise a node's Capacity (Overview: Load in use, Capacity, Available); then bring it online.</p>`}
     <p><a href="#/groups">Back to the groups</a> · <a href="#/events">all events</a></p>
   </section>`;
 }

@@ -5,6 +5,7 @@ import { html } from './html.js';
 import { isAdmin, useStore } from './store.js';
 import { Flag, Legend, State } from './states.js';
 import { ActionDialog } from './actions.js';
+import { groupLoad } from './load.js';
 
 export function Groups() {
   const { status } = useStore();
@@ -19,7 +20,7 @@ export function Groups() {
     ${!admin && html`<p class="note" data-readonly="true">Read-only: role ${status && 'Monitor'} sees everything and changes nothing.</p>`}
     <${Legend} />
     <table class="tree">
-      <thead><tr><th scope="col">Group / resource</th>${nodes.map((n) => html`<th scope="col">${n}</th>`)}<th scope="col">Flags</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
+      <thead><tr><th scope="col">Group / resource</th>${nodes.map((n) => html`<th scope="col">${n}</th>`)}<th scope="col"><abbr title="Load: what the group weighs on the node it runs on (node Capacity)">Load</abbr></th><th scope="col">Flags</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
       ${status.groups.map((g) => {
         const open = !closed[g.GroupName];
         const a = g.attributes;
@@ -30,6 +31,7 @@ export function Groups() {
               <strong>${g.GroupName}</strong> <small>${a.GroupType}</small>
             </th>
             ${nodes.map((n) => html`<td data-node=${n}>${g.states[n] ? html`<${State} state=${g.states[n]} />` : '—'}</td>`)}
+            <td data-load=${groupLoad(g)}>${a.GroupType === 'PARALLEL' ? html`<span class="note" title="PARALLEL groups are not counted">—</span>` : groupLoad(g)}</td>
             <td><${Flag} name="Frozen" on=${a.Frozen} /> <${Flag} name="Locked" on=${a.Locked} /> <${Flag} name="Disabled" on=${a.Enabled === false} /></td>
             <td class="row-actions">
               ${admin && html`<button type="button" data-act="group" onClick=${() => setDialog({ kind: 'group', name: g.GroupName })}>Actions…</button>`}
@@ -44,6 +46,7 @@ export function Groups() {
             return html`<tr class="res-row" id=${`res-of-${g.GroupName}`} data-resource=${name}>
               <th scope="row" class="res-name">${name} <small>${r.Type}</small></th>
               ${nodes.map((n) => html`<td data-node=${n}>${r.states[n] ? html`<${State} state=${r.states[n].state} reason=${r.states[n].reason} />` : '—'}${r.states[n]?.restartCount ? html` <small>restarts ${r.states[n].restartCount}</small>` : ''}</td>`)}
+              <td></td>
               <td><${Flag} name="Critical" on=${r.attributes.Critical} /> <${Flag} name="Disabled" on=${r.attributes.Enabled === false} /></td>
               <td class="row-actions">
                 ${admin && html`<button type="button" data-act="resource" onClick=${() => setDialog({ kind: 'resource', name })}>Actions…</button>`}

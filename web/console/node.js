@@ -7,6 +7,7 @@ import { call } from './api.js';
 import { isAdmin, useStore } from './store.js';
 import { State } from './states.js';
 import { Field, asText, checkValue, fieldOfError } from './forms.js';
+import { loadSentence, nodeLoad } from './load.js';
 
 export function NodePage({ name }) {
   const store = useStore();
@@ -54,6 +55,7 @@ export function NodePage({ name }) {
   };
   return html`<section aria-labelledby="node-title">
     <h2 id="node-title">Node ${name} <${State} state=${node.state} /></h2>
+    <p data-node-load>Load: ${loadSentence(nodeLoad(status, name))}.</p>
     <div role="tablist" aria-label="Node views"><button role="tab" aria-selected="true" id="tab-attrs" aria-controls="panel-attrs">Node Attributes</button></div>
     <form id="panel-attrs" role="tabpanel" aria-labelledby="tab-attrs" class="attr-form" onSubmit=${save}>
       <p class="note">Grey: read-only. White: editable${admin ? '' : ' by an Administrator'}. Shown at ConfigVersion <strong data-form-version>${baseVersion}</strong>${baseVersion !== status.ConfigVersion ? html` — <span class="state st-warn">the configuration is now at ${status.ConfigVersion}</span> <button type="button" onClick=${reset}>Reload values</button>` : ''}.</p>

@@ -158,7 +158,8 @@ describe.skipIf(!HAS_BROWSER)('the web console in a real browser, two engines', 
     expect(await page.$eval('dialog[open] [data-outcome]', (e) => e.getAttribute('data-outcome'))).toBe('ok');
     // Each step turns done from the live states (the answer may arrive a moment before the last state).
     await page.waitForFunction(() => [...document.querySelectorAll('dialog[open] .steps li')].every((x) => x.getAttribute('data-step-state') === 'done'), { timeout: 5000 });
-    expect(await page.$$eval('dialog[open] .events-mini .code', (l) => l.map((x) => x.textContent))).toContain('GROUP_STATE');
+    // The events are asked for after the outcome is shown: they may follow it by a moment.
+    await page.waitForFunction(() => [...document.querySelectorAll('dialog[open] .events-mini .code')].some((x) => x.textContent === 'GROUP_STATE'), { timeout: 10_000 });
     await shot(page, 'action-outcome');
     await page.click('dialog[open] .buttons button');
     await page.waitForSelector(cell('tbody[data-group=web] tr.group-row', 'node2', 'ONLINE'));

@@ -1,5 +1,6 @@
-// Two real engines on 127.0.0.x (no root needed), each with its own web
-// console process (`mccs console`), and a headless Debian chromium driven by
+// Real engines on 127.0.0.x (no root needed; two by default, up to sixteen
+// with an etcd witness in the configuration), each with its own web console
+// process (`mccs console`), and a headless Debian chromium driven by
 // puppeteer-core (never a downloaded browser).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,12 +64,13 @@ export class ConsoleLab {
   }
 
   /**
-   * config(work, homes) builds main.json (the same on both nodes); addresses 127.0.0.(base+1), (base+2);
-   * consoles on `port` of each node's address (HTTPS with each node's certificate unless tls false).
+   * config(lab) builds main.json (the same on every node); nodes node1..nodeN (N = nodes, default 2) on
+   * addresses 127.0.0.(base+1)..(base+N); consoles on `port` of each node's address (HTTPS with each
+   * node's certificate unless tls false; none with consoles false).
    */
-  static async create(opts: { hbPort: number; consolePort: number; base: number; tls?: boolean; config: (lab: ConsoleLab) => MainConfig }): Promise<ConsoleLab> {
+  static async create(opts: { hbPort: number; consolePort: number; base: number; nodes?: number; tls?: boolean; consoles?: boolean; config: (lab: ConsoleLab) => MainConfig }): Promise<ConsoleLab> {
     const lab = new ConsoleLab(opts.consolePort);
-    const names = ['node1', 'node2'];
+    const names = Array.from({ length: opts.nodes ?? 2 }, (_, i) => `node${i + 1}`);
     const secret = join(lab.work, 'cluster.key');
     generateSecret(secret);
     for (const [i, name] of names.entries()) {
@@ -86,7 +88,7 @@ export class ConsoleLab {
       if (opts.tls !== false) await createCertificate(new ExecRunner(), join(n.engine.home, 'config/tls'), n.name, [n.address]);
     }
     await Promise.all(lab.nodes.map((n) => n.engine.start({ running: false })));
-    for (const n of lab.nodes) await lab.startConsole(n, opts.tls !== false);
+    if (opts.consoles !== false) for (const n of lab.nodes) await lab.startConsole(n, opts.tls !== false);
     return lab;
   }
 

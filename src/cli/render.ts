@@ -78,6 +78,12 @@ function paintStates(c: ChalkInstance, text: string): string {
   return text.replace(/([^\s:]+):([A-Z_]+)/g, (_, n: string, s: string) => `${n}:${paintState(c, s)}`);
 }
 
+/** "40/100" (LoadInUse/Capacity), "40" without Capacity (unlimited), "" from an engine that does not report it. */
+function loadCell(a: Record<string, unknown>): string {
+  if (typeof a.LoadInUse !== 'number') return '';
+  return typeof a.Capacity === 'number' ? `${a.LoadInUse}/${a.Capacity}` : String(a.LoadInUse);
+}
+
 type Renderer = (result: never, ctx: RenderContext, c: ChalkInstance) => string;
 
 export const renderers: Record<string, Renderer> = {
@@ -133,12 +139,13 @@ export const renderers: Record<string, Renderer> = {
     }
     return table(
       c,
-      ['NODE', 'STATE', 'PRIMARYHB', 'SECONDARYHB'],
+      ['NODE', 'STATE', 'PRIMARYHB', 'SECONDARYHB', 'LOAD'],
       nodes.map((n) => [
         n.NodeName,
         n.state,
         `${show(n.attributes.PrimaryHB)} ${show(n.attributes.PrimaryHBStatus)}`.trim(),
         `${show(n.attributes.SecondaryHB)} ${show(n.attributes.SecondaryHBStatus)}`.trim(),
+        loadCell(n.attributes),
       ]),
       (col, t) => (col === 1 ? paintState(c, t) : col >= 2 ? t.replace(/\b(UP|DOWN)\b/, (s) => paintState(c, s)) : t),
     );

@@ -162,3 +162,26 @@ describe('which syntax', () => {
     expect(toOclifArgv(undefined, ['daemon', '--node', 'node1'])).toEqual(['daemon', '--node', 'node1']);
   });
 });
+
+// Issue 16: the forms of a pair work with a third node (or a sixteenth), and the new verbs and attributes too.
+describe('MCCS forms with more than two nodes', () => {
+  const cases: [Topic, string, string][] = [
+    ['grp', '-switch -g pg -n node3', 'grp switch pg --node node3'],
+    ['grp', '-online -g pg -n node16', 'grp online pg --node node16'],
+    ['grp', '-state -g pg -n node3', 'grp state pg --node node3'],
+    ['grp', '-modify -g pg -a NodeList node1,node2,node3', 'grp modify pg NodeList=node1,node2,node3'],
+    ['grp', '-modify -g pg -a Load 60', 'grp modify pg Load=60'],
+    ['grp', '-add -g crm -a NodeList node3,node1 -a Load 20', 'grp add crm NodeList=node3,node1 Load=20'],
+    ['res', '-online web-ip -n node3', 'res online web-ip --node node3'],
+    ['res', '-clear web-ip -n node3', 'res clear web-ip --node node3'],
+    ['node', '-list -n node3', 'node list node3'],
+    ['node', '-modify -n node3 -a Capacity 100', 'node modify node3 Capacity=100'],
+    ['node', '-evacuate -n node3 --wait', 'node evacuate node3 --wait'],
+    ['node', '-remove -n node3', 'node remove node3'],
+    ['node', '-remove -n node3 -force', 'node remove node3 --force'],
+    ['cluster', '-events -n node3 -limit 5', 'cluster events --node node3 --limit 5'],
+  ];
+  it.each(cases)('%s %s', (topic, mccs, oclif) => {
+    expect(t(topic, mccs)).toBe(oclif);
+  });
+});

@@ -21,6 +21,9 @@ import type { Witness } from '../witness/witness.js';
 import { ConfigSync } from './config-sync.js';
 import { ClusterGroupLocks } from './group-locks.js';
 
+/** Node states of a node on its way into the cluster. */
+const JOINING: readonly NodeState[] = ['INITING', 'LOCAL_BUILD', 'REMOTE_BUILD'];
+
 async function waitUntil(ok: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
@@ -56,6 +59,8 @@ export class ClusterNode {
   readonly sync: ConfigSync;
   readonly locks: ClusterGroupLocks;
   private pushTimer?: NodeJS.Timeout;
+  /** AutoStart again for the groups that waited for a joining node, when that wait runs out. */
+  private autoStartTimer?: NodeJS.Timeout;
   private closed = false;
   private running!: () => void;
   /** Resolves when this node may act: RUNNING, states exchanged with the peer (or it is gone). */
@@ -185,6 +190,8 @@ export class ClusterNode {
       this.record(t.code.startsWith('PEER_') ? t.code : `PEER_${t.code}`, `${node} is ${state}: ${t.message}`, t.facts, { oldState: old, newState: state });
       if (state === 'RUNNING' && old !== 'RUNNING') void this.exchangeWith(node);
       if (state !== 'RUNNING') this.locks.releaseAllOf(node);
+      // A node that stops joining without becoming RUNNING will not start the groups AutoStart left to it.
+      if (old !== undefined && JOINING.includes(old) && !JOINING.includes(state) && state !== 'RUNNING' && this.waitingForJoin.size > 0) void this.autoStart(`${node} stopped joining (${state}): AutoStart of what waited for it`, [...this.waitingForJoin]);
     });
     m.on('jeopardy', (node, on, linksUp) => {
       const subject = { subject: `node:${node}` };
@@ -213,6 +220,7 @@ export class ClusterNode {
   async stop(): Promise<void> {
     this.closed = true;
     clearTimeout(this.pushTimer);
+    clearTimeout(this.autoStartTimer);
     this.sync.stop();
     await this.membership.plannedStop().catch(() => undefined);
     await Promise.all([this.membership.close(), this.channel.close(), this.witness?.close()]);
@@ -233,12 +241,34 @@ export class ClusterNode {
         await e.startLocal();
         await this.exchangeState();
         this.running();
-        if (e.localBootMode() === 'AUTO') await e.handleGlobal({ kind: 'ProbeComplete', node: e.localNode }, { cause: 'cluster joined (AutoStart)' });
+        await this.autoStart('cluster joined (AutoStart)');
       }
     } catch (err) {
       e.log.error(`cluster state ${state}: ${(err as Error).message}`);
       if (state === 'REMOTE_BUILD') this.membership.dispatch({ type: 'buildFailed', reason: (err as Error).message });
     }
+  }
+
+  /** Groups whose AutoStart here waits for a node joining the cluster (policy AUTOSTART_WAIT_JOINING). */
+  private readonly waitingForJoin = new Set<string>();
+
+  /**
+   * AutoStart on this node (all its groups, or `groups` again). Groups left
+   * waiting for a joining node are asked again when that node stops joining
+   * or when the wait the policy allows runs out.
+   */
+  private async autoStart(cause: string, groups?: string[]): Promise<void> {
+    const e = this.engine;
+    if (this.closed || e.localBootMode() !== 'AUTO' || this.membership.localState !== 'RUNNING') return;
+    const r = await e.handleGlobal({ kind: 'ProbeComplete', node: e.localNode, ...(groups ? { groups } : {}) }, { cause });
+    const decided = (r.plan.decision.facts.groups ?? {}) as Record<string, { code: string; facts?: Record<string, unknown> }>;
+    for (const g of groups ?? Object.keys(decided)) this.waitingForJoin.delete(g);
+    const waits = Object.entries(decided).filter(([, d]) => d.code === 'AUTOSTART_WAIT_JOINING');
+    for (const [g] of waits) this.waitingForJoin.add(g);
+    if (waits.length === 0) return;
+    const inMs = Math.max(...waits.map(([, d]) => Number(d.facts?.recheckInMs ?? 0)));
+    clearTimeout(this.autoStartTimer);
+    this.autoStartTimer = setTimeout(() => void this.autoStart('a joining node did not become RUNNING in time: AutoStart of what waited for it', [...this.waitingForJoin]).catch((err: unknown) => e.log.error(`AutoStart: ${(err as Error).message}`)), Math.max(50, inMs + 50));
   }
 
   /** REMOTE_BUILD: the configuration of the RUNNING peer replaces ours (unless ours is a newer copy of it). */

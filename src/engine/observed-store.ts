@@ -54,8 +54,9 @@ export class ObservedStore {
     };
   }
 
-  setNodeState(node: string, state: NodeState): void {
-    this.observed.nodes[node] = { state };
+  setNodeState(node: string, state: NodeState, now = performance.now()): void {
+    const old = this.observed.nodes[node];
+    this.observed.nodes[node] = { state, since: old?.state === state && old.since !== undefined ? old.since : now };
   }
 
   /** The resource states a node reported (the peer's, as it sent them). */

@@ -71,20 +71,19 @@ describe.skipIf(!IS_ROOT)('five nodes on a three-member etcd', () => {
   });
 
   it('started together: every node RUNNING; each group on the first node of its NodeList (g1 node1, g2 node4, g3 node2)', async () => {
+    const m = cl.mark();
     await cl.startAll('running', 90_000);
     await cl.waitAllRunning(90_000);
-    // AutoStart may bring a group up on a node that was RUNNING before the first of its NodeList was (engines start a few
-    // hundred ms apart): said in the log, then each group is switched to the first node of its NodeList for the story.
-    for (const g of GROUPS) {
-      await cl.waitFor(`${g.name} online somewhere`, async () => Object.values(await cl.groupStates('node1', g.name)).includes('ONLINE'), 60_000, 200);
-      const states = await cl.groupStates('node1', g.name);
-      if (states[g.nodeList[0]!] !== 'ONLINE') {
-        console.log(`AutoStart brought ${g.name} up on ${Object.keys(states).filter((n) => states[n as NodeName] === 'ONLINE').join(', ')}, not on ${g.nodeList[0]}`);
-        await cl.call('node1', 'grp.switch', { group: g.name, node: g.nodeList[0], wait: true, timeout: 60 });
-      }
-    }
+    // Engines become RUNNING one after the other (the builder first): AutoStart on an early node waits for a node
+    // earlier in the group's NodeList that is still joining (AUTOSTART_WAIT_JOINING), so each group starts on the first.
     await cl.waitPlacement({ g1: 'node1', g2: 'node4', g3: 'node2' }, { timeoutMs: 60_000 });
     for (const g of GROUPS) await cl.waitVip(g.vip, g.nodeList[0]!, 15_000, g.port);
+    // Nothing started anywhere else first.
+    for (const n of cl.names) {
+      const startedHere = cl.eventsSince(n, m).filter((e) => e.rule === 'ONLINE_DONE' && e.node === n).map((e) => e.resource ?? e.subject);
+      const expected = GROUPS.filter((g) => g.nodeList[0] === n).map((g) => g.name);
+      for (const r of startedHere) expect(expected.some((g) => String(r).startsWith(`${g}-`) || r === `group:${g}`), `${r} started on ${n}`).toBe(true);
+    }
   }, 240_000);
 
   it('mcnode evacuate node2: g3 (Load 50) skips node3 (Capacity 40) and runs on node5, the next node of its NodeList with room', async () => {

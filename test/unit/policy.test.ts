@@ -2,6 +2,7 @@
 // regenerated golden file cannot hide a regression of the named cases.
 import { describe, expect, it } from 'vitest';
 import { plan as planAt } from '../../src/engine/policy/plan.js';
+import { JOINING_WAIT_MS } from '../../src/engine/policy/autostart.js';
 import { groupState } from '../../src/engine/policy/group-state.js';
 import { STEP_CODES, PLAN_CODES, SKIP_CODES } from '../../src/engine/policy/codes.js';
 import type { Observed, Plan, PlanStep, PolicyEvent } from '../../src/engine/policy/types.js';
@@ -345,6 +346,40 @@ describe('AutoStart (ProbeComplete)', () => {
 
   it('the second node starts it when the first is not RUNNING yet', () => {
     expect(plan(config([web()]), off({ node1: 'INITING', node2: 'RUNNING' }), { kind: 'ProbeComplete', node: 'node2' }).steps).toHaveLength(4);
+  });
+
+  it('a node earlier in the NodeList that is joining (INITING, REMOTE_BUILD) is waited for, at most JOINING_WAIT_MS after it entered that state', () => {
+    const joining = (state: 'INITING' | 'REMOTE_BUILD', since: number): Observed => {
+      const o = off({ node1: state, node2: 'RUNNING' });
+      o.nodes.node1 = { state, since };
+      return o;
+    };
+    for (const state of ['INITING', 'REMOTE_BUILD'] as const) {
+      const p = planAt(config([web()]), joining(state, 1000), { kind: 'ProbeComplete', node: 'node2' }, 1500);
+      expect(p.steps).toEqual([]);
+      const d = (p.decision.facts.groups as Record<string, { code: string; facts: { joining: { node: string }[]; recheckInMs: number } }>).web;
+      expect(d.code).toBe('AUTOSTART_WAIT_JOINING');
+      expect(d.facts.joining.map((j) => j.node)).toEqual(['node1']);
+      expect(d.facts.recheckInMs).toBe(JOINING_WAIT_MS - 500);
+      // The wait has run out: node2 starts it.
+      expect(planAt(config([web()]), joining(state, 1000), { kind: 'ProbeComplete', node: 'node2' }, 1000 + JOINING_WAIT_MS).steps).toHaveLength(4);
+    }
+    // An EXITED or FAULTED node earlier in the list is not waited for; nor is a joining node with an AutoStartNode set elsewhere.
+    expect(planAt(config([web()]), off({ node1: 'EXITED', node2: 'RUNNING' }), { kind: 'ProbeComplete', node: 'node2' }, 1500).steps).toHaveLength(4);
+    expect(planAt(config([web({ AutoStartNode: 'node2' })]), joining('INITING', 1000), { kind: 'ProbeComplete', node: 'node2' }, 1500).steps).toHaveLength(4);
+    // A joining node later in the list does not hold the first one back.
+    const later = off({ node1: 'RUNNING', node2: 'INITING' });
+    later.nodes.node2 = { state: 'INITING', since: 1000 };
+    expect(planAt(config([web()]), later, { kind: 'ProbeComplete', node: 'node1' }, 1500).steps).toHaveLength(4);
+  });
+
+  it('ProbeComplete with groups: AutoStart of those groups only', () => {
+    const two = config([web(), grp('db', [res('dbp')])]);
+    const obs = observed({ node1: { ...every(W, 'OFFLINE'), dbp: 'OFFLINE' }, node2: { ...every(W, 'OFFLINE'), dbp: 'OFFLINE' } });
+    expect(Object.keys(plan(two, obs, { kind: 'ProbeComplete', node: 'node1' }).decision.facts.groups as object).sort()).toEqual(['db', 'web']);
+    const p = plan(two, obs, { kind: 'ProbeComplete', node: 'node1', groups: ['db'] });
+    expect(Object.keys(p.decision.facts.groups as object)).toEqual(['db']);
+    expect(lines(p)).toEqual(['online dbp@node1']);
   });
 
   it('AutoStartNode wins over priority', () => {

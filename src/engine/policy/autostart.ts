@@ -8,6 +8,12 @@
 //   for its Load (NO_CAPACITY when a node qualifies but none has room). A group
 //   found PARTIAL or STARTING on `node` itself (adopted half-running) is
 //   completed here.
+// - a node earlier in the NodeList that is joining the cluster (INITING,
+//   LOCAL_BUILD, REMOTE_BUILD: nodes starting together become RUNNING one
+//   after the other) is waited for, at most JOINING_WAIT_MS after it entered
+//   that state (AUTOSTART_WAIT_JOINING): it starts the group itself when it
+//   is RUNNING; the cluster layer asks again when it stops joining otherwise
+//   or the wait runs out.
 import { groupAttribute, groupFlag } from '../../model/resolve.js';
 import { decide } from './codes.js';
 import { faultedOn, isNodeRunning, list, type Ctx } from './context.js';
@@ -17,8 +23,23 @@ import { planned, type Outcome } from './outcome.js';
 import { loadOf } from './capacity.js';
 import { autoStartNode, consideredText, STAY_REASONS } from './placement.js';
 import type { PlanBuilder } from './steps.js';
+import type { NodeState } from '../../model/types.js';
 
-export function autoStart(ctx: Ctx, b: PlanBuilder, node: string): Outcome {
+/** How long AutoStart waits for a joining node earlier in a NodeList (a REMOTE_BUILD takes well under a second). */
+export const JOINING_WAIT_MS = 10_000;
+const JOINING: readonly NodeState[] = ['INITING', 'LOCAL_BUILD', 'REMOTE_BUILD'];
+
+/** Nodes before `node` in the group's NodeList that are joining the cluster and still within JOINING_WAIT_MS. */
+function joiningBefore(ctx: Ctx, node: string, now: number): { node: string; state: NodeState; forMs: number }[] {
+  const i = ctx.group.NodeList.indexOf(node);
+  return ctx.group.NodeList.slice(0, Math.max(0, i)).flatMap((n) => {
+    const s = ctx.observed.nodes[n];
+    if (!s || !JOINING.includes(s.state) || s.since === undefined || now - s.since >= JOINING_WAIT_MS) return [];
+    return [{ node: n, state: s.state, forMs: Math.round(now - s.since) }];
+  });
+}
+
+export function autoStart(ctx: Ctx, b: PlanBuilder, node: string, now: number): Outcome {
   const g = ctx.group.GroupName;
   if (!groupFlag(ctx.group, 'AutoStart')) return planned(decide('AUTOSTART_OFF', `group ${g}: AutoStart is off`, { group: g, node }));
   if (!isNodeRunning(ctx.observed, node)) return planned(decide('NODE_NOT_RUNNING', `group ${g}: node ${node} is not RUNNING`, { group: g, node }));
@@ -39,6 +60,19 @@ export function autoStart(ctx: Ctx, b: PlanBuilder, node: string): Outcome {
       const wanted = groupAttribute(ctx.group, 'AutoStartNode');
       const waits = typeof wanted === 'string' && wanted !== '' ? `waits for its AutoStartNode ${wanted}` : `starts on ${chosen.to ?? 'the first qualifying node'}, the highest-priority RUNNING node${loadOf(ctx.group) > 0 ? ' with room' : ''}`;
       return planned(decide('AUTOSTART_OTHER_NODE', `group ${g} ${waits}, not on ${node}`, { group: g, node, autoStartNode: chosen.to, considered: chosen.considered }));
+    }
+    const wanted = groupAttribute(ctx.group, 'AutoStartNode');
+    const joining = adopted || (typeof wanted === 'string' && wanted !== '') ? [] : joiningBefore(ctx, node, now);
+    if (joining.length > 0) {
+      const text = joining.map((j) => `${j.node} ${j.state} for ${j.forMs} ms`).join(', ');
+      return planned(
+        decide('AUTOSTART_WAIT_JOINING', `group ${g} waits for ${text}: earlier in its NodeList and joining the cluster, it starts the group itself once RUNNING (${node} starts it after ${JOINING_WAIT_MS / 1000} s otherwise)`, {
+          group: g,
+          node,
+          joining,
+          recheckInMs: Math.max(...joining.map((j) => JOINING_WAIT_MS - j.forMs)),
+        }),
+      );
     }
   }
   const started = addGroupOnline(ctx, b, node, [], 'AUTOSTART_ONLINE', `AutoStart of group ${g}`);

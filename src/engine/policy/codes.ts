@@ -97,6 +97,7 @@ export const PLAN_CODES = [
 export const SKIP_CODES = [
   'AUTOSTART_OFF',
   'AUTOSTART_OTHER_NODE',
+  'AUTOSTART_WAIT_JOINING', // a node earlier in the NodeList is joining the cluster (INITING, LOCAL_BUILD, REMOTE_BUILD): AutoStart waits for it (at most JOINING_WAIT_MS)
   'NO_FAILOVER_TARGET',
   'NO_CAPACITY', // Load/Capacity: no qualifying node has room for the group (facts.considered per node); also refuses an operator's online or switch (exit 5) without --force
   'AUTO_FAILOVER_OFF',

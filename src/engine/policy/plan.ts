@@ -65,7 +65,7 @@ export function plan(config: MainConfig, observed: Observed, event: PolicyEvent,
     if (event.kind === 'NodeFaulted' && !wasActiveOn(ctx, subject.node)) continue;
     const held = gate(group, facts.groups?.[group.GroupName], intentOf(event));
     const mark = b.steps.length;
-    const outcome: Outcome | null = held ? { kind: 'planned', decision: held.decision } : handleNode(ctx, b, event, (e) => sub(e, facts));
+    const outcome: Outcome | null = held ? { kind: 'planned', decision: held.decision } : handleNode(ctx, b, event, (e) => sub(e, facts), now);
     if (!outcome) continue;
     // One group that cannot move refuses the whole request (evacuation): nothing half-done.
     if (outcome.kind === 'refused') return finish(event, new PlanBuilder(), outcome);
@@ -120,12 +120,12 @@ function handle(ctx: Ctx, b: PlanBuilder, event: PolicyEvent, now: number): Outc
 }
 
 /** One group of a node event; null when the group is not concerned. */
-function handleNode(ctx: Ctx, b: PlanBuilder, event: PolicyEvent, sub: (e: PolicyEvent) => Plan): Outcome | null {
+function handleNode(ctx: Ctx, b: PlanBuilder, event: PolicyEvent, sub: (e: PolicyEvent) => Plan, now: number): Outcome | null {
   switch (event.kind) {
     case 'NodeFaulted':
       return takeOver(ctx, b, event.node);
     case 'ProbeComplete':
-      return autoStart(ctx, b, event.node);
+      return autoStart(ctx, b, event.node, now);
     case 'PeerStateReceived':
       return heal(ctx, event.node, event.peer);
     case 'NodeIsolated':

@@ -32,7 +32,8 @@ export function subjectOf(config: MainConfig, event: PolicyEvent): Subject | Out
   if (NODE_EVENTS.includes(event.kind)) {
     // Heal and isolation also look at groups running here outside their NodeList: those are given up.
     const all = event.kind === 'PeerStateReceived' || event.kind === 'NodeIsolated';
-    return { kind: 'node', groups: all ? config.Groups : config.Groups.filter((g) => g.NodeList.includes(node)), node };
+    const only = event.kind === 'ProbeComplete' ? event.groups : undefined;
+    return { kind: 'node', groups: all ? config.Groups : config.Groups.filter((g) => g.NodeList.includes(node) && (!only || only.includes(g.GroupName))), node };
   }
 
   let group: GroupConfig | undefined;

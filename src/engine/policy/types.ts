@@ -24,6 +24,8 @@ export interface ResourceStatus {
 
 export interface NodeStatus {
   state: NodeState;
+  /** When this engine saw the node enter `state` (its monotonic clock, as `now` of a plan); unset: not known. */
+  since?: number;
 }
 
 /** Runtime group facts that are not configuration. */
@@ -70,7 +72,8 @@ export type PolicyEvent =
   /** A node is judged dead (after fencing, if any): take over its failover groups. */
   | { kind: 'NodeFaulted'; node: string }
   /** Every resource of the local node has been probed after engine start: AutoStart. */
-  | { kind: 'ProbeComplete'; node: string }
+  /** groups: AutoStart again for these only (they waited for a joining node: AUTOSTART_WAIT_JOINING). */
+  | { kind: 'ProbeComplete'; node: string; groups?: string[] }
   /** Operator: clear FAULTED on a resource (or a whole group). */
   | { kind: 'ResourceClear'; resource: string; node: string }
   | { kind: 'GroupClear'; group: string; node: string }

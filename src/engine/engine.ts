@@ -409,12 +409,12 @@ export class Engine {
   /** The plan as if `nodes` were not RUNNING (laid over the observed state for the one synchronous call). */
   private planWithout(event: PolicyEvent, nodes: string[]): Plan {
     const observedNodes = this.observedStore.observed.nodes;
-    const saved = nodes.filter((n) => observedNodes[n]?.state === 'RUNNING').map((n) => [n, observedNodes[n]!] as const);
-    for (const [n, v] of saved) observedNodes[n] = { ...v, state: 'EXITED' };
+    const restore: (() => void)[] = [];
+    for (const n of nodes) if (observedNodes[n]?.state === 'RUNNING') layOver(observedNodes, n, { ...observedNodes[n]!, state: 'EXITED' }, restore);
     try {
       return this.plan(event);
     } finally {
-      for (const [n, v] of saved) observedNodes[n] = v;
+      for (const undo of restore.reverse()) undo();
     }
   }
 
@@ -440,28 +440,13 @@ export class Engine {
     const restore: (() => void)[] = [];
     try {
       if (extra.resource && 'resource' in event) {
-        const hadNode = Object.prototype.hasOwnProperty.call(observed.resources, event.node);
-        const byRes = (observed.resources[event.node] ??= {});
-        if (!hadNode) restore.push(() => delete observed.resources[event.node]);
-        const had = Object.prototype.hasOwnProperty.call(byRes, event.resource);
-        const before = byRes[event.resource];
-        byRes[event.resource] = { ...(before ?? { state: 'UNKNOWN' }), ...extra.resource };
-        restore.push(() => {
-          if (had) byRes[event.resource] = before;
-          else delete byRes[event.resource];
-        });
+        if (!Object.prototype.hasOwnProperty.call(observed.resources, event.node)) layOver(observed.resources, event.node, {}, restore);
+        const byRes = observed.resources[event.node]!;
+        layOver(byRes, event.resource, { ...(byRes[event.resource] ?? { state: 'UNKNOWN' }), ...extra.resource }, restore);
       }
       if (extra.groups) {
         const groups = (observed.groups ??= {});
-        for (const [g, rt] of Object.entries(extra.groups)) {
-          const had = Object.prototype.hasOwnProperty.call(groups, g);
-          const before = groups[g];
-          groups[g] = { ...before, ...rt };
-          restore.push(() => {
-            if (had) groups[g] = before;
-            else delete groups[g];
-          });
-        }
+        for (const [g, rt] of Object.entries(extra.groups)) layOver(groups, g, { ...groups[g], ...rt }, restore);
       }
       return policyPlan(this.config, observed, event, performance.now());
     } finally {
@@ -558,6 +543,17 @@ export function identifyLocalNode(config: MainConfig, requested?: string): strin
   if (match.length === 1) return match[0]!.NodeName;
   if (config.Nodes.length === 1) return config.Nodes[0]!.NodeName;
   throw new MccsError('INVALID', 'cannot tell which node this is: no single node has a heartbeat address of this host', ['start with `mccs daemon --node NAME` or set MCCS_NODE']);
+}
+
+/** Sets map[key] for one synchronous call; the function pushed on `restore` puts back what was there (or removes the key). */
+function layOver<V>(map: Record<string, V>, key: string, value: V, restore: (() => void)[]): void {
+  const had = Object.prototype.hasOwnProperty.call(map, key);
+  const before = map[key];
+  map[key] = value;
+  restore.push(() => {
+    if (had) map[key] = before as V;
+    else delete map[key];
+  });
 }
 
 function refusalError(plan: Plan): MccsError {

@@ -6,6 +6,7 @@
 //   cluster ClusterName=lab                     Cluster attributes (default ClusterName=lab)
 //   type Process MonitorInterval=5              Types: attributes shared by a type
 //   node node1 RUNNING                          a node of Nodes (priority order) and its state
+//   node node2 INITING since=1000               … and when this engine saw it enter that state (ms, the clock of `now`)
 //   local node1                                 the node the engine runs on (default: first node)
 //   group web FAILOVER node1,node2 AutoStart=true
 //     res web-ip IP Critical=true               a resource of the last group
@@ -90,8 +91,9 @@ export function parseInput(text: string, name = 'input'): ScenarioInput {
       case 'node': {
         need(2);
         const [n, state, ...more] = rest as [string, string, ...string[]];
-        config.Nodes.push({ NodeName: n, ...attrs(more, where) } as MainConfig['Nodes'][number]);
-        if (state !== '-') observed.nodes[n] = { state: state as never };
+        const since = more.find((t) => t.startsWith('since='));
+        config.Nodes.push({ NodeName: n, ...attrs(more.filter((t) => t !== since), where) } as MainConfig['Nodes'][number]);
+        if (state !== '-') observed.nodes[n] = { state: state as never, ...(since ? { since: Number(since.slice('since='.length)) } : {}) };
         observed.resources[n] ??= {};
         break;
       }

@@ -524,6 +524,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     p.plannedStop = false;
     const hearsUs = (x?: HeartbeatMessage) => x?.hears === undefined || x.hears.includes(this.self.node);
     const hearingChanged = p.last !== undefined && hearsUs(p.last) !== hearsUs(m);
+    const hearsChanged = p.last !== undefined && (p.last.hears ?? []).join(',') !== (m.hears ?? []).join(',');
     p.last = m;
     if (hearingChanged) this.emit('peerHearing', m.node, hearsUs(m));
     if (p.acted || p.decideTimer || p.fence?.running) this.linksBack(p);
@@ -540,6 +541,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (this.state === 'INITING') {
       const heard = this.heardPeers();
       this.dispatch({ type: 'peers', self: this.self, heard, peerCount: this.peers.size, absentAtWitness: this.absentAtWitness(heard) });
+    }
+    // A decision held because this peer still heard a silent node is taken again the moment its heartbeat says
+    // it does not (as a decision waiting for ICMP is on the answer), not at the next timer tick or ping answer.
+    if (hearsChanged) {
+      for (const q of this.peers.values()) if (q !== p && q.decideTimer && q.decision?.code === 'HEARD_BY_PEERS') this.runDecision(q, q.epoch);
     }
   }
 

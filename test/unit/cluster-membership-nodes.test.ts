@@ -107,6 +107,24 @@ describe('membership of three nodes', () => {
     expect(b!.m.livePeersHeard()).toBe(false);
   });
 
+  it('HEARD_BY_PEERS is decided again on the heartbeat that says the other peer stopped hearing the silent node, not on a timer', async () => {
+    const [a, b, c] = await trio();
+    cut(b!, 3);
+    cut(c!, 2);
+    for (const addr of ['127.0.0.53', '127.0.0.63']) b!.icmp.answering.delete(addr);
+    const node3At = (e: Engine) => e.m.status().peers.find((p) => p.node === 'node3')?.decision;
+    await until('node2 waits on node1 hearing node3', () => node3At(b!)?.code === 'HEARD_BY_PEERS');
+    // No timer of node2 looks again from now on: only a heartbeat can move the decision.
+    const track = (b!.m as unknown as { peers: Map<string, { decideTimer?: NodeJS.Timeout }> }).peers.get('node3')!;
+    clearTimeout(track.decideTimer);
+    track.decideTimer = setTimeout(() => undefined, 60_000);
+    // node1 stops hearing node3 too: its next heartbeats no longer list node3.
+    cut(a!, 3);
+    await until('node2 decides about node3 on node1\'s heartbeat', () => b!.decisions.some((d) => d.node === 'node3' && d.verdict === 'NODE_FAULT'));
+    const fault = b!.decisions.find((d) => d.node === 'node3' && d.verdict === 'NODE_FAULT')!;
+    expect((fault.facts.waited as { code: string }[]).map((w) => w.code)).toContain('HEARD_BY_PEERS');
+  });
+
   it('a node joins a running pair and leaves again, without a restart of the others', async () => {
     const hbPort = port;
     port += 2;

@@ -28,18 +28,41 @@ export interface ProcessIdentity {
   startTime: number;
 }
 
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
+/**
+ * How /proc is read: the real filesystem by default; tests give a stand-in
+ * (a made-up process table, or the real one with every read counted).
+ */
+export interface ProcReader {
+  /** Names in a directory (the pids, for /proc). */
+  list(path: string): string[];
+  /** Text of a file; null when unreadable (gone, not ours to read). */
+  read(path: string): string | null;
+  /** Target of a symbolic link; null when unreadable. */
+  link(path: string): string | null;
 }
 
+export const procFs: ProcReader = {
+  list: (path) => readdirSync(path),
+  read: (path) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return null;
+    }
+  },
+  link: (path) => {
+    try {
+      return readlinkSync(path);
+    } catch {
+      return null;
+    }
+  },
+};
+
 /** Parses /proc/PID/stat; null when there is no such process. */
-export function readProcStat(pid: number): ProcStat | null {
+export function readProcStat(pid: number, reader: ProcReader = procFs): ProcStat | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  const text = readText(`/proc/${pid}/stat`);
+  const text = reader.read(`/proc/${pid}/stat`);
   if (text === null) return null;
   // Field 2 (comm) is in parentheses and may itself hold spaces and ')':
   // everything after the last ')' is plain space-separated fields from 3 on.
@@ -79,8 +102,8 @@ export function isSameProcessRunning(id: ProcessIdentity): boolean {
 }
 
 /** The argument vector (argv[0] first); null when gone. Empty for zombies and kernel threads. */
-export function readCmdline(pid: number): string[] | null {
-  const text = readText(`/proc/${pid}/cmdline`);
+export function readCmdline(pid: number, reader: ProcReader = procFs): string[] | null {
+  const text = reader.read(`/proc/${pid}/cmdline`);
   if (text === null) return null;
   if (text === '') return [];
   const parts = text.split('\0');
@@ -94,30 +117,26 @@ export function readCmdline(pid: number): string[] | null {
  * replaced on disk since the start (package upgrade) reads "PATH (deleted)":
  * the suffix is dropped, it is still the program at that path.
  */
-export function readExe(pid: number): string | null {
-  try {
-    return readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
-  } catch {
-    return null;
-  }
+export function readExe(pid: number, reader: ProcReader = procFs): string | null {
+  return reader.link(`/proc/${pid}/exe`)?.replace(/ \(deleted\)$/, '') ?? null;
 }
 
 /** The command name (/proc/PID/comm), "?" when gone. */
 export function commOf(pid: number): string {
-  return readText(`/proc/${pid}/comm`)?.trim() ?? '?';
+  return procFs.read(`/proc/${pid}/comm`)?.trim() ?? '?';
 }
 
 /** Real and effective uid from /proc/PID/status; null when gone. */
 export function readUids(pid: number): { real: number; effective: number } | null {
-  const text = readText(`/proc/${pid}/status`);
+  const text = procFs.read(`/proc/${pid}/status`);
   const m = text?.match(/^Uid:\s+(\d+)\s+(\d+)/m);
   return m ? { real: Number(m[1]), effective: Number(m[2]) } : null;
 }
 
 /** Every pid in /proc, ascending. */
-export function listPids(): number[] {
+export function listPids(reader: ProcReader = procFs): number[] {
   const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
+  for (const name of reader.list('/proc')) {
     const c = name.charCodeAt(0);
     if (c >= 48 && c <= 57) pids.push(Number(name));
   }
@@ -125,12 +144,12 @@ export function listPids(): number[] {
 }
 
 /** The engine's own pid and its ancestors: never a managed process, never signalled. */
-export function selfAndAncestors(): Set<number> {
+export function selfAndAncestors(reader: ProcReader = procFs): Set<number> {
   const out = new Set<number>();
   let pid = process.pid;
   while (pid > 0 && !out.has(pid)) {
     out.add(pid);
-    const stat = readProcStat(pid);
+    const stat = readProcStat(pid, reader);
     if (!stat) break;
     pid = stat.ppid;
   }
@@ -156,7 +175,7 @@ function lookPath(command: string): string | null {
  * executable and `interpreter [optional-arg] PATH args…` as argv. Read from the
  * `#!` line; null when PATH is not a script.
  */
-interface ScriptForm {
+export interface ScriptForm {
   /** realpath of the executable the kernel (or env) ends up running. */
   exe: string;
   /** argv elements before PATH. */
@@ -204,6 +223,48 @@ export interface ProcessQuery {
   args: readonly string[];
 }
 
+/** A ProcessQuery made ready to match: the executables it accepts and, for a #! script, the argv execve makes. */
+export interface PreparedQuery extends ProcessQuery {
+  /** `path` as configured and with its symlinks resolved. */
+  exes: Set<string>;
+  script: ScriptForm | null;
+}
+
+export function prepareQuery(query: ProcessQuery): PreparedQuery {
+  return { path: query.path, args: query.args, exes: new Set([query.path, realPathOrSelf(query.path)]), script: readShebang(query.path) };
+}
+
+/** Could a process running `exe` be this query's (before its arguments are compared)? */
+export function acceptsExe(q: PreparedQuery, exe: string): boolean {
+  return q.exes.has(exe) || exe === q.script?.exe;
+}
+
+/** Does a process running `exe` with argument vector `argv` match the query? */
+export function argvMatches(q: PreparedQuery, exe: string, argv: readonly string[]): boolean {
+  if (argv.length === 0) return false;
+  return q.exes.has(exe) ? sameArgs(argv.slice(1), q.args) : exe === q.script?.exe && sameArgs(argv, [...q.script.prefix, q.path, ...q.args]);
+}
+
+/**
+ * Reads process `pid` now (executable, arguments, state) and returns its
+ * identity when it runs the query's program with its arguments and is not a
+ * zombie; null otherwise. The one match rule of findProcesses and ProcessIndex.
+ */
+export function matchProcess(pid: number, q: PreparedQuery, reader: ProcReader = procFs): ProcessIdentity | null {
+  const exe = readExe(pid, reader);
+  if (exe === null || !acceptsExe(q, exe)) return null;
+  const argv = readCmdline(pid, reader);
+  if (!argv || !argvMatches(q, exe, argv)) return null;
+  const stat = readProcStat(pid, reader);
+  if (!stat || isDeadState(stat.state)) return null;
+  return { pid, startTime: stat.startTime };
+}
+
+/** Oldest first (start time, then pid). */
+export function byStartTime(a: ProcessIdentity, b: ProcessIdentity): number {
+  return a.startTime - b.startTime || a.pid - b.pid;
+}
+
 /**
  * Processes running exactly `path` with exactly `args`, ascending by start
  * time (oldest first). A process matches when
@@ -212,29 +273,19 @@ export interface ProcessQuery {
  *  - `path` is a `#!` script: the executable is its interpreter and argv is
  *    exactly `interpreter [arg] path args…`, as execve of the script makes it.
  * Zombies, the engine itself and its ancestors never match.
+ * Reads every process of /proc: a caller that asks often (a monitor of many
+ * resources) uses a ProcessIndex (process-index.ts) instead.
  */
-export function findProcesses(query: ProcessQuery): ProcessIdentity[] {
-  const exes = new Set([query.path, realPathOrSelf(query.path)]);
-  const script = readShebang(query.path);
-  const excluded = selfAndAncestors();
+export function findProcesses(query: ProcessQuery, reader: ProcReader = procFs): ProcessIdentity[] {
+  const q = prepareQuery(query);
+  const excluded = selfAndAncestors(reader);
   const found: ProcessIdentity[] = [];
-  for (const pid of listPids()) {
+  for (const pid of listPids(reader)) {
     if (excluded.has(pid)) continue;
-    const exe = readExe(pid);
-    if (exe === null) continue;
-    const direct = exes.has(exe);
-    if (!direct && exe !== script?.exe) continue;
-    const argv = readCmdline(pid);
-    if (!argv || argv.length === 0) continue;
-    const matches = direct
-      ? sameArgs(argv.slice(1), query.args)
-      : sameArgs(argv, [...script!.prefix, query.path, ...query.args]);
-    if (!matches) continue;
-    const stat = readProcStat(pid);
-    if (!stat || isDeadState(stat.state)) continue;
-    found.push({ pid, startTime: stat.startTime });
+    const id = matchProcess(pid, q, reader);
+    if (id) found.push(id);
   }
-  return found.sort((a, b) => a.startTime - b.startTime || a.pid - b.pid);
+  return found.sort(byStartTime);
 }
 
 /**
@@ -254,7 +305,7 @@ export function findByCommandLine(commandLine: string, uid?: number): ProcessIde
     if (!stat || isDeadState(stat.state)) continue;
     found.push({ pid, startTime: stat.startTime });
   }
-  return found.sort((a, b) => a.startTime - b.startTime || a.pid - b.pid);
+  return found.sort(byStartTime);
 }
 
 /**

@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AgentContext } from '../../src/engine/agents/agent.js';
 import { createProcessAgent, processAgent } from '../../src/engine/agents/process.js';
-import { findProcesses, isRunning, listPids, readCmdline, readExe, readProcStat } from '../../src/system/proc.js';
+import { findProcesses, isRunning, listPids, procFs, readCmdline, readExe, readProcStat, type ProcReader } from '../../src/system/proc.js';
+import { ProcessIndex } from '../../src/system/process-index.js';
 import { agentContract, makeTempHome, makeTestContext, removeTempHome, type TestContextOptions } from '../helpers/agent-contract.js';
 import { waitFor as wait } from '../lab/wait.mjs';
 
@@ -323,6 +324,94 @@ describe('Process', () => {
       await processAgent.offline(ctx);
       await waitFor(() => !isRunning(copy), 1000);
       expect((await processAgent.observe(ctx)).state).toBe('stopped');
+    });
+  });
+
+  describe('probes share one index of /proc (ProcessIndex)', () => {
+    /** The real /proc, every listing and executable read counted. */
+    function countingProc(): ProcReader & { lists: number; exeReads: number; pidsListed: number } {
+      const r = {
+        lists: 0,
+        exeReads: 0,
+        pidsListed: 0,
+        list: (path: string) => {
+          const names = procFs.list(path);
+          r.lists += 1;
+          r.pidsListed = Math.max(r.pidsListed, names.filter((n) => /^\d+$/.test(n)).length);
+          return names;
+        },
+        read: (path: string) => procFs.read(path),
+        link: (path: string) => {
+          if (/^\/proc\/\d+\/exe$/.test(path)) r.exeReads += 1;
+          return procFs.link(path);
+        },
+      };
+      return r;
+    }
+
+    /** An agent whose index never reads every process again by itself (one hour): what it sees comes from its listing and its checks. */
+    function staleAgent(reader: ProcReader = procFs) {
+      const index = new ProcessIndex({ reader, fullScanEveryMs: 3_600_000 });
+      return { agent: createProcessAgent({ index }), index };
+    }
+
+    it('offline probes of many resources at once read every process once, not once per resource', async () => {
+      const proc = countingProc();
+      const { agent, index } = staleAgent(proc);
+      const ctxs = Array.from({ length: 40 }, (_, i) => ctxFor(sleepAttrs(), { resName: `many${i}` }));
+      const results = await Promise.all(ctxs.map((ctx) => agent.observe(ctx)));
+      expect(results.every((r) => r.state === 'stopped')).toBe(true);
+      expect(index.fullScans).toBe(1);
+      expect(proc.lists).toBe(40);
+      // Every process once, plus the few that other tests start meanwhile; a scan per resource would be 40 × that.
+      expect(proc.exeReads).toBeLessThan(2 * proc.pidsListed);
+    });
+
+    it('a process started by hand after the index was built is found by the next probe', async () => {
+      const { agent, index } = staleAgent();
+      const attrs = sleepAttrs();
+      const ctx = ctxFor(attrs, { resName: 'late' });
+      expect((await agent.observe(ctx)).state).toBe('stopped');
+      const pid = startOrphan(`/bin/sleep ${(attrs.Arguments as string[]).join(' ')}`);
+      await waitFor(() => findProcesses({ path: '/bin/sleep', args: attrs.Arguments as string[] }).length === 1);
+      expect(await agent.observe(ctx)).toEqual({ state: 'running', reason: `pid ${pid} (adopted by path and arguments)` });
+      expect(index.fullScans).toBe(1);
+    });
+
+    it('an adopted process that dies is offline at the next probe, although the index still remembers it', async () => {
+      const { agent, index } = staleAgent();
+      const attrs = sleepAttrs();
+      const ctx = ctxFor(attrs, { resName: 'dies' });
+      const pid = startOrphan(`/bin/sleep ${(attrs.Arguments as string[]).join(' ')}`);
+      await waitFor(() => findProcesses({ path: '/bin/sleep', args: attrs.Arguments as string[] }).length === 1);
+      expect((await agent.observe(ctx)).state).toBe('running');
+      process.kill(pid, 'SIGKILL');
+      await waitFor(() => !isRunning(pid), 1000);
+      expect(await agent.observe(ctx)).toEqual({ state: 'failed', reason: `process ${pid} exited` });
+      // And a process this engine started, killed: the same.
+      const ctx2 = ctxFor(sleepAttrs(), { resName: 'dies2' });
+      await agent.online(ctx2);
+      const { pid: own } = recorded('dies2');
+      process.kill(own, 'SIGKILL');
+      await waitFor(() => !isRunning(own), 1000);
+      expect(await agent.observe(ctx2)).toEqual({ state: 'failed', reason: `process ${own} killed by SIGKILL` });
+      expect(index.fullScans).toBe(1);
+      await agent.offline(ctx);
+      expect(await agent.observe(ctx)).toEqual({ state: 'stopped', reason: 'not running' });
+    });
+
+    it('a recorded pid now held by another process (other start time) is not taken for ours, though the index knows that pid as the same program', async () => {
+      const { agent } = staleAgent();
+      const attrs = sleepAttrs();
+      const other = startOrphan(`/bin/sleep 1000 ${marker()}`);
+      await waitFor(() => readProcStat(other) !== null && readExe(other) !== '/bin/sh');
+      // Another resource's probe builds the index: it lists `other` as a /bin/sleep and reads its arguments.
+      expect((await agent.observe(ctxFor(sleepAttrs(), { resName: 'warm' }))).state).toBe('stopped');
+      writeRecord('recycled2', { pid: other, startTime: readProcStat(other)!.startTime - 1, path: '/bin/sleep', args: attrs.Arguments, user: '', origin: 'engine', recordedAt: '' });
+      const ctx = ctxFor(attrs, { resName: 'recycled2' });
+      expect(await agent.observe(ctx)).toEqual({ state: 'failed', reason: `process ${other} exited` });
+      await agent.offline(ctx);
+      expect(isRunning(other)).toBe(true);
     });
   });
 

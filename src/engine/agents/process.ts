@@ -23,7 +23,6 @@ import { writeDurable } from '../../model/durable-file.js';
 import { homePaths } from '../../model/home.js';
 import { lookupUser } from '../../system/os-user.js';
 import {
-  findProcesses,
   isSameProcessRunning,
   processIdentity,
   readProcStat,
@@ -32,6 +31,7 @@ import {
   signalSessionGroup,
   type ProcessIdentity,
 } from '../../system/proc.js';
+import { ProcessIndex } from '../../system/process-index.js';
 import { AgentError, type Agent, type AgentContext, type Observation } from './agent.js';
 import { writeFailures } from '../write-failures.js';
 
@@ -200,13 +200,23 @@ function startedByAnotherEngine(pid: number, home: string): boolean {
   return entry !== undefined && entry.slice('MCCS_HOME='.length) !== home;
 }
 
+export interface ProcessAgentOptions {
+  /** Where probes look for a process by path and arguments (tests give one with a counting reader). */
+  index?: ProcessIndex;
+}
+
 /**
  * Builds a Process agent with its own table of started children. The engine
  * uses the one in the catalog; tests build a second one to play an engine
  * restarted with the same MCCS_HOME.
  */
-export function createProcessAgent(): Agent {
+export function createProcessAgent(options: ProcessAgentOptions = {}): Agent {
   const children = new Map<string, Tracked>();
+  // One index of /proc for every Process resource of the engine: a probe of a
+  // resource with no live recorded process (every offline probe) lists /proc
+  // and reads only new processes and candidates, instead of every process
+  // (process-index.ts says what stays exact).
+  const index = options.index ?? new ProcessIndex();
   // The state file only has to survive an engine restart: in between, the
   // record is kept in memory so a monitor tick reads no file (less garbage on
   // the hot path with hundreds of resources).
@@ -242,13 +252,17 @@ export function createProcessAgent(): Agent {
   };
   const keyOf = (ctx: AgentContext) => `${ctx.home}\0${ctx.resName}`;
 
-  /** The record if it names a live process; else the oldest process matching path, arguments (and user). */
-  async function locate(ctx: AgentContext, cfg: ProcessConfig): Promise<{ record: StateRecord | null; live: ProcessIdentity[] }> {
+  /**
+   * The record if it names a live process (pid and start time: no search);
+   * else the oldest process matching path, arguments (and user).
+   * `fresh`: every process is read again (before processes are signalled).
+   */
+  async function locate(ctx: AgentContext, cfg: ProcessConfig, fresh = false): Promise<{ record: StateRecord | null; live: ProcessIdentity[] }> {
     const record = await readState(ctx);
     if (record && isSameProcessRunning(record)) return { record, live: [record] };
     const uid = uidOf(cfg.user);
     // A process another engine started (its MCCS_HOME is another one: two engines on one host, as in a lab) is that engine's, never adopted here.
-    const live = findProcesses({ path: cfg.path, args: cfg.args }).filter((p) => (uid === undefined || readUid(p.pid) === uid) && !startedByAnotherEngine(p.pid, ctx.home));
+    const live = index.find({ path: cfg.path, args: cfg.args }, { fresh }).filter((p) => (uid === undefined || readUid(p.pid) === uid) && !startedByAnotherEngine(p.pid, ctx.home));
     return { record, live };
   }
 
@@ -356,11 +370,11 @@ export function createProcessAgent(): Agent {
 
   /** Every process that is this resource now: the recorded one and any exact path+arguments match. */
   async function targets(ctx: AgentContext, cfg: ProcessConfig): Promise<ProcessIdentity[]> {
-    const { record, live } = await locate(ctx, cfg);
+    const { record, live } = await locate(ctx, cfg, true);
     const all = [...live];
     if (record && live[0] === record) {
       const uid = uidOf(cfg.user);
-      for (const p of findProcesses({ path: cfg.path, args: cfg.args })) {
+      for (const p of index.find({ path: cfg.path, args: cfg.args }, { fresh: true })) {
         if (p.pid !== record.pid && (uid === undefined || readUid(p.pid) === uid)) all.push(p);
       }
     }

@@ -48,7 +48,7 @@
 // homes removed, etcd SIGKILLed by its PID; the network namespace goes away
 // with its last process. Nothing is killed by name.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +128,19 @@ if (!process.env.MCCS_SCALE_OUTER_NETNS || netnsOf('self') === process.env.MCCS_
 function ip(...args) {
   const r = spawnSync('ip', args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${(r.stderr || '').trim()}`);
+}
+
+/**
+ * ping on ICMP datagram sockets in this namespace, not raw ones. A raw ICMP socket receives a copy of
+ * every ICMP packet of its namespace: N engines sharing one namespace run 2·N² pings (31 per engine at
+ * 16 nodes, ~500 in all, each sending 10 probes a second), so every packet went to ~500 sockets and
+ * that fan-out alone took most of a core at 16 nodes. On a real node a namespace holds only its own
+ * engine's 2·(N−1)+1 pings. iputils ping uses a datagram socket when net.ipv4.ping_group_range (per
+ * namespace; "1 0" = nobody in a new one) admits its group, a raw socket otherwise; the engines' pings
+ * behave the same either way (one line per answer).
+ */
+function pingOnDatagramSockets() {
+  writeFileSync('/proc/sys/net/ipv4/ping_group_range', '0 2147483647\n');
 }
 
 function prepareLoopback() {
@@ -436,6 +449,8 @@ async function runCluster(n, etcd, index) {
     verbose(`decisions: ${[...decisions].map(([k, ds]) => `${k}: ${ds.map((d) => `${d.rule} ${d.ms} ms`).join(' → ')}`).join('; ')}`);
     return row;
   } finally {
+    // A profiling run that failed before its window still writes n1's profile (SIGTERM, not SIGKILL).
+    if (opts['cpu-prof'] && engines.has('n1')) await engines.get('n1').stop(15_000).catch(() => undefined);
     await cleanupCluster();
   }
 }
@@ -459,13 +474,13 @@ async function cleanupCluster() {
 
 // ---------------------------------------------------------------- main
 
+const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && a > 0 ? `×${(b / a).toFixed(2)}` : '-');
+
+/** [step label, factor] per step of N, then smallest → largest when there are more than two sizes. */
 function growth(rows, key) {
   const out = [];
-  for (let i = 1; i < rows.length; i++) {
-    const a = rows[i - 1][key];
-    const b = rows[i][key];
-    out.push(typeof a === 'number' && typeof b === 'number' && a > 0 ? `×${(b / a).toFixed(2)}` : '-');
-  }
+  for (let i = 1; i < rows.length; i++) out.push([`${rows[i - 1].nodes}→${rows[i].nodes}`, ratio(rows[i - 1][key], rows[i][key])]);
+  if (rows.length > 2) out.push([`${rows[0].nodes}→${rows.at(-1).nodes}`, ratio(rows[0][key], rows.at(-1)[key])]);
   return out;
 }
 
@@ -473,6 +488,7 @@ const fmt = (v, w) => String(v ?? '-').padStart(w);
 
 async function main() {
   prepareLoopback();
+  pingOnDatagramSockets();
   const etcd = await startLocalEtcd({ host: '127.0.0.1' });
   const stop = async (sig) => {
     process.stderr.write(`\n${sig}: cleaning up\n`);
@@ -526,15 +542,14 @@ async function main() {
   }
   const g = {};
   if (ok.length > 1) {
-    const steps = ok.slice(1).map((r, i) => `${ok[i].nodes}→${r.nodes}`);
     for (const [key, label] of [
       ['cpuPctMean', 'CPU per engine'],
       ['rssMbMean', 'RSS per engine'],
       ['decisionMsLast', 'decision (last peer)'],
       ['groupsOnlineMsLast', 'groups online again'],
     ]) {
-      g[key] = Object.fromEntries(growth(ok, key).map((v, i) => [steps[i], v]));
-      log(`growth of ${label.padEnd(22)} ${growth(ok, key).map((v, i) => `${steps[i]} ${v}`).join(', ')}`);
+      g[key] = Object.fromEntries(growth(ok, key));
+      log(`growth of ${label.padEnd(22)} ${growth(ok, key).map(([step, v]) => `${step} ${v}`).join(', ')}`);
     }
   }
   process.stdout.write(`${JSON.stringify({ bench: 'scale', groupsPerNode: GROUPS, sampleSeconds: SECONDS, timings: TIMINGS, rows, growth: g })}\n`);

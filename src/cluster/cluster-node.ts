@@ -20,6 +20,7 @@ import { witnessFingerprint } from '../witness/settings.js';
 import type { Witness } from '../witness/witness.js';
 import { ConfigSync } from './config-sync.js';
 import { ClusterGroupLocks } from './group-locks.js';
+import { StateOrder } from './state-order.js';
 
 /** Node states of a node on its way into the cluster. */
 const JOINING: readonly NodeState[] = ['INITING', 'LOCAL_BUILD', 'REMOTE_BUILD'];
@@ -47,6 +48,14 @@ interface StateBody {
   witness?: boolean;
   /** Groups temporarily locked here (runtime only; the coordinator's list is every node's). */
   tempLocks?: string[];
+  /**
+   * The sender's engine and the order in which it made this body: bodies
+   * travel on several connections (pushes, plan steps, lock grants and
+   * releases) and may arrive out of order; an older one is not applied over
+   * a newer one.
+   */
+  incarnation?: string;
+  seq?: number;
 }
 
 export class ClusterNode {
@@ -59,6 +68,11 @@ export class ClusterNode {
   readonly sync: ConfigSync;
   readonly locks: ClusterGroupLocks;
   private pushTimer?: NodeJS.Timeout;
+  private readonly incarnation: string;
+  /** Order of the state bodies this node makes (StateBody.seq). */
+  private stateSeq = 0;
+  /** The newest state body applied from each peer. */
+  private readonly stateOrder = new StateOrder();
   /** AutoStart again for the groups that waited for a joining node, when that wait runs out. */
   private autoStartTimer?: NodeJS.Timeout;
   private closed = false;
@@ -80,6 +94,7 @@ export class ClusterNode {
     if (!config.Nodes.some((n) => n.NodeName !== local)) throw new MccsError('INVALID', 'a cluster node needs a peer in Nodes');
     const secret = loadSecret(engine.paths.clusterKey);
     const incarnation = newIncarnation();
+    this.incarnation = incarnation.toString('hex');
     this.membership = new Membership({ config, localNode: local, secret, incarnation, runner: engine.runner });
     const me = config.Nodes.find((n) => n.NodeName === local)!;
     this.channel = new PeerChannel({
@@ -293,6 +308,8 @@ export class ClusterNode {
     const groups = Object.entries(e.observed.groups ?? {});
     return {
       node: e.localNode,
+      incarnation: this.incarnation,
+      seq: ++this.stateSeq,
       configVersion: e.config.ConfigVersion,
       resources: e.observed.resources[e.localNode] ?? {},
       generations: Object.fromEntries(groups.map(([g, r]) => [g, r.generation ?? 0])),
@@ -305,6 +322,7 @@ export class ClusterNode {
     const e = this.engine;
     const peer = body.node;
     if (typeof peer !== 'string' || !this.peers().includes(peer)) return;
+    if (!this.stateOrder.accept(peer, body.incarnation, body.seq)) return; // overtaken by a newer one
     if (typeof body.witness === 'boolean') this.peerWitness.set(peer, body.witness);
     e.replaceResources(peer, body.resources);
     // Temporary locks are given on the coordinator (grp.lock is forwarded there): its list holds on every node.

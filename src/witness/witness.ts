@@ -337,6 +337,10 @@ export class Witness implements OwnershipGate {
     const key = this.groupKey(group);
     const start = this.clock();
     let announced = false;
+    // The first look may use the last read if it is fresh (younger than a renewal period): the takeover
+    // then costs one round trip, not two. Safe as before: the take is a compare-and-swap on the revision
+    // seen, which fails if the owner renewed since, and the wait counts from when this node first saw it.
+    let firstLook = true;
     while (!this.closed) {
       const now = this.clock();
       if (now - start > this.timings.acquireLimitMs) {
@@ -347,7 +351,9 @@ export class Witness implements OwnershipGate {
         this.record('OWNERSHIP_REFUSED', reason, { group, owner: v?.owner ?? null, cause }, group);
         throw new OwnershipRefused(group, reason);
       }
-      const r = await this.renew();
+      const fresh = firstLook && this.lastOkAt !== undefined && now - this.lastOkAt < this.timings.renewEveryMs;
+      firstLook = false;
+      const r = fresh ? true : await this.renew();
       if (!r) {
         if (this.hooks.peerReachable() === false) {
           this.unrecorded.add(group);

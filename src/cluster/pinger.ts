@@ -59,12 +59,24 @@ interface Probe {
   answers: number;
   restarts: number;
   spawnedAt: number;
+  /** Deadline (-w) of the running ping, seconds. */
+  runSeconds: number;
   lastError: string | null;
   restartTimer?: NodeJS.Timeout;
   buffer: string;
 }
 
 const ANSWER = /^\d+ bytes from .*icmp_seq=\d+/;
+
+/**
+ * The deadline of one ping run: RunSeconds give or take a quarter, drawn
+ * anew for every run. With one deadline for all, every ping of a node (one
+ * per address of every peer: hundreds at 16 nodes) would exit in the same
+ * tick and be spawned again together, once a minute.
+ */
+export function runLength(runSeconds: number, random: () => number = Math.random): number {
+  return Math.max(1, Math.round(runSeconds * (0.75 + 0.5 * random())));
+}
 const RTT = / time=([\d.]+) ms/;
 
 /** Arguments of one ping run (exported for tests and the docs). */
@@ -89,7 +101,7 @@ export class Pinger extends EventEmitter<PingerEvents> implements IcmpSource {
   addAddress(address: string): void {
     if (this.probes.has(address)) return;
     if (!/^[0-9A-Za-z.:%_-]+$/.test(address) || address.startsWith('-')) throw new Error(`'${address}' is not an address to ping`);
-    const probe: Probe = { address, answers: 0, restarts: 0, spawnedAt: 0, lastError: null, buffer: '' };
+    const probe: Probe = { address, answers: 0, restarts: 0, spawnedAt: 0, runSeconds: 0, lastError: null, buffer: '' };
     this.probes.set(address, probe);
     if (this.running) this.spawn(probe);
   }
@@ -179,7 +191,8 @@ export class Pinger extends EventEmitter<PingerEvents> implements IcmpSource {
   private spawn(probe: Probe): void {
     if (!this.running) return;
     const [program, ...lead] = this.options.command ?? ['ping'];
-    const args = [...lead, ...pingArgs(probe.address, this.intervalMs, this.options.runSeconds ?? 60)];
+    probe.runSeconds = runLength(this.options.runSeconds ?? 60);
+    const args = [...lead, ...pingArgs(probe.address, this.intervalMs, probe.runSeconds)];
     probe.spawnedAt = this.clock();
     probe.buffer = '';
     const child = spawn(program!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
@@ -218,7 +231,7 @@ export class Pinger extends EventEmitter<PingerEvents> implements IcmpSource {
       // A run that reached its deadline is replaced at once; one that died early
       // (no route, bad address) is retried after a pause, never in a tight loop.
       const ranMs = this.clock() - probe.spawnedAt;
-      const delay = ranMs >= (this.options.runSeconds ?? 60) * 1000 - 500 ? 0 : 1000;
+      const delay = ranMs >= probe.runSeconds * 1000 - 500 ? 0 : 1000;
       probe.restartTimer = setTimeout(() => this.spawn(probe), delay);
     });
   }

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pinger, pingArgs } from '../../src/cluster/pinger.js';
+import { Pinger, pingArgs, runLength } from '../../src/cluster/pinger.js';
 import { waitFor } from '../lab/wait.mjs';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,6 +25,16 @@ describe('pinger', () => {
     expect(pingArgs('10.213.0.254', 200, 60)).toEqual(['-n', '-O', '-i', '0.2', '-W', '1', '-w', '60', '10.213.0.254']);
     expect(pingArgs('fe80::1%eth0', 50, 60)).toContain('0.05');
     expect(() => new Pinger({ addresses: ['-f'] })).toThrow(/not an address/);
+  });
+
+  it('each run lasts RunSeconds give or take a quarter, drawn anew: the pings of many addresses do not all restart in the same tick', () => {
+    expect(runLength(60, () => 0)).toBe(45);
+    expect(runLength(60, () => 0.5)).toBe(60);
+    expect(runLength(60, () => 0.999)).toBe(75);
+    expect(runLength(1, () => 0)).toBe(1);
+    const lengths = new Set(Array.from({ length: 200 }, () => runLength(60)));
+    expect(lengths.size).toBeGreaterThan(10);
+    for (const l of lengths) expect(l >= 45 && l <= 75).toBe(true);
   });
 
   it('127.0.0.1 answers continuously; close stops the ping process by its PID', async () => {

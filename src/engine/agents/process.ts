@@ -282,7 +282,10 @@ export function createProcessAgent(options: ProcessAgentOptions = {}): Agent {
     }
     if (record) {
       // Started (by us or adopted) and not stopped by us: it went away on its own.
-      const why = tracked && tracked.id.pid === record.pid && tracked.exitReason ? tracked.exitReason : `process ${record.pid} exited`;
+      const ours = tracked && tracked.id.pid === record.pid ? tracked : undefined;
+      // Our own child seen dead in /proc before its exit event was handled: that event (code or signal) is due at once.
+      if (ours && ours.exitReason === undefined) await Promise.race([ours.exited, new Promise((r) => setTimeout(r, 1000))]);
+      const why = ours?.exitReason ?? `process ${record.pid} exited`;
       return { state: 'failed', reason: why };
     }
     return { state: 'stopped', reason: 'not running' };

@@ -9,6 +9,7 @@ import type { ConfigCommit } from '../engine/config-store.js';
 import type { SharedDocument } from '../engine/shared-documents.js';
 import type { Engine } from '../engine/engine.js';
 import type { PlanStep, ResourceStatus } from '../engine/policy/types.js';
+import { JOINING_STATES } from '../engine/policy/context.js';
 import { heldByGate } from '../engine/policy/follow-ups.js';
 import { recordRejection } from '../engine/rejections.js';
 import { loadSecret, newIncarnation } from './crypto.js';
@@ -21,9 +22,6 @@ import type { Witness } from '../witness/witness.js';
 import { ConfigSync } from './config-sync.js';
 import { ClusterGroupLocks } from './group-locks.js';
 import { StateOrder } from './state-order.js';
-
-/** Node states of a node on its way into the cluster. */
-const JOINING: readonly NodeState[] = ['INITING', 'LOCAL_BUILD', 'REMOTE_BUILD'];
 
 async function waitUntil(ok: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -73,6 +71,8 @@ export class ClusterNode {
   private stateSeq = 0;
   /** The newest state body applied from each peer. */
   private readonly stateOrder = new StateOrder();
+  /** Groups whose AutoStart here waits for a node joining the cluster (policy AUTOSTART_WAIT_JOINING). */
+  private readonly waitingForJoin = new Set<string>();
   /** AutoStart again for the groups that waited for a joining node, when that wait runs out. */
   private autoStartTimer?: NodeJS.Timeout;
   private closed = false;
@@ -206,7 +206,7 @@ export class ClusterNode {
       if (state === 'RUNNING' && old !== 'RUNNING') void this.exchangeWith(node);
       if (state !== 'RUNNING') this.locks.releaseAllOf(node);
       // A node that stops joining without becoming RUNNING will not start the groups AutoStart left to it.
-      if (old !== undefined && JOINING.includes(old) && !JOINING.includes(state) && state !== 'RUNNING' && this.waitingForJoin.size > 0) void this.autoStart(`${node} stopped joining (${state}): AutoStart of what waited for it`, [...this.waitingForJoin]);
+      if (old !== undefined && JOINING_STATES.includes(old) && !JOINING_STATES.includes(state) && state !== 'RUNNING' && this.waitingForJoin.size > 0) void this.autoStart(`${node} stopped joining (${state}): AutoStart of what waited for it`, [...this.waitingForJoin]);
     });
     m.on('jeopardy', (node, on, linksUp) => {
       const subject = { subject: `node:${node}` };
@@ -263,9 +263,6 @@ export class ClusterNode {
       if (state === 'REMOTE_BUILD') this.membership.dispatch({ type: 'buildFailed', reason: (err as Error).message });
     }
   }
-
-  /** Groups whose AutoStart here waits for a node joining the cluster (policy AUTOSTART_WAIT_JOINING). */
-  private readonly waitingForJoin = new Set<string>();
 
   /**
    * AutoStart on this node (all its groups, or `groups` again). Groups left

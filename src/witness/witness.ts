@@ -3,8 +3,9 @@
 // PREFIX/nodes/<node> (its member record, bound to an etcd lease of its own)
 // and the groups it owns in one compare-and-swap transaction every
 // WitnessTTL/5. Other nodes date each renewal on their own clocks: a member
-// whose record was not renewed for WitnessTTL, or whose lease etcd expired
-// (the record is gone), has lapsed. The engine awaits `acquire` (the ownership
+// has lapsed when no renewal of its record was seen for WitnessTTL (a record
+// etcd deleted with its lease counts until then; one never seen, not at all).
+// The engine awaits `acquire` (the ownership
 // gate) before a failover group comes online here; membership asks
 // `faultFact` before it calls a silent peer dead. Timing rules: ./lease.ts.
 import type { Engine } from '../engine/engine.js';

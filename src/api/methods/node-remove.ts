@@ -13,6 +13,7 @@
 //   - it is the node whose engine carries out the change (the one the
 //     command ended up on): never, not even with --force.
 // Removing a node that is not in Nodes is "already so" (changed: false).
+import { JOINING_STATES } from '../../engine/policy/context.js';
 import { ACTIVE_STATES, groupState } from '../../engine/policy/group-state.js';
 import type { ObservedView } from '../../engine/observed-store.js';
 import { MccsError } from '../../model/errors.js';
@@ -21,7 +22,7 @@ import { change } from '../methods.js';
 import { configChange, str, type Spec } from './config-change.js';
 
 /** Node states in which the node's engine runs (it would keep heartbeating a cluster that dropped it). */
-const ENGINE_UP: readonly NodeState[] = ['RUNNING', 'INITING', 'LOCAL_BUILD', 'REMOTE_BUILD'];
+const ENGINE_UP: readonly NodeState[] = ['RUNNING', ...JOINING_STATES];
 
 export interface RemovalBlocker {
   /** What holds the node: a group's NodeList or AutoStartNode, a group active there, its running engine, or the node running the change. */

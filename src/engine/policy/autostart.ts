@@ -16,7 +16,7 @@
 //   or the wait runs out.
 import { groupAttribute, groupFlag } from '../../model/resolve.js';
 import { decide } from './codes.js';
-import { faultedOn, isNodeRunning, list, type Ctx } from './context.js';
+import { faultedOn, isNodeRunning, JOINING_STATES, list, type Ctx } from './context.js';
 import { ACTIVE_STATES, groupState, nodesWhere } from './group-state.js';
 import { addGroupOnline } from './online.js';
 import { planned, type Outcome } from './outcome.js';
@@ -27,14 +27,13 @@ import type { NodeState } from '../../model/types.js';
 
 /** How long AutoStart waits for a joining node earlier in a NodeList (a REMOTE_BUILD takes well under a second). */
 export const JOINING_WAIT_MS = 10_000;
-const JOINING: readonly NodeState[] = ['INITING', 'LOCAL_BUILD', 'REMOTE_BUILD'];
 
 /** Nodes before `node` in the group's NodeList that are joining the cluster and still within JOINING_WAIT_MS. */
 function joiningBefore(ctx: Ctx, node: string, now: number): { node: string; state: NodeState; forMs: number }[] {
   const i = ctx.group.NodeList.indexOf(node);
   return ctx.group.NodeList.slice(0, Math.max(0, i)).flatMap((n) => {
     const s = ctx.observed.nodes[n];
-    if (!s || !JOINING.includes(s.state) || s.since === undefined || now - s.since >= JOINING_WAIT_MS) return [];
+    if (!s || !JOINING_STATES.includes(s.state) || s.since === undefined || now - s.since >= JOINING_WAIT_MS) return [];
     return [{ node: n, state: s.state, forMs: Math.round(now - s.since) }];
   });
 }
@@ -52,16 +51,15 @@ export function autoStart(ctx: Ctx, b: PlanBuilder, node: string, now: number): 
     const elsewhere = nodesWhere(ctx.config, ctx.group, ctx.observed, ACTIVE_STATES).filter((n) => n !== node);
     if (elsewhere.length > 0) return planned(decide('ONLINE_ELSEWHERE', `group ${g} is already active on ${list(elsewhere)}: not started on ${node}`, { group: g, node, onlineOn: elsewhere }));
     const adopted = here === 'PARTIAL' || here === 'STARTING';
+    const wanted = groupAttribute(ctx.group, 'AutoStartNode');
     const chosen = autoStartNode(ctx);
     if (!adopted && chosen.why === 'NO_CAPACITY') {
       return planned(decide('NO_CAPACITY', `group ${g} (Load ${loadOf(ctx.group)}) is not started: ${STAY_REASONS.NO_CAPACITY} (${consideredText(chosen.considered)})`, { group: g, node, load: loadOf(ctx.group), considered: chosen.considered }));
     }
     if (!adopted && chosen.to !== node) {
-      const wanted = groupAttribute(ctx.group, 'AutoStartNode');
       const waits = typeof wanted === 'string' && wanted !== '' ? `waits for its AutoStartNode ${wanted}` : `starts on ${chosen.to ?? 'the first qualifying node'}, the highest-priority RUNNING node${loadOf(ctx.group) > 0 ? ' with room' : ''}`;
       return planned(decide('AUTOSTART_OTHER_NODE', `group ${g} ${waits}, not on ${node}`, { group: g, node, autoStartNode: chosen.to, considered: chosen.considered }));
     }
-    const wanted = groupAttribute(ctx.group, 'AutoStartNode');
     const joining = adopted || (typeof wanted === 'string' && wanted !== '') ? [] : joiningBefore(ctx, node, now);
     if (joining.length > 0) {
       const text = joining.map((j) => `${j.node} ${j.state} for ${j.forMs} ms`).join(', ');

@@ -1,7 +1,7 @@
 // What every part of the policy looks at: the configuration, the observed
 // state, and the group the event concerns, with small read-only helpers.
 import { isMonitorOnly, resourceFlag } from '../../model/resolve.js';
-import type { GroupConfig, MainConfig, ResourceConfig, ResourceState } from '../../model/types.js';
+import type { GroupConfig, MainConfig, NodeState, ResourceConfig, ResourceState } from '../../model/types.js';
 import type { Observed } from './types.js';
 
 export interface Ctx {
@@ -20,6 +20,9 @@ export function resourceOf(ctx: Ctx, name: string): ResourceConfig {
 export function stateOf(observed: Observed, node: string, res: string): ResourceState {
   return observed.resources[node]?.[res]?.state ?? 'UNKNOWN';
 }
+
+/** Node states of a node on its way into the cluster (its engine runs, it is not RUNNING yet). */
+export const JOINING_STATES: readonly NodeState[] = ['INITING', 'LOCAL_BUILD', 'REMOTE_BUILD'];
 
 export function isNodeRunning(observed: Observed, node: string): boolean {
   return observed.nodes[node]?.state === 'RUNNING';

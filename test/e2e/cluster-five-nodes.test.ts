@@ -13,9 +13,7 @@
 // every 10 ms counts the rounds where a VIP has two holders, through the
 // heal too.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { etcdClusterEndpoints, startEtcdCluster, stopEtcdCluster, type EtcdCluster } from '../lab/etcd.js';
+import { etcdClusterEndpoints, etcdLogTails, startEtcdCluster, stopEtcdCluster, type EtcdCluster } from '../lab/etcd.js';
 import { sleep } from '../lab/exec.js';
 import { healPartition, partition } from '../lab/lab.js';
 import { ClusterLab, IS_ROOT, manyNodeConfig, type GroupSpec, type NodeName } from '../helpers/cluster-lab.js';
@@ -65,8 +63,8 @@ describe.skipIf(!IS_ROOT)('five nodes on a three-member etcd', () => {
 
   afterEach((ctx) => {
     if (ctx.task.result?.state === 'fail' && cl) {
-      const etcdLogs = etcd?.members.map((m) => `===== ${m.name}.log\n${readFileSync(join(cl.lab.dir, `${m.name}.log`), 'utf8').split('\n').slice(-8).join('\n')}`).join('\n');
-      console.log(`--- ${ctx.task.name}: the nodes at failure ---\n${cl.dump(30)}\n${etcdLogs ?? ''}`);
+      const etcdLogs = etcd ? etcdLogTails(etcd, 8) : '';
+      console.log(`--- ${ctx.task.name}: the nodes at failure ---\n${cl.dump(30)}\n${etcdLogs}`);
     }
   });
 

@@ -10,10 +10,8 @@
 // rounds where a VIP has two holders. Each case starts with both groups on
 // node1 and the whole cluster RUNNING.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
-  etcdClusterEndpoints, etcdLeader, startEtcdCluster, startEtcdMember, stopEtcdCluster, stopEtcdMember, type EtcdCluster,
+  etcdClusterEndpoints, etcdLeader, etcdLogTails, startEtcdCluster, startEtcdMember, stopEtcdCluster, stopEtcdMember, type EtcdCluster,
 } from '../lab/etcd.js';
 import { sleep } from '../lab/exec.js';
 import { healPartition, partition } from '../lab/lab.js';
@@ -78,8 +76,8 @@ describe.skipIf(!IS_ROOT)('three nodes on a three-member etcd', () => {
 
   afterEach((ctx) => {
     if (ctx.task.result?.state === 'fail' && cl) {
-      const etcdLogs = etcd?.members.map((m) => `===== ${m.name}.log\n${readFileSync(join(cl.lab.dir, `${m.name}.log`), 'utf8').split('\n').slice(-10).join('\n')}`).join('\n');
-      console.log(`--- ${ctx.task.name}: the nodes at failure ---\n${cl.dump()}\n${etcdLogs ?? ''}`);
+      const etcdLogs = etcd ? etcdLogTails(etcd, 10) : '';
+      console.log(`--- ${ctx.task.name}: the nodes at failure ---\n${cl.dump()}\n${etcdLogs}`);
     }
   });
 

@@ -10,8 +10,7 @@
 // -evacuate -n node3`, `mccluster -status`. A real Prometheus scrapes the
 // three engines: every engine reports every node's state, links to both of
 // its peers, and the Load/Capacity gauges follow the switch.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,10 +19,9 @@ import { runCli, type CliRun } from '../helpers/cli-run.js';
 import { ConsoleLab, flagResource, flagScript } from '../helpers/console-lab.js';
 import { waitFor } from '../helpers/engine-harness.js';
 import { startLocalEtcd, type LocalEtcd } from '../helpers/local-etcd.mjs';
+import { HAS_PROMETHEUS, startPrometheus, type PrometheusRun } from '../helpers/prometheus.js';
 
 const HAS_ETCD = existsSync('/usr/bin/etcd');
-const PROMETHEUS = '/usr/bin/prometheus';
-const HAS_PROMETHEUS = existsSync(PROMETHEUS);
 if (!HAS_ETCD) console.log('mccs-forms-three-nodes.test: skipped: no /usr/bin/etcd (apt-get install etcd-server etcd-client; scripts/debian-packages.txt)');
 if (!HAS_PROMETHEUS) console.log('mccs-forms-three-nodes.test: the Prometheus part is skipped: /usr/bin/prometheus is missing (apt-get install prometheus)');
 
@@ -33,23 +31,10 @@ const PROM_PORT = 29546;
 const NODES = ['node1', 'node2', 'node3'];
 const ADDRESS: Record<string, string> = { node1: '127.0.0.141', node2: '127.0.0.142', node3: '127.0.0.143' };
 
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function query(expr: string): Promise<Sample[]> {
-  const r = await fetch(`http://127.0.0.1:${PROM_PORT}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await r.json()) as { status: string; data: { result: Sample[] } };
-  if (body.status !== 'success') throw new Error(`query ${expr}: ${JSON.stringify(body)}`);
-  return body.data.result;
-}
-
 describe.skipIf(!HAS_ETCD)('MCCS-syntax commands and metrics on a three-node cluster', () => {
   let lab: ConsoleLab;
   let etcd: LocalEtcd;
-  let prom: ChildProcess | undefined;
-  let promLog = '';
+  let prom: PrometheusRun | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'mccs-forms3-'));
 
   /** The bin as an operator's script runs it on `on` (local root: no password), in MCCS form. */
@@ -102,23 +87,12 @@ describe.skipIf(!HAS_ETCD)('MCCS-syntax commands and metrics on a three-node clu
       throw new Error(`${e.message}: last seen ${JSON.stringify(seen)}`);
     });
     if (HAS_PROMETHEUS) {
-      writeFileSync(
-        join(dir, 'prometheus.yml'),
-        ['global:', '  scrape_interval: 1s', 'scrape_configs:', '  - job_name: mccs', '    static_configs:', `      - targets: [${NODES.map((n) => `'${ADDRESS[n]}:${METRICS_PORT}'`).join(', ')}]`, ''].join('\n'),
-      );
-      prom = spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${PROM_PORT}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-      prom.stderr!.on('data', (c: Buffer) => (promLog = (promLog + c.toString()).slice(-4000)));
-      await waitFor(`prometheus ready (${promLog})`, async () => (await fetch(`http://127.0.0.1:${PROM_PORT}/-/ready`).catch(() => undefined))?.ok === true, 30_000, 200);
+      prom = await startPrometheus({ dir, port: PROM_PORT, targets: NODES.map((n) => `${ADDRESS[n]}:${METRICS_PORT}`) });
     }
   }, 180_000);
 
   afterAll(async () => {
-    if (prom && prom.exitCode === null) {
-      const gone = new Promise((r) => prom!.once('exit', r));
-      prom.kill('SIGTERM');
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-      if (prom.exitCode === null) prom.kill('SIGKILL');
-    }
+    await prom?.stop();
     await lab?.destroy();
     await etcd?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -187,31 +161,31 @@ describe.skipIf(!HAS_ETCD)('MCCS-syntax commands and metrics on a three-node clu
   }, 60_000);
 
   it.skipIf(!HAS_PROMETHEUS)('Prometheus: each engine reports all three nodes, both of its peers\' links, and the Load/Capacity gauges of every node', async () => {
-    await waitFor('three targets up', async () => (await query('up{job="mccs"} == 1')).length === 3, 30_000, 500);
+    await waitFor('three targets up', async () => (await prom!.query('up{job="mccs"} == 1')).length === 3, 30_000, 500);
     // 3 engines × 3 nodes RUNNING.
     const running = await waitFor('every engine sees every node RUNNING', async () => {
-      const r = await query('mccs_node_state{state="RUNNING"} == 1');
+      const r = await prom!.query('mccs_node_state{state="RUNNING"} == 1');
       return r.length === 9 ? r : false;
     }, 20_000, 500);
     expect(new Set(running.map((s) => `${s.metric.instance_node}>${s.metric.node}`)).size).toBe(9);
     const links = await waitFor('primary links to both peers from every engine', async () => {
-      const r = await query('mccs_heartbeat_link_up{link="PRIMARY"} == 1');
+      const r = await prom!.query('mccs_heartbeat_link_up{link="PRIMARY"} == 1');
       return r.length === 6 ? r : false;
     }, 20_000, 500);
     expect(links.map((s) => `${s.metric.instance_node}->${s.metric.peer}`).sort()).toEqual(['node1->node2', 'node1->node3', 'node2->node1', 'node2->node3', 'node3->node1', 'node3->node2']);
     // After the switches above: web (40) and db (30) on node3, Capacity 100 there now.
     const inUse = await waitFor('node3 carries 70 in every engine', async () => {
-      const r = await query('mccs_node_load_in_use{node="node3"} == 70');
+      const r = await prom!.query('mccs_node_load_in_use{node="node3"} == 70');
       return r.length === 3 ? r : false;
     }, 20_000, 500);
     expect(inUse.map((s) => s.metric.instance_node).sort()).toEqual(NODES);
-    const available = await query('mccs_node_available_capacity');
+    const available = await prom!.query('mccs_node_available_capacity');
     expect(Object.fromEntries(available.filter((s) => s.metric.instance_node === 'node2').map((s) => [s.metric.node, Number(s.value[1])]))).toEqual({ node1: 100, node2: 60, node3: 30 });
-    const capacity = await query('mccs_node_capacity{instance_node="node1"}');
+    const capacity = await prom!.query('mccs_node_capacity{instance_node="node1"}');
     expect(Object.fromEntries(capacity.map((s) => [s.metric.node, Number(s.value[1])]))).toEqual({ node1: 100, node2: 60, node3: 100 });
-    const load = await query('mccs_group_load{instance_node="node3"}');
+    const load = await prom!.query('mccs_group_load{instance_node="node3"}');
     expect(Object.fromEntries(load.map((s) => [s.metric.group, Number(s.value[1])]))).toEqual({ web: 40, db: 30 });
-    expect((await query('mccs_group_state{group="web",node="node3",state="ONLINE"} == 1')).length).toBe(3);
+    expect((await prom!.query('mccs_group_state{group="web",node="node3",state="ONLINE"} == 1')).length).toBe(3);
   }, 60_000);
 
   it('mcnode -evacuate -n node3 spreads its groups by their NodeList order and room: web to node1, db to node2', async () => {

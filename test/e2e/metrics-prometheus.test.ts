@@ -5,16 +5,16 @@
 // the group ONLINE on node2 in both engines' series, one failover counted
 // with its reason code, the fault counted, the links and config agreement.
 // The shipped alerting rules pass promtool and are loaded by this Prometheus.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, waitFor } from '../helpers/engine-harness.js';
+import { HAS_PROMETHEUS, startPrometheus, type PrometheusRun } from '../helpers/prometheus.js';
 import { pairConfig, startPair, type Pair } from '../helpers/loopback-pair.js';
 
-const PROMETHEUS = '/usr/bin/prometheus';
-const HAVE = existsSync(PROMETHEUS);
+const HAVE = HAS_PROMETHEUS;
 if (!HAVE) console.log('metrics-prometheus.test: skipped: /usr/bin/prometheus is missing (apt-get install prometheus; scripts/debian-packages.txt)');
 
 const base = 26000 + (process.pid % 500) * 8;
@@ -22,22 +22,9 @@ const HB_PORT = base;
 const METRICS_PORT = base + 5;
 const PROM_PORT = base + 6;
 
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function query(expr: string): Promise<Sample[]> {
-  const r = await fetch(`http://127.0.0.1:${PROM_PORT}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await r.json()) as { status: string; data: { result: Sample[] } };
-  if (body.status !== 'success') throw new Error(`query ${expr}: ${JSON.stringify(body)}`);
-  return body.data.result;
-}
-
 describe.skipIf(!HAVE)('Prometheus scrapes two engines across a failover', () => {
   let pair: Pair;
-  let prom: ChildProcess | undefined;
-  let promLog = '';
+  let prom: PrometheusRun | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'mccs-prom-'));
 
   beforeAll(async () => {
@@ -50,33 +37,11 @@ describe.skipIf(!HAVE)('Prometheus scrapes two engines across a failover', () =>
     // db stays on node1 the whole time (a second group in the series).
     pair = await startPair(config);
     await pair.waitGroup('web', 'node1', 'ONLINE');
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  evaluation_interval: 1s',
-        'rule_files:',
-        `  - ${join(ROOT, 'contrib/prometheus/mccs-alerts.yml')}`,
-        'scrape_configs:',
-        '  - job_name: mccs',
-        '    static_configs:',
-        `      - targets: ['127.0.0.1:${METRICS_PORT}', '127.0.0.2:${METRICS_PORT}']`,
-        '',
-      ].join('\n'),
-    );
-    prom = spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${PROM_PORT}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    prom.stderr!.on('data', (c: Buffer) => (promLog = (promLog + c.toString()).slice(-4000)));
-    await waitFor(`prometheus ready (${promLog})`, async () => (await fetch(`http://127.0.0.1:${PROM_PORT}/-/ready`)).ok, 30_000, 200);
+    prom = await startPrometheus({ dir, port: PROM_PORT, targets: [`127.0.0.1:${METRICS_PORT}`, `127.0.0.2:${METRICS_PORT}`], ruleFiles: [join(ROOT, 'contrib/prometheus/mccs-alerts.yml')] });
   }, 90_000);
 
   afterAll(async () => {
-    if (prom && prom.exitCode === null) {
-      const gone = new Promise((r) => prom!.once('exit', r));
-      prom.kill('SIGTERM');
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-      if (prom.exitCode === null) prom.kill('SIGKILL');
-    }
+    await prom?.stop();
     await pair?.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -90,32 +55,32 @@ describe.skipIf(!HAVE)('Prometheus scrapes two engines across a failover', () =>
     const dashboard = JSON.parse(readFileSync(join(ROOT, 'contrib/grafana/mccs-dashboard.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
     const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr.replace(/\$cluster/g, '.*')));
     expect(exprs.length).toBeGreaterThan(10);
-    for (const e of exprs) await query(e); // throws on a parse error
+    for (const e of exprs) await prom!.query(e); // throws on a parse error
   });
 
   it('both engines are scraped and report the group, the links and the configuration', async () => {
-    await waitFor('both targets up', async () => (await query('up{job="mccs"} == 1')).length === 2, 20_000, 500);
+    await waitFor('both targets up', async () => (await prom!.query('up{job="mccs"} == 1')).length === 2, 20_000, 500);
     const web = await waitFor('web ONLINE on node1 in both engines', async () => {
-      const r = await query('mccs_group_state{group="web",node="node1",state="ONLINE"} == 1');
+      const r = await prom!.query('mccs_group_state{group="web",node="node1",state="ONLINE"} == 1');
       return r.length === 2 ? r : false;
     }, 20_000, 500);
     expect(web.map((s) => s.metric.instance_node).sort()).toEqual(['node1', 'node2']);
     const links = await waitFor('primary links up', async () => {
-      const r = await query('mccs_heartbeat_link_up{link="PRIMARY"} == 1');
+      const r = await prom!.query('mccs_heartbeat_link_up{link="PRIMARY"} == 1');
       return r.length === 2 ? r : false;
     }, 20_000, 500);
     expect(links.map((s) => `${s.metric.instance_node}->${s.metric.peer}`).sort()).toEqual(['node1->node2', 'node2->node1']);
     const rtt = await waitFor('link RTT from ICMP', async () => {
-      const r = await query('mccs_heartbeat_link_rtt_seconds');
+      const r = await prom!.query('mccs_heartbeat_link_rtt_seconds');
       return r.length === 2 ? r : false;
     }, 20_000, 500);
     for (const s of rtt) expect(Number(s.value[1])).toBeGreaterThan(0);
-    const loss = await query('mccs_heartbeat_link_loss_ratio');
+    const loss = await prom!.query('mccs_heartbeat_link_loss_ratio');
     expect(loss.length).toBe(2);
     for (const s of loss) expect(Number(s.value[1])).toBeLessThan(0.5);
-    expect((await query('mccs_config_agreement == 1')).length).toBe(2);
-    expect((await query('mccs_node_state{state="RUNNING"} == 1')).length).toBe(4);
-    const monitors = await query('sum by (type) (mccs_monitor_duration_seconds_count)');
+    expect((await prom!.query('mccs_config_agreement == 1')).length).toBe(2);
+    expect((await prom!.query('mccs_node_state{state="RUNNING"} == 1')).length).toBe(4);
+    const monitors = await prom!.query('sum by (type) (mccs_monitor_duration_seconds_count)');
     expect(monitors.find((s) => s.metric.type === 'Application')).toBeTruthy();
   }, 60_000);
 
@@ -123,26 +88,26 @@ describe.skipIf(!HAVE)('Prometheus scrapes two engines across a failover', () =>
     pair.breakApp('node1', 'web');
     await pair.waitGroup('web', 'node2', 'ONLINE');
     const online = await waitFor('web ONLINE on node2 in Prometheus', async () => {
-      const r = await query('mccs_group_state{group="web",node="node2",state="ONLINE"} == 1');
+      const r = await prom!.query('mccs_group_state{group="web",node="node2",state="ONLINE"} == 1');
       return r.length === 2 ? r : false;
     }, 20_000, 500);
     expect(online.map((s) => s.metric.instance_node).sort()).toEqual(['node1', 'node2']);
     const failovers = await waitFor('the failover counted', async () => {
-      const r = await query('sum by (group, from, reason) (mccs_failovers_total{group="web"}) > 0');
+      const r = await prom!.query('sum by (group, from, reason) (mccs_failovers_total{group="web"}) > 0');
       return r.length > 0 ? r : false;
     }, 20_000, 500);
     expect(failovers).toHaveLength(1);
     expect(failovers[0]!.metric).toMatchObject({ group: 'web', from: 'node1', reason: 'FAILOVER' });
     expect(Number(failovers[0]!.value[1])).toBe(1);
     const faults = await waitFor('the fault counted', async () => {
-      const r = await query('sum by (resource, node, reason) (mccs_resource_faults_total{group="web"}) > 0');
+      const r = await prom!.query('sum by (resource, node, reason) (mccs_resource_faults_total{group="web"}) > 0');
       return r.length > 0 ? r : false;
     }, 20_000, 500);
     expect(faults[0]!.metric).toMatchObject({ resource: 'web-app', node: 'node1' });
     // The rule expression of MccsGroupFaulted sees web FAULTED on node1; db never moved.
-    expect((await query('max by (group, node) (mccs_group_state{state="FAULTED"}) == 1')).map((s) => `${s.metric.group}@${s.metric.node}`)).toEqual(['web@node1']);
-    expect((await query('mccs_group_state{group="db",node="node1",state="ONLINE"} == 1')).length).toBe(2);
-    const decisions = await query('sum by (code) (mccs_decision_duration_seconds_count)');
+    expect((await prom!.query('max by (group, node) (mccs_group_state{state="FAULTED"}) == 1')).map((s) => `${s.metric.group}@${s.metric.node}`)).toEqual(['web@node1']);
+    expect((await prom!.query('mccs_group_state{group="db",node="node1",state="ONLINE"} == 1')).length).toBe(2);
+    const decisions = await prom!.query('sum by (code) (mccs_decision_duration_seconds_count)');
     expect(decisions.map((s) => s.metric.code)).toContain('FAILOVER');
   }, 60_000);
 });

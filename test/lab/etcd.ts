@@ -12,7 +12,7 @@
 // the first side. stopEtcdMember SIGKILLs one member (the two left keep the
 // quorum); startEtcdMember brings it back on its data directory.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec, isAlive, must, signal, sleep } from './exec.js';
 import { GATEWAY, type Lab } from './lab.js';
@@ -90,6 +90,21 @@ export interface EtcdCluster {
   /** The same, comma-separated: the value of WitnessEndpoints. */
   witnessEndpoints: string;
   initialCluster: string;
+}
+
+/** The last lines of every member's log, for a failing test's dump. */
+export function etcdLogTails(cluster: EtcdCluster, lines = 10): string {
+  return cluster.members
+    .map((m) => {
+      let text = '';
+      try {
+        text = readFileSync(join(cluster.lab.dir, `${m.name}.log`), 'utf8');
+      } catch {
+        // never started
+      }
+      return `===== ${m.name}.log\n${text.split('\n').slice(-lines).join('\n')}`;
+    })
+    .join('\n');
 }
 
 const etcdctlEnv = { ...process.env, ETCDCTL_API: '3' };
